@@ -1,0 +1,58 @@
+// The data contracts of the pure core (see DESIGN.md, "The trade" and "Candle semantics").
+// Every outer part (feed, store, http) imports these; nothing here imports anything with I/O.
+
+/** One validated trade. `ts` is the exchange's time (epoch ms); `seq` the collector's arrival counter. */
+export interface Trade {
+  symbol: string;
+  price: number;
+  size: number;
+  ts: number;
+  conditions: number[];
+  darkPool: boolean;
+  /** EODHD `ms`: 'open' | 'closed' | 'extended-hours' (passed through as received). */
+  marketStatus: string | null;
+  seq: number;
+  /** The collector's clock when the frame was read (epoch ms). */
+  receivedAt: number;
+}
+
+/** A time candle (1-second by default). `bucket` is the start of its interval, epoch ms. */
+export interface SecondCandle {
+  kind: '1s';
+  symbol: string;
+  bucket: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  tradeCount: number;
+  /** Σ(price·size)/Σ(size); null when volume is 0. */
+  vwap: number | null;
+  firstTradeAt: number;
+  lastTradeAt: number;
+}
+
+/** A tick candle (100 trades by default) within one America/New_York session date. */
+export interface TickCandle {
+  kind: '100t';
+  symbol: string;
+  /** YYYY-MM-DD, the America/New_York date of its trades. */
+  sessionDate: string;
+  /** k: holds trades k·N … k·N+N−1 of this symbol's session, in arrival order. */
+  seq: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  tradeCount: number;
+  vwap: number | null;
+  startAt: number;
+  endAt: number;
+}
+
+export type Candle = SecondCandle | TickCandle;
+
+/** Where finished (or amended) candles go; the sink implements it. Called synchronously, must not throw. */
+export type CandleOut = (candle: Candle) => void;

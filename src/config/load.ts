@@ -1,0 +1,127 @@
+// Configuration compiled once: environment (and .env), then flags, validated together.
+// Any problem is one ConfigError naming the variable, what is wrong and how to fix it.
+import { existsSync } from 'node:fs';
+import { ParseProblem } from './parse.js';
+import { flagName, SETTINGS, type SettingKey, type Settings } from './settings.js';
+
+export class ConfigError extends Error {
+  readonly code = 'ECONFIG';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+export type FeedKind = 'eodhd' | 'sim';
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export const SSL_MODES: readonly SslMode[] = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+];
+
+export interface Config extends Settings {
+  /** local = nothing configured: embedded PGlite + simulated feed. */
+  mode: 'local' | 'production';
+  feedKind: FeedKind;
+}
+
+/** Flags as parsed from the command line: `--name value` → { '--name': 'value' }, bare `--name` → true. */
+export type Flags = Record<string, string | true>;
+
+const BY_FLAG = new Map<string, SettingKey>(
+  (Object.keys(SETTINGS) as SettingKey[]).map((k) => [flagName(SETTINGS[k].env), k]),
+);
+
+/** Whether a flag names a setting (the CLI uses it to tell setting flags from command flags). */
+export function isSettingFlag(flag: string): boolean {
+  return BY_FLAG.has(flag);
+}
+
+/** Read `.env` from the working directory into process.env without overriding what is set. */
+export function loadDotEnv(path = '.env'): boolean {
+  if (!existsSync(path)) return false;
+  process.loadEnvFile(path);
+  return true;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting = SETTINGS[key];
+    const flag = flagName(setting.env);
+    const fromFlag = flags[flag];
+    let raw: string | undefined;
+    let source = setting.env;
+    if (fromFlag !== undefined) {
+      raw = fromFlag === true ? 'true' : fromFlag;
+      source = flag;
+    } else if (env[setting.env] !== undefined) {
+      raw = env[setting.env];
+    }
+    if (raw === undefined) {
+      values[key] = setting.default;
+      continue;
+    }
+    try {
+      values[key] = (setting.parse as (r: string) => unknown)(raw);
+    } catch (err) {
+      if (err instanceof ParseProblem) throw new ConfigError(source, err.message);
+      throw err;
+    }
+  }
+  const s = values as Settings;
+  return derive(s, env);
+}
+
+function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
+  if (s.feed === 'eodhd' && !s.eodhdApiToken) {
+    throw new ConfigError(
+      'EODHD_API_TOKEN',
+      'is required with FEED=eodhd: get one at eodhd.com (or use FEED=sim)',
+    );
+  }
+  if (s.databaseUrl && !s.eodhdApiToken && s.feed !== 'sim') {
+    throw new ConfigError(
+      'EODHD_API_TOKEN',
+      'is required when DATABASE_URL is set (production never falls back to simulated data); set it, or FEED=sim to store simulated trades on purpose',
+    );
+  }
+  if (s.reconnectBaseMs > s.reconnectMaxMs) {
+    throw new ConfigError(
+      'RECONNECT_BASE_MS',
+      `(${s.reconnectBaseMs}) must not exceed RECONNECT_MAX_MS (${s.reconnectMaxMs})`,
+    );
+  }
+  if (s.databaseUrl) checkDatabaseUrl(s.databaseUrl, env);
+  const feedKind: FeedKind = s.feed ?? (s.eodhdApiToken ? 'eodhd' : 'sim');
+  return {
+    ...s,
+    mode: !s.databaseUrl && !s.eodhdApiToken ? 'local' : 'production',
+    feedKind,
+    // The simulator trades around the clock: waiting for NYSE to open would only confuse a new user.
+    skipMarketHours: s.skipMarketHours || feedKind === 'sim',
+  };
+}
+
+function checkDatabaseUrl(raw: string, env: NodeJS.ProcessEnv): void {
+  const u = new URL(raw);
+  const mode = u.searchParams.get('sslmode');
+  if (mode !== null && !(SSL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError('DATABASE_URL', `has sslmode=${mode}; use one of ${SSL_MODES.join(', ')}`);
+  }
+  if (mode?.startsWith('verify') && u.searchParams.get('sslrootcert') === null && !env.PGSSLROOTCERT) {
+    // libpq would read ~/.postgresql/root.crt; we ask for it explicitly so the failure is not a surprise.
+    throw new ConfigError(
+      'DATABASE_URL',
+      `has sslmode=${mode} but no sslrootcert=/path/to/ca.pem to verify against`,
+    );
+  }
+  if (!u.hostname) throw new ConfigError('DATABASE_URL', 'has no host');
+  if (u.port && !/^\d+$/.test(u.port)) throw new ConfigError('DATABASE_URL', `has a bad port "${u.port}"`);
+}

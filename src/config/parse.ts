@@ -1,0 +1,89 @@
+// Value parsers for settings. Each returns the parsed value or throws a ParseProblem whose message
+// completes the sentence "<NAME> <message>", so the start-up error names the variable and the fix.
+
+export class ParseProblem extends Error {}
+
+export type Parser<T> = (raw: string) => T;
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  return (raw) => {
+    const s = raw.trim().replace(/_/g, '');
+    if (!/^-?\d+$/.test(s)) throw new ParseProblem(`must be a whole number, got "${raw}"`);
+    const n = Number(s);
+    if (n < min || n > max) throw new ParseProblem(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+export const boolean: Parser<boolean> = (raw) => {
+  const s = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new ParseProblem(`must be true or false, got "${raw}"`);
+};
+
+export function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    const s = raw.trim().toLowerCase();
+    if ((values as readonly string[]).includes(s)) return s as T;
+    throw new ParseProblem(`must be one of ${values.join(', ')}, got "${raw}"`);
+  };
+}
+
+export const text: Parser<string> = (raw) => raw.trim();
+
+/** A comma list of ticker symbols: upper-cased, de-duplicated, each validated. */
+export const symbolList: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s.length > 0);
+  if (items.length === 0) throw new ParseProblem('must list at least one symbol, e.g. AAPL,MSFT');
+  for (const s of items) {
+    if (!/^[A-Z0-9][A-Z0-9.\-/^=]{0,19}$/.test(s)) throw new ParseProblem(`has an invalid symbol "${s}"`);
+  }
+  return [...new Set(items)];
+};
+
+/** A URL with one of the given protocols. */
+export function url(protocols: readonly string[]): Parser<string> {
+  return (raw) => {
+    const s = raw.trim();
+    let u: URL;
+    try {
+      u = new URL(s);
+    } catch {
+      throw new ParseProblem(`is not a valid URL: "${redactUrl(s)}"`);
+    }
+    if (!protocols.includes(u.protocol)) {
+      throw new ParseProblem(
+        `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${u.protocol}//…"`,
+      );
+    }
+    if (!u.hostname) throw new ParseProblem('has no host');
+    return s;
+  };
+}
+
+export function urlList(protocols: readonly string[]): Parser<string[]> {
+  const one = url(protocols);
+  return (raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .map(one);
+}
+
+/** The password (and any token query parameter) replaced by "***", for logs and diagnostics. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    for (const k of ['api_token', 'password', 'token'])
+      if (u.searchParams.has(k)) u.searchParams.set(k, '***');
+    return u.toString();
+  } catch {
+    return raw.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
+  }
+}

@@ -1,0 +1,39 @@
+// One root pino logger per process. JSON lines in production; readable lines on a terminal.
+// Writes are synchronous so the last lines before exit are never lost (pino docs/asynchronous.md):
+// our volume is low by design (nothing per trade, repeats rate-limited).
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  level: string;
+  /** Pretty output; default: when stdout is a TTY. */
+  pretty?: boolean;
+  /** Where lines go (tests pass a stream and parse the lines). Default stdout. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const base = { level: opts.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
+  const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
+  if (usePretty) {
+    return pino(
+      base,
+      pretty({
+        sync: true,
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,component',
+        messageFormat: '{if component}[{component}] {end}{msg}',
+      }),
+    );
+  }
+  return pino(base, pino.destination({ sync: true }));
+}
+
+/** A silent logger for tests and tools that want none. */
+export function nullLogger(): Logger {
+  return pino({ level: 'silent' });
+}
