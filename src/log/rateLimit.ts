@@ -1,21 +1,22 @@
 // Storm-proof logging: an event that can repeat (a disconnect, an invalid message, a database retry)
 // logs in full the first time in each window; repeats are counted and summarised in one line when
 // the window closes ("… 312 more in the last 10 s"). Keyed by event, so one storm cannot hide another.
+// Keys must be low-cardinality (an event name, maybe a reason), never a symbol or a message id.
 import type { Logger } from 'pino';
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+export type RateLimitedLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 interface Window {
   started: number;
   suppressed: number;
-  level: Level;
+  level: RateLimitedLevel;
   msg: string;
 }
 
 export interface RateLimitOptions {
   windowMs?: number;
   now?: () => number;
-  /** Keys tracked at once; beyond this the oldest windows are summarised early. */
+  /** Keys tracked at once; beyond this the oldest window is summarised early (one line, not a burst). */
   maxKeys?: number;
 }
 
@@ -32,19 +33,24 @@ export class RateLimitedLog {
   ) {
     this.windowMs = opts.windowMs ?? 10_000;
     this.now = opts.now ?? Date.now;
-    this.maxKeys = opts.maxKeys ?? 1000;
+    this.maxKeys = Math.max(1, opts.maxKeys ?? 1000);
   }
 
   /** Log `msg` under `key` unless this key already logged within the window. Returns true when written. */
-  event(key: string, level: Level, obj: Record<string, unknown>, msg: string): boolean {
+  event(key: string, level: RateLimitedLevel, obj: Record<string, unknown>, msg: string): boolean {
     const t = this.now();
     const w = this.windows.get(key);
+    // A clock that went backwards (t < started) keeps the window open rather than spamming.
     if (w && t - w.started < this.windowMs) {
       w.suppressed++;
       return false;
     }
-    if (w) this.close(key, w);
-    if (this.windows.size >= this.maxKeys) this.flush(true);
+    if (w) this.close(key, w, t);
+    // Map order is insertion order, so the first entry is the oldest window.
+    while (this.windows.size >= this.maxKeys) {
+      const [oldKey, oldW] = this.windows.entries().next().value as [string, Window];
+      this.close(oldKey, oldW, t);
+    }
     this.windows.set(key, { started: t, suppressed: 0, level, msg });
     this.log[level]({ ...obj, event: key }, msg);
     return true;
@@ -54,7 +60,7 @@ export class RateLimitedLog {
   flush(all = false): void {
     const t = this.now();
     for (const [key, w] of this.windows) {
-      if (all || t - w.started >= this.windowMs) this.close(key, w);
+      if (all || t - w.started >= this.windowMs) this.close(key, w, t);
     }
   }
 
@@ -71,12 +77,15 @@ export class RateLimitedLog {
     this.flush(true);
   }
 
-  private close(key: string, w: Window): void {
+  private close(key: string, w: Window, t: number): void {
     this.windows.delete(key);
     if (w.suppressed > 0) {
-      const secs = Math.max(1, Math.round((this.now() - w.started) / 1000));
+      // The repeats all fell inside the window, so a summary written long after it (the next occurrence
+      // hours later) still speaks of the window's length, not of the hours in between.
+      const spanMs = Math.min(Math.max(0, t - w.started), this.windowMs);
+      const secs = Math.max(1, Math.round(spanMs / 1000));
       this.log[w.level](
-        { event: key, suppressed: w.suppressed },
+        { event: key, suppressed: w.suppressed, windowS: secs },
         `${w.msg} (… ${w.suppressed} more in the last ${secs} s)`,
       );
     }

@@ -4,6 +4,8 @@ import type { Clock } from '../../src/clock.js';
 interface Sleeper {
   until: number;
   resolve: () => void;
+  /** Detaches the abort listener, so a long-lived signal does not collect one per sleep. */
+  detach: () => void;
 }
 
 export class FakeClock implements Clock {
@@ -21,9 +23,14 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const s: Sleeper = { until: this.t + Math.max(0, ms), resolve };
+      const onAbort = () => this.wake(s);
+      const s: Sleeper = {
+        until: this.t + Math.max(0, ms),
+        resolve,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
       this.sleepers.push(s);
-      signal?.addEventListener('abort', () => this.wake(s), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -65,6 +72,7 @@ export class FakeClock implements Clock {
   private wake(s: Sleeper): void {
     const i = this.sleepers.indexOf(s);
     if (i >= 0) this.sleepers.splice(i, 1);
+    s.detach();
     s.resolve();
   }
 }

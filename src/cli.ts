@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// The `tick-collector` command. Parses arguments and configuration first (a bad value exits within a
+// second with one line), then loads only the command it runs.
+import { type CommandFlag, parseArgs } from './cli/args.js';
+import { renderSettingsHelp } from './config/docs.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config/load.js';
+
+interface Command {
+  summary: string;
+  flags: CommandFlag[];
+  /** Whether the settings apply (sessions needs none). */
+  settings: boolean;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'Run the collector (the default command).', flags: [], settings: true },
+  status: { summary: 'Print the startup diagnostics and exit.', flags: [], settings: true },
+  sessions: {
+    summary: 'Print NYSE sessions: date, open and close (UTC ISO-8601), one per line.',
+    flags: [
+      { name: '--from', doc: 'First date, YYYY-MM-DD (default: today in New York).' },
+      { name: '--to', doc: 'Last date, YYYY-MM-DD (default: 14 days after --from).' },
+    ],
+    settings: false,
+  },
+  migrate: { summary: 'Apply the database migrations and exit.', flags: [], settings: true },
+  candles: {
+    summary: 'Print the latest stored candles.',
+    flags: [
+      { name: '--symbol', doc: 'Only this symbol.' },
+      { name: '--kind', doc: '1s (default) or 100t.' },
+      { name: '--limit', doc: 'How many rows (default 20).' },
+      { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
+    ],
+    settings: true,
+  },
+  sim: {
+    summary: 'Serve the simulated EODHD feed on a local port.',
+    flags: [
+      { name: '--port', doc: 'Port (default 8765).' },
+      { name: '--rate', doc: 'Trades per second over all symbols (default SIM_RATE).' },
+      { name: '--host', doc: 'Interface (default 127.0.0.1).' },
+    ],
+    settings: true,
+  },
+};
+
+function usage(command?: string): string {
+  if (command && COMMANDS[command]) {
+    const c = COMMANDS[command];
+    const own = c.flags.map((f) => `    ${f.name.padEnd(32)} ${f.doc}`).join('\n');
+    return [
+      `Usage: tick-collector ${command} [flags]`,
+      '',
+      c.summary,
+      ...(own ? ['', '  Flags:', own] : []),
+      ...(c.settings ? ['', '  Settings (flag or environment variable):', renderSettingsHelp()] : []),
+    ].join('\n');
+  }
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+    .join('\n');
+  return `Usage: tick-collector [command] [flags]\n\nCommands:\n${list}\n\nRun "tick-collector <command> --help" for its flags.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${usage(argv[1])}\n`);
+    return 0;
+  }
+  const specs = Object.fromEntries(Object.entries(COMMANDS).map(([k, c]) => [k, c.flags]));
+  const args = parseArgs(argv, specs);
+  const command = COMMANDS[args.command]!;
+  if (args.help) {
+    process.stdout.write(`${usage(args.command)}\n`);
+    return 0;
+  }
+  if (!command.settings && Object.keys(args.settings).length > 0) {
+    const flag = Object.keys(args.settings)[0]!;
+    throw new ConfigError(
+      flag,
+      `is not a flag of "${args.command}" (see tick-collector ${args.command} --help)`,
+    );
+  }
+  if (args.command === 'sessions') {
+    const { sessionsCommand } = await import('./cli/sessions.js');
+    return sessionsCommand(args.own);
+  }
+  loadDotEnv();
+  const config = loadConfig(process.env, args.settings);
+  switch (args.command) {
+    case 'run': {
+      const { runCommand } = await import('./main/run.js');
+      return runCommand(config);
+    }
+    case 'status': {
+      const { statusCommand } = await import('./cli/status.js');
+      return statusCommand(config);
+    }
+    case 'migrate': {
+      const { migrateCommand } = await import('./cli/migrate.js');
+      return migrateCommand(config);
+    }
+    case 'candles': {
+      const { candlesCommand } = await import('./cli/candles.js');
+      return candlesCommand(config, args.own);
+    }
+    case 'sim': {
+      const { simCommand } = await import('./cli/sim.js');
+      return simCommand(config, args.own);
+    }
+  }
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tick-collector: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const e = err as Error;
+    process.stderr.write(`tick-collector: ${e?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,63 @@
+// Documentation read off the settings table, so .env.example, --help and the README never drift
+// (a test compares the committed files with these renderings).
+import { flagName, formatDefault, SETTINGS, type SettingKey } from './settings.js';
+
+const GROUP_TITLES: Record<string, string> = {
+  feed: 'Feed (EODHD or the built-in simulator)',
+  schedule: 'Schedule',
+  database: 'Database',
+  candles: 'Candles',
+  operations: 'Operations',
+  news: 'News',
+};
+
+function keysByGroup(): Map<string, SettingKey[]> {
+  const groups = new Map<string, SettingKey[]>();
+  for (const k of Object.keys(SETTINGS) as SettingKey[]) {
+    const g = SETTINGS[k].group;
+    groups.set(g, [...(groups.get(g) ?? []), k]);
+  }
+  return groups;
+}
+
+export function renderEnvExample(): string {
+  const out = [
+    '# tick-collector configuration. Every variable is optional: with none set, the collector runs in local',
+    '# mode (embedded PGlite under ./data, the built-in simulated feed). Each line shows the default.',
+    '# Flags override the environment: EXAMPLE_VAR=1 is --example-var 1 on the command line.',
+  ];
+  for (const [group, keys] of keysByGroup()) {
+    out.push('', `# --- ${GROUP_TITLES[group] ?? group}`);
+    for (const k of keys) {
+      const s = SETTINGS[k];
+      out.push(
+        `# ${s.doc}`,
+        `${s.default === null || s.secret ? '# ' : ''}${s.env}=${formatDefault(s.default)}`,
+      );
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderSettingsTable(): string {
+  const rows = ['| Variable | Flag | Default | Meaning |', '| --- | --- | --- | --- |'];
+  for (const k of Object.keys(SETTINGS) as SettingKey[]) {
+    const s = SETTINGS[k];
+    const def = formatDefault(s.default);
+    rows.push(`| \`${s.env}\` | \`${flagName(s.env)}\` | ${def ? `\`${def}\`` : '—'} | ${s.doc} |`);
+  }
+  return rows.join('\n');
+}
+
+export function renderSettingsHelp(): string {
+  const lines: string[] = [];
+  for (const [group, keys] of keysByGroup()) {
+    lines.push(`  ${GROUP_TITLES[group] ?? group}:`);
+    for (const k of keys) {
+      const s = SETTINGS[k];
+      const def = formatDefault(s.default);
+      lines.push(`    ${flagName(s.env).padEnd(32)} ${s.env}${def ? ` (default ${def})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}

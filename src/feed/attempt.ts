@@ -1,0 +1,229 @@
+// One connection attempt: open the socket, subscribe, stream, watch liveness, end. Whatever ends it
+// (close, error, dead heartbeat, stale data, a rejection, the feed stopping) goes through `finish` once:
+// the attempt's AbortController stops its watch loops, the socket is terminate()d (never close(): a dead
+// peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line upstream.
+import WebSocket from 'ws';
+import type { Trade } from '../aggregate/types.js';
+import type { Clock } from '../clock.js';
+import type { RateLimitedLog } from '../log/rateLimit.js';
+import { parseMessage } from './parse.js';
+import { type ConnectionStats, type FeedStats, recordLag } from './stats.js';
+import { classifyStatus } from './status.js';
+
+export interface AttemptDeps {
+  /** Full URL including the token: never logged. */
+  url: string;
+  symbols: string[];
+  heartbeatIntervalMs: number;
+  dataStaleMs: number;
+  clock: Clock;
+  /** The feed's stop signal (abort or deadline). */
+  signal: AbortSignal;
+  inSession: (now: number) => boolean;
+  stats: FeedStats;
+  conn: ConnectionStats;
+  rl: RateLimitedLog;
+  /** The feed-wide arrival counter: the next trade's seq. */
+  seq: { next: number };
+  onTrade: (t: Trade) => void;
+  /** Called once the server confirms the socket (Authorized frame or first trade): the gap ends here. */
+  onSubscribed: (at: number) => void;
+}
+
+export type AttemptOutcome = 'stopped' | 'closed' | 'error' | 'dead' | 'stale' | 'rejected';
+
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  /** Short cause for logs and feed_gaps.reason (e.g. "closed 1006", "no pong"). */
+  reason: string;
+  subscribedAt: number | null;
+  endedAt: number;
+  /** Open time or the last trade: where data was last known to flow. */
+  lastDataAt: number;
+  /** For 'rejected': the operator-facing text with the fix. */
+  fix?: string;
+}
+
+export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
+  const { clock, stats, conn } = d;
+  const startedAt = clock.now();
+  if (d.signal.aborted) {
+    return Promise.resolve({
+      outcome: 'stopped',
+      reason: 'stopped',
+      subscribedAt: null,
+      endedAt: startedAt,
+      lastDataAt: startedAt,
+    });
+  }
+  return new Promise((resolve) => {
+    const ac = new AbortController();
+    let done = false;
+    let subscribedAt: number | null = null;
+    let lastDataAt = startedAt;
+    let lastFrameAt = startedAt;
+    let pongAt = startedAt;
+
+    stats.connectAttempts++;
+    conn.state = 'connecting';
+    const ws = new WebSocket(d.url, {
+      perMessageDeflate: false, // DESIGN: deflate caps a socket at ~8k msg/s
+      // Bounded both ways: Node clamps timers above 2^31−1 ms to 1 ms.
+      handshakeTimeout: Math.min(30_000, Math.max(1000, 2 * d.heartbeatIntervalMs)),
+      maxPayload: 1 << 20,
+    });
+
+    const finish = (outcome: AttemptOutcome, reason: string, fix?: string): void => {
+      if (done) return;
+      done = true;
+      ac.abort();
+      d.signal.removeEventListener('abort', onStop);
+      ws.terminate();
+      const endedAt = clock.now();
+      resolve({ outcome, reason, subscribedAt, endedAt, lastDataAt, ...(fix ? { fix } : {}) });
+    };
+    const onStop = (): void => finish('stopped', 'stopped');
+    d.signal.addEventListener('abort', onStop, { once: true });
+
+    // The 'error' listener stays after finish: terminate() during the handshake emits one more error.
+    ws.on('error', (err) => finish('error', `error: ${err.message}`));
+    ws.on('unexpected-response', (_req, res) => {
+      const code = res.statusCode ?? 0;
+      res.resume();
+      const v = classifyStatus(code, res.statusMessage ?? '');
+      if (v.cls === 'rejected') finish('rejected', `http ${code}`, v.text);
+      else finish('error', `http ${code}`);
+    });
+    ws.on('close', (code) => finish('closed', `closed ${code}`));
+    ws.on('pong', () => {
+      pongAt = lastFrameAt = clock.now();
+    });
+    ws.on('ping', () => {
+      lastFrameAt = clock.now();
+    });
+
+    // Subscribe at once, but count the socket as subscribed (gap over) only when the server confirms:
+    // its Authorized frame or a first trade. A token rejected right after the upgrade never gets there,
+    // so a rejection loop stays one outage instead of a gap per attempt.
+    const confirm = (at: number): void => {
+      if (subscribedAt !== null) return;
+      subscribedAt = at;
+      conn.state = 'subscribed';
+      conn.subscribedAt = at;
+      d.onSubscribed(at);
+    };
+
+    ws.on('open', () => {
+      if (done) return;
+      stats.connects++;
+      conn.connects++;
+      ws.send(subscribeFrame(d.symbols));
+      lastDataAt = lastFrameAt = pongAt = clock.now();
+      heartbeat().catch((err: Error) => finish('error', `heartbeat: ${err.message}`));
+      staleWatch().catch((err: Error) => finish('error', `stale watch: ${err.message}`));
+    });
+
+    // Synchronous and O(1): parse, count, hand over. Nothing here awaits or logs per trade.
+    ws.on('message', (data) => {
+      if (done) return;
+      const now = clock.now();
+      lastFrameAt = now;
+      stats.messages++;
+      stats.lastMessageAt = now;
+      const m = parseMessage((data as Buffer).toString('utf8'), d.seq.next, now);
+      if (m.kind === 'trade') {
+        d.seq.next++;
+        if (subscribedAt === null) confirm(now);
+        stats.trades++;
+        stats.lastTradeAt = conn.lastTradeAt = lastDataAt = now;
+        recordLag(stats.lag, now - m.trade.ts);
+        try {
+          d.onTrade(m.trade);
+        } catch (err) {
+          stats.onTradeErrors++;
+          d.rl.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
+        }
+      } else if (m.kind === 'status') {
+        stats.statusFrames++;
+        const v = classifyStatus(m.code, m.message);
+        if (v.cls === 'rejected') finish('rejected', `status ${m.code}`, v.text);
+        else if (v.cls === 'ok') confirm(now);
+        else d.rl.event(`feed.status.${m.code}`, 'warn', { code: m.code }, v.text);
+      } else {
+        stats.invalid[m.reason]++;
+        d.rl.event(
+          `feed.invalid.${m.reason}`,
+          'warn',
+          { reason: m.reason, sample: (data as Buffer).subarray(0, 200).toString('utf8') },
+          'invalid feed message skipped',
+        );
+      }
+    });
+
+    // Ping every interval. A ping still unanswered at the next tick means dead if nothing at all came in
+    // since it was sent (half-open peer: found within 2 intervals); if data is flowing, the pong gets one
+    // more interval (a pong can queue behind a burst) and then the socket is dead anyway.
+    async function heartbeat(): Promise<void> {
+      const every = d.heartbeatIntervalMs;
+      let pingAt: number | null = null;
+      for (;;) {
+        await clock.sleep(every, ac.signal);
+        if (ac.signal.aborted) return;
+        const now = clock.now();
+        if (pingAt !== null && pongAt < pingAt) {
+          if (lastFrameAt < pingAt) {
+            stats.deadSockets++;
+            return finish('dead', 'no frame and no pong');
+          }
+          if (now - pingAt >= 2 * every) {
+            stats.deadSockets++;
+            return finish('dead', 'no pong');
+          }
+          continue;
+        }
+        pingAt = now;
+        ws.ping();
+      }
+    }
+
+    // In session, no trade on any subscribed symbol for dataStaleMs: resubscribe once; still silent
+    // after another dataStaleMs: end the socket (the loop reconnects). Sleeps until due, never polls.
+    async function staleWatch(): Promise<void> {
+      const stale = d.dataStaleMs;
+      let resubAt: number | null = null;
+      let quietFrom = 0; // restarts the count when the session (re)opens
+      for (;;) {
+        if (ac.signal.aborted) return;
+        const now = clock.now();
+        if (resubAt !== null && lastDataAt > resubAt) resubAt = null;
+        const due = Math.max(lastDataAt, quietFrom, resubAt ?? 0) + stale;
+        if (now < due) {
+          await clock.sleep(due - now, ac.signal);
+          continue;
+        }
+        if (!d.inSession(now)) {
+          quietFrom = now;
+          continue;
+        }
+        if (resubAt === null) {
+          resubAt = now;
+          stats.resubscribes++;
+          d.rl.event(
+            'feed.resubscribe',
+            'warn',
+            { symbols: d.symbols.length, quietMs: now - lastDataAt },
+            'no trades: resubscribing',
+          );
+          if (ws.readyState === WebSocket.OPEN) ws.send(subscribeFrame(d.symbols));
+          continue;
+        }
+        stats.staleReconnects++;
+        return finish('stale', 'no trades after resubscribe');
+      }
+    }
+  });
+}
+
+export function subscribeFrame(symbols: readonly string[]): string {
+  return JSON.stringify({ action: 'subscribe', symbols: symbols.join(',') });
+}

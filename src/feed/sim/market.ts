@@ -1,0 +1,101 @@
+// A simulated tape: seeded random-walk prices per symbol, Poisson arrival counts, mostly round-lot sizes
+// with odd lots, condition codes, occasional dark-pool prints. Deterministic for a given seed.
+
+/** mulberry32: small, fast, good enough for a simulation; seeded so runs repeat. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Plausible starting prices for common tickers; others get a stable pseudo-random price from the name. */
+const START_PRICES: Record<string, number> = {
+  AAPL: 227,
+  MSFT: 415,
+  NVDA: 120,
+  AMZN: 180,
+  TSLA: 250,
+  GOOGL: 165,
+  GOOG: 166,
+  META: 500,
+  SPY: 560,
+  QQQ: 480,
+  AMD: 150,
+  NFLX: 650,
+  JPM: 210,
+  INTC: 22,
+};
+
+function startPrice(symbol: string): number {
+  const known = START_PRICES[symbol];
+  if (known !== undefined) return known;
+  let h = 2166136261;
+  for (let i = 0; i < symbol.length; i++) h = Math.imul(h ^ symbol.charCodeAt(i), 16777619) >>> 0;
+  return 10 + (h % 49000) / 100; // $10 – $500
+}
+
+export interface SimTrade {
+  s: string;
+  p: number;
+  v: number;
+  c: number[];
+  dp: boolean;
+  ms: string;
+  t: number;
+}
+
+export class SimMarket {
+  private readonly prices = new Map<string, number>();
+  private readonly random: () => number;
+
+  constructor(seed: number) {
+    this.random = seededRandom(seed);
+  }
+
+  /** The number of trades due in `dtMs` at `ratePerSec`: Poisson (normal approximation for large means). */
+  arrivals(ratePerSec: number, dtMs: number): number {
+    const mean = (ratePerSec * dtMs) / 1000;
+    if (mean <= 0) return 0;
+    if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.gaussian()));
+    const limit = Math.exp(-mean); // Knuth
+    let k = 0;
+    let p = this.random();
+    while (p > limit) {
+      k++;
+      p *= this.random();
+    }
+    return k;
+  }
+
+  pick<T>(items: readonly T[]): T | undefined {
+    return items[Math.floor(this.random() * items.length)];
+  }
+
+  trade(symbol: string, t: number): SimTrade {
+    const r = this.random;
+    const last = this.prices.get(symbol) ?? startPrice(symbol);
+    // A geometric random walk, ~2 bp per trade, kept above a cent; cents above $1, 4 decimals below.
+    const next = Math.max(0.01, last * Math.exp(0.0002 * this.gaussian()));
+    this.prices.set(symbol, next);
+    const p = next >= 1 ? Math.round(next * 100) / 100 : Math.round(next * 10000) / 10000;
+
+    const oddLot = r() < 0.3;
+    const v = oddLot ? 1 + Math.floor(r() * 99) : 100 * (1 + Math.floor(-Math.log(1 - r()) * 2));
+    const c: number[] = [];
+    if (r() < 0.5) c.push(12);
+    if (r() < 0.15) c.push(14);
+    if (oddLot) c.push(37);
+    if (r() < 0.05) c.push(41);
+    return { s: symbol, p, v, c, dp: r() < 0.04, ms: 'open', t };
+  }
+
+  private gaussian(): number {
+    // Box–Muller; 1 − r() avoids log(0).
+    return Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+  }
+}

@@ -1,0 +1,267 @@
+// The daemon, wired: database → sink ← aggregators ← feed (inside the scheduler's sessions), plus the
+// health server, the news poller, the watchdog and the progress line. One object with start-up done and
+// an idempotent stop(), which main hands to the shutdown handler.
+import { DateTime } from 'luxon';
+import { Aggregators } from '../aggregate/aggregator.js';
+import { SecondAggregator } from '../aggregate/secondAggregator.js';
+import { TickAggregator } from '../aggregate/tickAggregator.js';
+import type { Trade } from '../aggregate/types.js';
+import { NYSE_ZONE, statusAt } from '../calendar/index.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
+import { runFeed } from '../feed/runFeed.js';
+import { type SimServer, startSimServer } from '../feed/sim/server.js';
+import { createFeedStats } from '../feed/stats.js';
+import { runReadyChecks } from '../http/readiness.js';
+import { type HttpServer, startHttpServer } from '../http/server.js';
+import type { Logger } from '../log/logger.js';
+import { createNewsStats, runNewsPoller } from '../news/index.js';
+import { startEventLoopMonitor } from '../ops/eventLoop.js';
+import { startWatchdog } from '../ops/watchdog.js';
+import { createSchedulerStats, runScheduler, type SessionRun } from '../scheduler/index.js';
+import { migrate, migrationsApplied } from '../store/migrate.js';
+import { loadOpenTickCandles, ping } from '../store/queries.js';
+import { Sink, type SinkSummary } from '../store/sink.js';
+import { type Database, openDatabase } from './database.js';
+import { diagnosticsLines } from './diagnostics.js';
+import { startProgress } from './progress.js';
+import { createSnapshotter } from './snapshot.js';
+
+export interface Collector {
+  /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
+  done: Promise<void>;
+  http: HttpServer;
+  sink: Sink;
+  /** Stops everything in order within `deadlineMs`; idempotent. */
+  stop(
+    deadlineMs: number,
+    step?: <T>(name: string, fn: () => Promise<T>) => Promise<T>,
+  ): Promise<SinkSummary | null>;
+}
+
+export interface CollectorDeps {
+  log: Logger;
+  clock: Clock;
+  /** The watchdog found the pipeline wedged: main shuts down with a non-zero code. */
+  onFatal: (reason: string) => void;
+}
+
+const etDate = (ms: number) => DateTime.fromMillis(ms, { zone: NYSE_ZONE }).toISODate()!;
+
+export async function startCollector(config: Config, deps: CollectorDeps): Promise<Collector> {
+  const { log, clock } = deps;
+  const startedAt = clock.now();
+  const abort = new AbortController();
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  let db: Database | undefined;
+  try {
+    db = await openDatabase(config, log, { exclusive: true });
+    const applied = await migrate(db.pool);
+    if (applied.length > 0)
+      log.info({ component: 'store', applied }, `migrations applied: ${applied.join(', ')}`);
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    throw err;
+  }
+  const database = db;
+  const { pool } = database;
+
+  const sink = new Sink({
+    pool,
+    dataDir: config.dataDir,
+    log,
+    clock,
+    flushMs: config.sinkFlushMs,
+    batchRows: config.sinkBatchRows,
+    maxBufferRows: config.sinkMaxBufferRows,
+    archiveTicks: config.archiveTicks,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+  });
+  const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
+  const second = new SecondAggregator(
+    {
+      intervalMs: config.candleIntervalMs,
+      graceMs: config.candleGraceMs,
+      latenessMs: config.candleLatenessMs,
+    },
+    out,
+  );
+  const tick = new TickAggregator({ size: config.tickCandleSize }, out);
+  const aggs = new Aggregators({ second, tick });
+  const onTrade = config.archiveTicks
+    ? (t: Trade) => {
+        aggs.add(t);
+        sink.pushTick(t);
+      }
+    : (t: Trade) => aggs.add(t);
+
+  // The simulator runs in-process in local mode: a real WebSocket on loopback, the same code path as EODHD.
+  let sim: SimServer | null = null;
+  if (config.feedKind === 'sim') {
+    sim = await startSimServer({ port: config.simPort, rate: config.simRate, symbols: config.symbols, log });
+    cleanups.push(() => sim?.close());
+  }
+  const feedUrl = sim ? sim.url : config.eodhdWsUrl;
+  const token = sim ? 'local' : (config.eodhdApiToken ?? '');
+
+  const feedStats = createFeedStats();
+  const schedulerStats = createSchedulerStats();
+  const newsStats = config.enableRssNews && config.rssFeeds.length > 0 ? createNewsStats() : null;
+  const eventLoop = startEventLoopMonitor();
+  const collecting = () => schedulerStats.state === 'collecting';
+  const snapshot = createSnapshotter({
+    mode: config.mode,
+    startedAt,
+    feed: feedStats,
+    second: second.stats,
+    tick: tick.stats,
+    sink: sink.stats,
+    maxBufferRows: config.sinkMaxBufferRows,
+    news: newsStats,
+    eventLoop,
+    collecting,
+  });
+
+  const http = await startHttpServer({
+    port: config.port,
+    log,
+    snapshot: () => snapshot(clock.now()),
+    ready: () =>
+      runReadyChecks({
+        database: async () => {
+          const p = await ping(pool);
+          return p.ok ? { ok: true, detail: `${p.latencyMs} ms` } : { ok: false, detail: p.error };
+        },
+        migrations: async () => {
+          const m = await migrationsApplied(pool);
+          return {
+            ok: m.upToDate,
+            detail: m.upToDate ? `${m.applied.length} applied` : `pending: ${m.pending.join(', ')}`,
+          };
+        },
+        // Outside market hours the feed is idle by design: a deploy before the open must not fail on it.
+        ...(collecting()
+          ? {
+              feed: () => {
+                const fresh =
+                  feedStats.lastMessageAt !== null &&
+                  clock.now() - feedStats.lastMessageAt < config.feedDataStaleMs;
+                return { ok: feedStats.state === 'subscribed' && fresh, detail: feedStats.state };
+              },
+            }
+          : {}),
+      }),
+  });
+  cleanups.push(() => http.close());
+
+  log.info(
+    { component: 'main', mode: config.mode },
+    `tick-collector starting\n  ${diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target).join('\n  ')}`,
+  );
+  if (config.mode === 'local') {
+    log.info(
+      { component: 'main' },
+      'LOCAL MODE: simulated trades into the embedded database under ' +
+        `${config.dataDir}. Set EODHD_API_TOKEN and DATABASE_URL to collect real trades. Ctrl-C stops.`,
+    );
+  }
+
+  // Idle symbols close their candles on the collector's clock, not only when a later trade arrives.
+  const flushTimer = setInterval(() => aggs.flush(clock.now()), Math.min(250, config.sinkFlushMs));
+  const progress = startProgress({
+    log,
+    everyMs: config.mode === 'local' ? 5_000 : 300_000,
+    clock,
+    feed: feedStats,
+    sink: sink.stats,
+    active: () => collecting() || config.mode === 'local',
+  });
+
+  const resumed = new Set<string>();
+  const runSession = async ({ close, session, signal }: SessionRun) => {
+    const date = session?.date ?? etDate(clock.now());
+    // After a restart the same day, keep filling the stored incomplete 100-tick candles (once per date).
+    if (!resumed.has(date)) {
+      resumed.add(date);
+      tick.resume(await loadOpenTickCandles(pool, date));
+    }
+    await runFeed({
+      url: feedUrl,
+      token,
+      symbols: config.symbols,
+      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      dataStaleMs: config.feedDataStaleMs,
+      reconnectBaseMs: config.reconnectBaseMs,
+      reconnectMaxMs: config.reconnectMaxMs,
+      authFailureBackoffMs: config.authFailureBackoffMs,
+      deadline: close,
+      signal,
+      clock,
+      log,
+      onTrade,
+      onGap: (g) => sink.pushGap(g),
+      inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
+      stats: feedStats,
+    });
+    // The close: write every open candle, incomplete tick candles as such.
+    aggs.drain();
+  };
+
+  const done = runScheduler({
+    statusAt,
+    clock,
+    signal: abort.signal,
+    skipMarketHours: config.skipMarketHours,
+    log,
+    runSession,
+    stats: schedulerStats,
+  });
+
+  const news = newsStats
+    ? runNewsPoller({
+        feeds: config.rssFeeds,
+        symbols: config.symbols,
+        intervalMs: config.rssPollIntervalMs,
+        timeoutMs: config.rssTimeoutMs,
+        db: pool,
+        clock,
+        signal: abort.signal,
+        log,
+        stats: newsStats,
+      })
+    : Promise.resolve();
+
+  const watchdog = startWatchdog({
+    stallMs: config.watchdogStallMs,
+    blockMs: config.eventLoopBlockMs,
+    // Anything the loops do counts: frames, connection attempts, database batches and retries.
+    progress: () => feedStats.messages + feedStats.connectAttempts + sink.stats.batches + sink.stats.retries,
+    collecting: () => collecting() && feedStats.state !== 'backoff',
+    onFatal: deps.onFatal,
+  });
+
+  let stopping: Promise<SinkSummary | null> | null = null;
+  const stop: Collector['stop'] = (deadlineMs, step = (_n, fn) => fn()) => {
+    stopping ??= (async () => {
+      const started = clock.now();
+      watchdog.stop();
+      abort.abort();
+      await step('stop feed and scheduler', () => done.catch(() => undefined));
+      clearInterval(flushTimer);
+      progress.stop();
+      await step('drain aggregators', async () => aggs.drain());
+      await step('stop news', () => news.catch(() => undefined));
+      // Leave a second of the deadline for closing the pool and the embedded database.
+      const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
+      const summary = await step('drain sink', () => sink.stop(left));
+      await step('close database', () => database.close());
+      await Promise.allSettled(cleanups.reverse().map((c) => c()));
+      eventLoop.stop();
+      return summary;
+    })();
+    return stopping;
+  };
+
+  return { done, http, sink, stop };
+}

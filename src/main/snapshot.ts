@@ -1,0 +1,111 @@
+// Maps every part's plain stats onto the HealthSnapshot that /health and /metrics serve.
+// Read at scrape time only: nothing here runs per trade.
+import { DateTime } from 'luxon';
+import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
+import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
+import { NYSE_ZONE, statusAt } from '../calendar/index.js';
+import type { FeedStats } from '../feed/stats.js';
+import { feedStatsSnapshot } from '../feed/stats.js';
+import type { HealthSnapshot } from '../http/snapshot.js';
+import type { NewsStats } from '../news/index.js';
+import type { EventLoopMonitor } from '../ops/eventLoop.js';
+import type { SinkStats } from '../store/sink.js';
+
+export interface SnapshotSources {
+  mode: string;
+  startedAt: number;
+  feed: FeedStats;
+  second: SecondAggregatorStats;
+  tick: TickAggregatorStats;
+  sink: SinkStats;
+  maxBufferRows: number;
+  news: NewsStats | null;
+  eventLoop: EventLoopMonitor;
+  /** Whether the feed is expected to be streaming now (collecting). */
+  collecting: () => boolean;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const age = (now: number, ms: number | null) => (ms === null ? null : Math.max(0, now - ms));
+
+/** Counters that reset at each New York date ("today" on /health). */
+class DailyBaseline {
+  private day = '';
+  private base = { reconnects: 0, gaps: 0 };
+
+  read(now: number, feed: FeedStats): { reconnects: number; gaps: number } {
+    const day = DateTime.fromMillis(now, { zone: NYSE_ZONE }).toISODate() ?? '';
+    if (day !== this.day) {
+      this.day = day;
+      this.base = { reconnects: feed.reconnects, gaps: feed.gaps };
+    }
+    return { reconnects: feed.reconnects - this.base.reconnects, gaps: feed.gaps - this.base.gaps };
+  }
+}
+
+export function createSnapshotter(src: SnapshotSources): (now: number) => HealthSnapshot {
+  const daily = new DailyBaseline();
+  return (now) => {
+    const market = statusAt(now);
+    const feed = feedStatsSnapshot(src.feed);
+    const today = daily.read(now, src.feed);
+    const el = src.eventLoop.stats();
+    const rowsWritten = Object.values(src.sink.rowsWritten).reduce((a, b) => a + b, 0);
+    const feedDown = src.collecting() && feed.state !== 'subscribed';
+    const news = src.news?.totals;
+    const feedsOk = src.news?.feeds.filter((f) => f.state === 'ok').length ?? 0;
+    return {
+      status: !src.sink.connected && src.sink.lastError !== null ? 'degraded' : feedDown ? 'degraded' : 'ok',
+      mode: src.mode,
+      uptimeS: Math.round((now - src.startedAt) / 1000),
+      market: {
+        open: market.open,
+        reason: market.holiday ?? market.reason,
+        nextOpen: iso(market.nextOpen),
+        nextClose: iso(market.nextClose),
+      },
+      feed: {
+        state: feed.state,
+        connections: feed.connections.length,
+        lastMessageAgeMs: age(now, src.feed.lastMessageAt),
+        lastTradeAgeMs: age(now, src.feed.lastTradeAt),
+        reconnectsToday: today.reconnects,
+        gapsToday: today.gaps,
+        lagP50Ms: finite(feed.lagP50Ms),
+        lagP99Ms: finite(feed.lagP99Ms),
+        trades: src.feed.trades,
+        invalidMessages: { ...src.feed.invalid },
+        subscribedSymbols: src.feed.subscribedSymbols,
+      },
+      aggregate: {
+        lateTrades: src.second.lateMerged,
+        lateDropped: src.second.lateDropped,
+        candles1s: src.second.candlesEmitted,
+        candles100t: src.tick.candlesEmitted,
+        openSymbols: src.second.openSymbols,
+      },
+      sink: {
+        bufferedRows: src.sink.bufferedRows,
+        maxBufferRows: src.maxBufferRows,
+        spooledRows: src.sink.spooledRows,
+        lastWriteAt: iso(src.sink.lastWriteAt),
+        rowsWritten,
+        retries: src.sink.retries,
+        deadLettered: src.sink.deadLettered,
+        connected: src.sink.connected,
+        lastError: src.sink.lastError,
+      },
+      news: {
+        enabled: src.news !== null,
+        feedsOk,
+        feedsFailing: (src.news?.feeds.length ?? 0) - feedsOk,
+        items: news?.itemsStored ?? 0,
+      },
+      eventLoop: { delayP99Ms: el.delayP99Ms, maxDelayMs: el.maxDelayMs },
+    };
+  };
+}
+
+function finite(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) ? null : v;
+}

@@ -1,0 +1,123 @@
+// The reads main needs: the open tick candles to resume after a restart, the latest candles for the
+// `tick-collector candles` CLI, and a ping for /readyz (migration status is migrationsApplied in migrate.ts).
+import type pg from 'pg';
+import type { Candle, SecondCandle, TickCandle } from '../aggregate/types.js';
+import { describeError } from './errors.js';
+
+interface Row100t {
+  symbol: string;
+  session_date: string;
+  seq: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trade_count: number;
+  vwap: number | null;
+  start_at: Date;
+  end_at: Date;
+}
+
+interface Row1s {
+  symbol: string;
+  bucket: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trade_count: number;
+  vwap: number | null;
+  first_trade_at: Date;
+  last_trade_at: Date;
+}
+
+// session_date as text: node-postgres would turn a date into a local-midnight Date.
+const COLS_100T = `symbol, session_date::text AS session_date, seq, open, high, low, close, volume, trade_count,
+  vwap, start_at, end_at`;
+
+function toTickCandle(r: Row100t): TickCandle {
+  return {
+    kind: '100t',
+    symbol: r.symbol,
+    sessionDate: r.session_date,
+    seq: r.seq,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    tradeCount: r.trade_count,
+    vwap: r.vwap,
+    startAt: r.start_at.getTime(),
+    endAt: r.end_at.getTime(),
+  };
+}
+
+function toSecondCandle(r: Row1s): SecondCandle {
+  return {
+    kind: '1s',
+    symbol: r.symbol,
+    bucket: r.bucket.getTime(),
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    tradeCount: r.trade_count,
+    vwap: r.vwap,
+    firstTradeAt: r.first_trade_at.getTime(),
+    lastTradeAt: r.last_trade_at.getTime(),
+  };
+}
+
+/**
+ * The latest tick candle of each symbol for `sessionDate` (YYYY-MM-DD): the aggregator resumes it when
+ * tradeCount < the candle size, or starts seq + 1 when it is complete.
+ */
+export async function loadOpenTickCandles(pool: pg.Pool, sessionDate: string): Promise<TickCandle[]> {
+  const r = await pool.query<Row100t>(
+    `SELECT DISTINCT ON (symbol) ${COLS_100T} FROM candles_100t WHERE session_date = $1::date ORDER BY symbol, seq DESC`,
+    [sessionDate],
+  );
+  return r.rows.map(toTickCandle);
+}
+
+export interface LatestQuery {
+  symbol?: string;
+  kind: '1s' | '100t';
+  limit: number;
+}
+
+/** Newest first. */
+export async function latestCandles(pool: pg.Pool, q: LatestQuery): Promise<Candle[]> {
+  const limit = Math.max(1, Math.min(100_000, Math.floor(q.limit)));
+  const where = q.symbol ? 'WHERE symbol = $2' : '';
+  const params: unknown[] = q.symbol ? [limit, q.symbol] : [limit];
+  if (q.kind === '1s') {
+    const r = await pool.query<Row1s>(
+      `SELECT * FROM candles_1s ${where} ORDER BY bucket DESC, symbol LIMIT $1`,
+      params,
+    );
+    return r.rows.map(toSecondCandle);
+  }
+  const r = await pool.query<Row100t>(
+    `SELECT ${COLS_100T} FROM candles_100t ${where} ORDER BY end_at DESC, symbol, seq DESC LIMIT $1`,
+    params,
+  );
+  return r.rows.map(toTickCandle);
+}
+
+export type PingResult = { ok: true; latencyMs: number } | { ok: false; error: string };
+
+/** For /readyz: never throws. */
+export async function ping(pool: pg.Pool): Promise<PingResult> {
+  const t0 = performance.now();
+  try {
+    await pool.query('SELECT 1');
+    return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10 };
+  } catch (err) {
+    return { ok: false, error: describeError(err) };
+  }
+}

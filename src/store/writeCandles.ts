@@ -1,0 +1,99 @@
+// One statement per batch per table: INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, with the
+// no-partial-overwrite rule (a stored candle is only replaced by one with at least as many trades: retries
+// and amendments replace, a newcomer's partial first second after a restart does not).
+// Timestamps travel as epoch-ms float8 arrays (no Date per row) and become timestamptz in SQL.
+import type pg from 'pg';
+import type { SecondCandle, TickCandle } from '../aggregate/types.js';
+
+const UPSERT_1S = `
+INSERT INTO candles_1s AS c
+  (symbol, bucket, open, high, low, close, volume, trade_count, vwap, first_trade_at, last_trade_at)
+SELECT s, to_timestamp(b / 1000.0), o, h, l, cl, v, n, w, to_timestamp(f / 1000.0), to_timestamp(la / 1000.0)
+FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+            $8::int4[], $9::float8[], $10::float8[], $11::float8[]) AS u(s, b, o, h, l, cl, v, n, w, f, la)
+ON CONFLICT (symbol, bucket) DO UPDATE SET
+  open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+  volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
+  first_trade_at = EXCLUDED.first_trade_at, last_trade_at = EXCLUDED.last_trade_at
+WHERE EXCLUDED.trade_count >= c.trade_count`;
+
+const UPSERT_100T = `
+INSERT INTO candles_100t AS c
+  (symbol, session_date, seq, open, high, low, close, volume, trade_count, vwap, start_at, end_at)
+SELECT s, d, q, o, h, l, cl, v, n, w, to_timestamp(st / 1000.0), to_timestamp(en / 1000.0)
+FROM unnest($1::text[], $2::date[], $3::int4[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+            $8::float8[], $9::int4[], $10::float8[], $11::float8[], $12::float8[])
+     AS u(s, d, q, o, h, l, cl, v, n, w, st, en)
+ON CONFLICT (symbol, session_date, seq) DO UPDATE SET
+  open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+  volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
+  start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
+WHERE EXCLUDED.trade_count >= c.trade_count`;
+
+/**
+ * One row per key, as the database would end up after applying the rows in order under the
+ * no-partial-overwrite rule (ON CONFLICT DO UPDATE touching a key twice fails with 21000).
+ */
+export function dedupeCandles<T extends { tradeCount: number }>(
+  rows: readonly T[],
+  key: (r: T) => string,
+): T[] {
+  if (rows.length < 2) return rows.slice();
+  const byKey = new Map<string, T>();
+  for (const r of rows) {
+    const k = key(r);
+    const prev = byKey.get(k);
+    if (!prev || r.tradeCount >= prev.tradeCount) byKey.set(k, r);
+  }
+  return byKey.size === rows.length ? rows.slice() : [...byKey.values()];
+}
+
+export const key1s = (c: SecondCandle): string => `${c.symbol}\u0000${c.bucket}`;
+export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionDate}\u0000${c.seq}`;
+
+/** Upserts 1-second candles in one statement; returns the rows sent. */
+export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondCandle[]): Promise<number> {
+  const rows = dedupeCandles(batch, key1s);
+  if (rows.length === 0) return 0;
+  const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const c = rows[i]!;
+    cols[0]![i] = c.symbol;
+    cols[1]![i] = c.bucket;
+    cols[2]![i] = c.open;
+    cols[3]![i] = c.high;
+    cols[4]![i] = c.low;
+    cols[5]![i] = c.close;
+    cols[6]![i] = c.volume;
+    cols[7]![i] = c.tradeCount;
+    cols[8]![i] = c.vwap;
+    cols[9]![i] = c.firstTradeAt;
+    cols[10]![i] = c.lastTradeAt;
+  }
+  await pool.query(UPSERT_1S, cols);
+  return rows.length;
+}
+
+/** Upserts 100-tick candles in one statement; returns the rows sent. */
+export async function upsertTickCandles(pool: pg.Pool, batch: readonly TickCandle[]): Promise<number> {
+  const rows = dedupeCandles(batch, key100t);
+  if (rows.length === 0) return 0;
+  const cols: unknown[][] = Array.from({ length: 12 }, () => new Array(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const c = rows[i]!;
+    cols[0]![i] = c.symbol;
+    cols[1]![i] = c.sessionDate;
+    cols[2]![i] = c.seq;
+    cols[3]![i] = c.open;
+    cols[4]![i] = c.high;
+    cols[5]![i] = c.low;
+    cols[6]![i] = c.close;
+    cols[7]![i] = c.volume;
+    cols[8]![i] = c.tradeCount;
+    cols[9]![i] = c.vwap;
+    cols[10]![i] = c.startAt;
+    cols[11]![i] = c.endAt;
+  }
+  await pool.query(UPSERT_100T, cols);
+  return rows.length;
+}

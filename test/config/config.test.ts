@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/args.js';
+import { renderEnvExample, renderSettingsTable } from '../../src/config/docs.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { SETTINGS } from '../../src/config/settings.js';
+
+const COMMANDS = {
+  run: [],
+  sessions: [
+    { name: '--from', doc: '' },
+    { name: '--to', doc: '' },
+  ],
+};
+
+function problem(env: Record<string, string>, flags: Record<string, string | true> = {}): string {
+  try {
+    loadConfig(env, flags);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain('\n');
+    return msg;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('nothing configured is local mode on the simulated feed, collecting regardless of market hours', () => {
+    const c = loadConfig({});
+    expect(c.mode).toBe('local');
+    expect(c.feedKind).toBe('sim');
+    expect(c.skipMarketHours).toBe(true);
+    expect(c.databaseUrl).toBeNull();
+    expect(c.symbols).toEqual(['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA']);
+    expect(c.heartbeatIntervalMs).toBe(15_000);
+    expect(c.shutdownTimeoutMs).toBe(10_000);
+  });
+
+  it('a token means production on the EODHD feed, honouring market hours', () => {
+    const c = loadConfig({
+      EODHD_API_TOKEN: 'abc',
+      DATABASE_URL: 'postgres://u:p@db:5432/x?sslmode=require',
+    });
+    expect(c.mode).toBe('production');
+    expect(c.feedKind).toBe('eodhd');
+    expect(c.skipMarketHours).toBe(false);
+  });
+
+  it('flags override the environment', () => {
+    const c = loadConfig({ SYMBOLS: 'AAPL', PORT: '1' }, { '--symbols': 'spy, qqq ,SPY', '--port': '9090' });
+    expect(c.symbols).toEqual(['SPY', 'QQQ']);
+    expect(c.port).toBe(9090);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT must be a whole number/],
+    [{ PORT: '70000' }, /^PORT must be between 0 and 65535/],
+    [{ HEARTBEAT_INTERVAL_MS: '1.5' }, /^HEARTBEAT_INTERVAL_MS must be a whole number/],
+    [{ SHUTDOWN_TIMEOUT_MS: '-5' }, /^SHUTDOWN_TIMEOUT_MS must be between/],
+    [{ SYMBOLS: ' , ,' }, /^SYMBOLS must list at least one symbol/],
+    [{ SYMBOLS: 'AAPL,MS FT' }, /^SYMBOLS has an invalid symbol "MS FT"/],
+    [{ EODHD_WS_URL: 'http://example.com/ws' }, /^EODHD_WS_URL must start with wss:\/\/ or ws:\/\//],
+    [{ EODHD_WS_URL: 'not a url' }, /^EODHD_WS_URL is not a valid URL/],
+    [{ DATABASE_URL: 'mysql://x@y/z', EODHD_API_TOKEN: 't' }, /^DATABASE_URL must start with postgres:/],
+    [
+      { DATABASE_URL: 'postgres://u:secret@h/d?sslmode=sometimes', EODHD_API_TOKEN: 't' },
+      /^DATABASE_URL has sslmode=sometimes/,
+    ],
+    [{ DATABASE_URL: 'postgres://u@h/d?sslmode=verify-full', EODHD_API_TOKEN: 't' }, /no sslrootcert/],
+    [{ DATABASE_URL: 'postgres://u@h/d' }, /^EODHD_API_TOKEN is required when DATABASE_URL is set/],
+    [{ FEED: 'eodhd' }, /^EODHD_API_TOKEN is required with FEED=eodhd/],
+    [{ FEED: 'kafka' }, /^FEED must be one of eodhd, sim/],
+    [{ PGSSLMODE: 'maybe' }, /^PGSSLMODE must be one of/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
+    [{ ENABLE_RSS_NEWS: 'perhaps' }, /^ENABLE_RSS_NEWS must be true or false/],
+    [{ RSS_FEEDS: 'https://ok.example/rss,ftp://x/y' }, /^RSS_FEEDS must start with http:\/\/ or https:\/\//],
+    [{ RECONNECT_BASE_MS: '5000', RECONNECT_MAX_MS: '1000' }, /^RECONNECT_BASE_MS \(5000\) must not exceed/],
+  ])('rejects %j with one line naming the variable', (env, pattern) => {
+    expect(problem(env)).toMatch(pattern);
+  });
+
+  it('never echoes a database password in an error', () => {
+    const msg = problem({ DATABASE_URL: 'postgres://u:hunter2@h/d?sslmode=bogus', EODHD_API_TOKEN: 't' });
+    expect(msg).not.toContain('hunter2');
+  });
+
+  it('names the flag, not the variable, when the bad value came from a flag', () => {
+    expect(problem({}, { '--port': 'x' })).toMatch(/^--port must be a whole number/);
+  });
+
+  it('a DATABASE_URL with FEED=sim is allowed on purpose (testing against a real server)', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres', FEED: 'sim' });
+    expect(c.feedKind).toBe('sim');
+    expect(c.mode).toBe('production');
+  });
+});
+
+describe('command line', () => {
+  it('splits setting flags from command flags, in both --x v and --x=v forms', () => {
+    const a = parseArgs(
+      ['sessions', '--from', '2024-01-02', '--to=2024-01-05', '--log-level', 'warn'],
+      COMMANDS,
+    );
+    expect(a.command).toBe('sessions');
+    expect(a.own).toEqual({ '--from': '2024-01-02', '--to': '2024-01-05' });
+    expect(a.settings).toEqual({ '--log-level': 'warn' });
+  });
+
+  it('defaults to run, and boolean settings are switches', () => {
+    const a = parseArgs(['--skip-market-hours'], COMMANDS);
+    expect(a.command).toBe('run');
+    expect(a.settings).toEqual({ '--skip-market-hours': true });
+  });
+
+  it.each([
+    [['--frobnicate'], /^--frobnicate is not a flag of "run"/],
+    [['launch'], /^command "launch" is unknown/],
+    [['sessions', '--from'], /^--from needs a value/],
+    [['run', 'extra'], /^argument "extra" is not expected by run/],
+  ])('rejects %j', (argv, pattern) => {
+    expect(() => parseArgs(argv, COMMANDS)).toThrow(pattern);
+  });
+});
+
+describe('documentation stays in step with the settings', () => {
+  it('.env.example is the rendering of the settings table', () => {
+    expect(readFileSync('.env.example', 'utf8')).toBe(renderEnvExample());
+  });
+
+  it('the README lists every variable in its configuration table', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain(renderSettingsTable());
+    for (const s of Object.values(SETTINGS)) expect(readme).toContain(`\`${s.env}\``);
+  });
+});

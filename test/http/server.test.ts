@@ -1,0 +1,268 @@
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReadyResult } from '../../src/http/readiness.js';
+import { type HttpServer, startHttpServer } from '../../src/http/server.js';
+import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
+import { memoryLogger } from '../log/memoryStream.js';
+
+const servers: HttpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+interface Opts {
+  snapshot?: () => HealthSnapshot;
+  ready?: () => Promise<ReadyResult>;
+  readyTimeoutMs?: number;
+  closeGraceMs?: number;
+}
+
+async function start(opts: Opts = {}) {
+  const { log, stream } = memoryLogger();
+  const server = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    log,
+    snapshot: opts.snapshot ?? (() => emptySnapshot('test')),
+    ready: opts.ready ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
+    ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
+    ...(opts.closeGraceMs === undefined ? {} : { closeGraceMs: opts.closeGraceMs }),
+  });
+  servers.push(server);
+  return { server, stream };
+}
+
+interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw node:http request (fetch hides HEAD bodies and keep-alive details). */
+function call(url: string, method = 'GET', agent?: Agent): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, ...(agent ? { agent } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function busySnapshot(): HealthSnapshot {
+  const s = emptySnapshot('production');
+  s.market.open = true;
+  s.feed.trades = 42;
+  s.feed.invalidMessages = { bad_price: 3, json: 1 };
+  s.feed.lagP50Ms = 12;
+  s.feed.lagP99Ms = 250;
+  s.feed.reconnectsToday = 2;
+  s.feed.gapsToday = 1;
+  s.aggregate.candles1s = 17;
+  s.aggregate.candles100t = 4;
+  s.sink.bufferedRows = 123;
+  s.sink.lastWriteAt = '2024-07-03T14:00:00.000Z';
+  s.eventLoop.delayP99Ms = 21.5;
+  return s;
+}
+
+describe('health server routes', () => {
+  it('answers /healthz with ok, and HEAD with the same headers and no body', async () => {
+    const { server } = await start();
+    const get = await call(`${server.url}/healthz`);
+    expect(get.status).toBe(200);
+    expect(get.body).toBe('ok\n');
+    expect(get.headers['cache-control']).toBe('no-store');
+    const head = await call(`${server.url}/healthz`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe('3');
+  });
+
+  it('serves the snapshot as JSON on /health, read at request time', async () => {
+    let snap = emptySnapshot('local');
+    const { server } = await start({ snapshot: () => snap });
+    const first = await call(`${server.url}/health`);
+    expect(first.status).toBe(200);
+    expect(first.headers['content-type']).toMatch(/application\/json/);
+    expect(JSON.parse(first.body)).toEqual(emptySnapshot('local'));
+    snap = busySnapshot();
+    const second = JSON.parse((await call(`${server.url}/health?verbose=1`)).body) as HealthSnapshot;
+    expect(second.feed.trades).toBe(42);
+    expect(second.mode).toBe('production');
+  });
+
+  it('returns 200 or 503 from /readyz with the checks as JSON', async () => {
+    let result: ReadyResult = { ready: true, checks: { database: { ok: true } } };
+    const { server } = await start({ ready: async () => result });
+    const ok = await call(`${server.url}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual(result);
+    result = {
+      ready: false,
+      checks: { database: { ok: true }, feed: { ok: false, detail: 'no trade for 130 s' } },
+    };
+    const down = await call(`${server.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(JSON.parse(down.body)).toEqual(result);
+  });
+
+  it('answers 503 when ready() throws or outlives its timeout', async () => {
+    let mode: 'throw' | 'hang' = 'throw';
+    const { server } = await start({
+      readyTimeoutMs: 50,
+      ready: () =>
+        mode === 'throw' ? Promise.reject(new Error('pool closed')) : new Promise<never>(() => {}),
+    });
+    const thrown = await call(`${server.url}/readyz`);
+    expect(thrown.status).toBe(503);
+    expect(thrown.body).toContain('pool closed');
+    mode = 'hang';
+    const hung = await call(`${server.url}/readyz`);
+    expect(hung.status).toBe(503);
+    expect(hung.body).toContain('took over 50 ms');
+  });
+
+  it('exports Prometheus metrics read from the snapshot at scrape time', async () => {
+    let snap = busySnapshot();
+    const { server } = await start({ snapshot: () => snap });
+    const res = await call(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = res.body;
+    expect(text).toMatch(/^# TYPE tick_collector_trades_total counter$/m);
+    expect(text).toMatch(/^tick_collector_trades_total 42$/m);
+    expect(text).toMatch(/^tick_collector_invalid_messages_total\{reason="bad_price"\} 3$/m);
+    expect(text).toMatch(/^tick_collector_invalid_messages_total\{reason="json"\} 1$/m);
+    expect(text).toMatch(/^tick_collector_candles_written_total\{kind="1s"\} 17$/m);
+    expect(text).toMatch(/^tick_collector_candles_written_total\{kind="100t"\} 4$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.5"\} 12$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.99"\} 250$/m);
+    expect(text).toMatch(/^tick_collector_sink_buffer_rows 123$/m);
+    expect(text).toMatch(/^tick_collector_event_loop_delay_p99_ms 21.5$/m);
+    expect(text).toMatch(/^tick_collector_reconnects_total 2$/m);
+    expect(text).toMatch(/^tick_collector_feed_gaps_total 1$/m);
+    expect(text).toMatch(/^tick_collector_market_open 1$/m);
+    expect(text).toMatch(/^tick_collector_info\{mode="production"\} 1$/m);
+    expect(text).toMatch(/^tick_collector_sink_last_write_timestamp_seconds 1720015200$/m);
+    // prom-client spells it "Nan"; Prometheus parses NaN case-insensitively.
+    expect(text).toMatch(/^tick_collector_feed_last_trade_age_ms nan$/im);
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+
+    snap = emptySnapshot('local');
+    snap.feed.trades = 43;
+    const again = (await call(`${server.url}/metrics`)).body;
+    expect(again).toMatch(/^tick_collector_trades_total 43$/m);
+    expect(again).toMatch(/^tick_collector_market_open 0$/m);
+    // Reasons and quantiles that vanished from the snapshot vanish from the scrape.
+    expect(again).not.toContain('reason="bad_price"');
+    expect(again).not.toContain('quantile="0.99"');
+  });
+
+  it('answers 404 for unknown paths and 405 with Allow for other methods', async () => {
+    const { server } = await start();
+    expect((await call(`${server.url}/nope`)).status).toBe(404);
+    const post = await call(`${server.url}/metrics`, 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('turns a throwing snapshot() into 500s with one rate-limited log line, and keeps serving', async () => {
+    const { server, stream } = await start({
+      snapshot: () => {
+        throw new Error('feed stats exploded');
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      const h = await call(`${server.url}/health`);
+      expect(h.status).toBe(500);
+      expect(h.body).toContain('feed stats exploded');
+      expect((await call(`${server.url}/metrics`)).status).toBe(500);
+    }
+    expect((await call(`${server.url}/healthz`)).status).toBe(200);
+    const failures = stream.lines.filter((l) => l.msg.startsWith('health snapshot failed'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.level).toBe(50);
+    expect(failures[0]?.err).toMatchObject({ message: 'feed stats exploded' });
+  });
+
+  it('answers a malformed request with 400 and stays up', async () => {
+    const { server } = await start();
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('THIS IS NOT HTTP\r\n\r\n');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    await once(socket, 'close');
+    expect(Buffer.concat(chunks).toString()).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect((await call(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('advertises a keep-alive timeout longer than a 60 s proxy idle timeout', async () => {
+    const { server } = await start();
+    const agent = new Agent({ keepAlive: true });
+    const res = await call(`${server.url}/healthz`, 'GET', agent);
+    expect(res.headers['keep-alive']).toBe('timeout=65');
+    agent.destroy();
+  });
+});
+
+describe('health server lifecycle', () => {
+  it('rejects when the port is taken', async () => {
+    const { server } = await start();
+    const { log } = memoryLogger();
+    await expect(
+      startHttpServer({
+        port: server.port,
+        host: '127.0.0.1',
+        log,
+        snapshot: () => emptySnapshot(),
+        ready: async () => ({ ready: true, checks: {} }),
+      }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('close() ends idle keep-alive sockets and stops accepting', async () => {
+    const { server } = await start();
+    const agent = new Agent({ keepAlive: true });
+    expect((await call(`${server.url}/healthz`, 'GET', agent)).status).toBe(200);
+    const sockets = Object.values(agent.freeSockets).flat();
+    expect(sockets).toHaveLength(1);
+    const closed = once(sockets[0]!, 'close');
+    await server.close();
+    await closed;
+    await expect(call(`${server.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await server.close(); // idempotent
+    agent.destroy();
+  });
+
+  it('close() cuts a request still in flight after the grace period', async () => {
+    let entered!: () => void;
+    const inReady = new Promise<void>((r) => {
+      entered = r;
+    });
+    const { server } = await start({
+      readyTimeoutMs: 60_000,
+      closeGraceMs: 50,
+      ready: () => {
+        entered();
+        return new Promise<never>(() => {});
+      },
+    });
+    const pending = call(`${server.url}/readyz`);
+    await inReady;
+    await server.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+});
