@@ -207,7 +207,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   private enterSession(s: SymbolState, ts: number): boolean {
     const day = this.days.dayOf(ts);
     if (s.sessionDate !== '') {
-      if (day.date < '0') {
+      if (day.date < s.sessionDate) {
         this.stats.staleSessionDropped++;
         return false;
       }

@@ -164,24 +164,25 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     // since it was sent (half-open peer: found within 2 intervals); if data is flowing, the pong gets one
     // more interval (a pong can queue behind a burst) and then the socket is dead anyway.
     async function heartbeat(): Promise<void> {
-      const every = d.heartbeatIntervalMs;
       let pingAt: number | null = null;
+      let unanswered = 0; // ticks since the outstanding ping was sent
       for (;;) {
-        await clock.sleep(every, ac.signal);
+        await clock.sleep(d.heartbeatIntervalMs, ac.signal);
         if (ac.signal.aborted) return;
-        const now = clock.now();
         if (pingAt !== null && pongAt < pingAt) {
+          unanswered++;
           if (lastFrameAt < pingAt) {
             stats.deadSockets++;
             return finish('dead', 'no frame and no pong');
           }
-          if (now - pingAt >= 2 * every) {
+          if (unanswered >= 2) {
             stats.deadSockets++;
             return finish('dead', 'no pong');
           }
           continue;
         }
-        pingAt = now;
+        pingAt = clock.now();
+        unanswered = 0;
         ws.ping();
       }
     }

@@ -25,12 +25,21 @@ export function createLogger(opts: LoggerOptions): Logger {
         sync: true,
         colorize: true,
         translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname,component',
-        messageFormat: '{if component}[{component}] {end}{msg}',
+        // One line per event on a terminal: the message says what matters; the fields stay in JSON mode.
+        hideObject: true,
+        messageFormat: (line, key) =>
+          `${line.component ? `[${line.component}] ` : ''}${line[key]}${errorSuffix(line.err)}`,
       }),
     );
   }
   return pino(base, pino.destination({ sync: true }));
+}
+
+function errorSuffix(err: unknown): string {
+  if (!err) return '';
+  if (typeof err === 'string') return ` (${err})`;
+  const e = err as { message?: string; code?: string };
+  return ` (${[e.code, e.message].filter(Boolean).join(': ')})`;
 }
 
 /** A silent logger for tests and tools that want none. */

@@ -3,7 +3,7 @@
 // a short reason. Remote trouble (HTTP errors, DNS, refused, timeouts, TLS) is `expected`; anything else
 // (a bad URL in the config, a bug) is not, and the caller logs it louder.
 
-export const DEFAULT_USER_AGENT = 'tick-collector/0.1 (news poller; RSS/Atom; +https://github.com/)';
+export const DEFAULT_USER_AGENT = 'tick-collector/0.1 (RSS/Atom news poller)';
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 export interface Validators {

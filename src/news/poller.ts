@@ -96,6 +96,8 @@ class Poller {
     for (const f of this.feeds) byHost.set(f.stats.host, [...(byHost.get(f.stats.host) ?? []), f]);
     this.log.debug({ feeds: this.feeds.length, hosts: byHost.size }, 'news poller started');
     try {
+      // With no feeds, still run until stopped: main treats a part that returns as a part that died.
+      if (byHost.size === 0) await abortedPromise(this.opts.signal);
       await Promise.all([...byHost.values()].map((feeds) => this.hostLoop(feeds)));
     } finally {
       if (this.store.pendingCount > 0) {
@@ -294,6 +296,11 @@ class Poller {
       nextPollAt: s.nextPollAt,
     });
   }
+}
+
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function hours(ms: number): number {

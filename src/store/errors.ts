@@ -62,11 +62,12 @@ export function classifyError(err: unknown): ErrorClass {
   const code = typeof e.code === 'string' ? e.code : '';
   const msg = typeof e.message === 'string' ? e.message.toLowerCase() : '';
   if (msg.includes('cannot use a pool after calling end')) return 'reject';
+  // Node codes first: 'EPIPE' also has the shape of a SQLSTATE.
+  if (RETRY_NODE_CODES.has(code)) return 'retry';
   if (/^[0-9A-Z]{5}$/.test(code)) {
     if (RETRY_SQLSTATES[code] || RETRY_SQLSTATE_CLASSES[code.slice(0, 2)]) return 'retry';
     return 'reject';
   }
-  if (RETRY_NODE_CODES.has(code)) return 'retry';
   if (RETRY_MESSAGES.some((m) => msg.includes(m))) return 'retry';
   if (e.cause && e.cause !== err) return classifyError(e.cause);
   return 'reject';

@@ -67,9 +67,10 @@ export interface SinkSummary {
 interface Lane<T extends object> {
   table: TableName;
   queue: RowQueue<T>;
-  inflight: T[] | null;
+  /** Batches being written (one per worker). */
+  inflight: Set<T[]>;
   write: (rows: T[]) => Promise<number>;
-  wake: AbortController | null;
+  wake: Set<AbortController>;
   done: Promise<void>;
 }
 
@@ -129,25 +130,37 @@ export class Sink {
     };
     this.chunkRows = Math.max(1, Math.min(10_000, Math.floor(this.o.maxBufferRows / 4)));
     this.spool = new Spool(this.o.dataDir);
-    const lane = <T extends object>(table: TableName, write: (rows: T[]) => Promise<number>): Lane<T> => {
+    // Two workers on the high-volume tables: the second only helps while a backlog of full batches waits
+    // (catch-up after an outage). Two versions of one candle in flight at once are safe: the
+    // no-partial-overwrite rule keeps the fuller one whichever commits last.
+    const lane = <T extends object>(
+      table: TableName,
+      write: (rows: T[]) => Promise<number>,
+      workers = 1,
+    ): Lane<T> => {
       const l: Lane<T> = {
         table,
         queue: new RowQueue<T>(),
-        inflight: null,
+        inflight: new Set(),
         write,
-        wake: null,
+        wake: new Set(),
         done: Promise.resolve(),
       };
-      l.done = this.runLane(l);
+      l.done = Promise.all(Array.from({ length: workers }, (_, w) => this.runLane(l, w))).then(
+        () => undefined,
+      );
       return l;
     };
     this.lanes = {
-      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows)),
+      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows), 2),
       candles_100t: lane('candles_100t', (rows) => upsertTickCandles(this.pool, rows)),
-      ticks: lane('ticks', (rows) =>
-        this.o.ticksVia === 'copy'
-          ? copyTicks(this.pool, rows, this.o.queryTimeoutMs)
-          : insertTicks(this.pool, rows),
+      ticks: lane(
+        'ticks',
+        (rows) =>
+          this.o.ticksVia === 'copy'
+            ? copyTicks(this.pool, rows, this.o.queryTimeoutMs)
+            : insertTicks(this.pool, rows),
+        2,
       ),
       feed_gaps: lane('feed_gaps', (rows) => upsertGaps(this.pool, rows)),
     };
@@ -182,7 +195,7 @@ export class Sink {
     }
     lane.queue.push(row);
     this.stats.bufferedRows++;
-    if (lane.queue.length >= this.o.batchRows) lane.wake?.abort();
+    if (lane.queue.length >= this.o.batchRows) for (const w of lane.wake) w.abort();
     if (this.stats.bufferedRows > this.o.maxBufferRows) this.overflow();
   }
 
@@ -214,26 +227,29 @@ export class Sink {
     });
   }
 
-  private async runLane<T extends object>(lane: Lane<T>): Promise<void> {
+  private async runLane<T extends object>(lane: Lane<T>, worker: number): Promise<void> {
     await Promise.resolve(); // let the constructor finish before the loop touches `this.lanes`
     for (;;) {
       if (this.deadline.signal.aborted) return;
       if (lane.queue.length < this.o.batchRows && !this.stopping) {
-        lane.wake = new AbortController();
-        await this.clock.sleep(this.o.flushMs, lane.wake.signal);
-        lane.wake = null;
+        const wake = new AbortController();
+        lane.wake.add(wake);
+        await this.clock.sleep(this.o.flushMs, wake.signal);
+        lane.wake.delete(wake);
       }
       if (this.deadline.signal.aborted) return;
       if (lane.queue.length === 0) {
         if (this.stopping) return;
         continue;
       }
+      // Helpers (worker > 0) take only full batches: partial ones are worker 0's, on its timer.
+      if (worker > 0 && lane.queue.length < this.o.batchRows && !this.stopping) continue;
       const batch = lane.queue.take(this.o.batchRows);
-      lane.inflight = batch;
+      lane.inflight.add(batch);
       const ok = await this.writeWithRetry(lane, batch);
       // Abandoned at the deadline: leave the batch in `inflight`, stop() spools it.
       if (this.closed || !ok) return;
-      lane.inflight = null;
+      lane.inflight.delete(batch);
       this.stats.bufferedRows -= batch.length;
       await yieldToLoop(); // the feed reads on this thread: never run batches back to back without a turn
     }
@@ -365,7 +381,7 @@ export class Sink {
         this.stats.bufferedRows++;
       }
       this.stats.replayedRows += rows.length;
-      lane.wake?.abort();
+      for (const w of lane.wake) w.abort();
       this.log.info({ table, rows: rows.length, file }, 'replaying spooled rows');
     }
     return false;
@@ -384,7 +400,7 @@ export class Sink {
     this.stopping = true;
     this.replayWake?.abort();
     const lanes = Object.values(this.lanes) as AnyLane[];
-    for (const l of lanes) l.wake?.abort();
+    for (const l of lanes) for (const w of l.wake) w.abort();
     const timer = new AbortController();
     const drained = Promise.all(lanes.map((l) => l.done)).then(() => true);
     const expired = this.clock.sleep(deadlineMs, timer.signal).then(() => false);
@@ -396,7 +412,7 @@ export class Sink {
     let spooledAtStop = 0;
     if (!inTime) {
       for (const l of lanes) {
-        const rows = [...((l.inflight ?? []) as object[]), ...(l.queue.take(l.queue.length) as object[])];
+        const rows = [...[...l.inflight].flat(), ...l.queue.take(l.queue.length)] as object[];
         if (rows.length === 0) continue;
         spooledAtStop += rows.length;
         this.spoolRows(l.table, rows);

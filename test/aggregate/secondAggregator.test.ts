@@ -73,7 +73,8 @@ describe('SecondAggregator', () => {
     agg.add(trade('X', T + 600, 11, 2));
     agg.flush(T + 3000);
     expect(c.seconds).toHaveLength(1);
-    // 60 s after the second ended, by the collector's clock: still inside the window.
+    // 60 s after the second ended, by the collector's clock: still inside the window (and still held).
+    agg.flush(T + 1000 + 60_000);
     agg.add(trade('X', T + 50, 9, 4, { receivedAt: T + 1000 + 60_000 }));
     expect(c.seconds).toHaveLength(1); // amendments go out with the next flush
     agg.flush(T + 61_100);

@@ -63,10 +63,13 @@ describe('sim server', () => {
     expect(aapl?.kind === 'trade' && aapl.trade.price).toBeGreaterThan(150);
 
     c.ws.send(JSON.stringify({ action: 'unsubscribe', symbols: 'MSFT' }));
-    const mark = c.frames.length;
-    await until(() => c.frames.length >= mark + 300);
-    // Frames already in flight when the unsubscribe landed may still be MSFT; the last 100 must not.
-    expect(c.frames.slice(-100).every((f) => (JSON.parse(f) as { s: string }).s === 'AAPL')).toBe(true);
+    const sentAt = Date.now();
+    const stamp = (f: string) => JSON.parse(f) as { s: string; t: number };
+    await until(() => stamp(c.frames.at(-1)!).t >= sentAt + 400, 10_000, 'frames after the unsubscribe');
+    // Frames stamped before the server read the unsubscribe may still be MSFT; later ones must not.
+    const after = c.frames.map(stamp).filter((f) => f.t > sentAt + 100);
+    expect(after.length).toBeGreaterThan(100);
+    expect(after.every((f) => f.s === 'AAPL')).toBe(true);
   });
 
   it('with a token set, other tokens get the 403 frame and a close', async () => {

@@ -25,6 +25,8 @@ export class FakeEodhd {
   readonly clients = new Map<WebSocket, number>();
   /** Stop answering pings and stop sending (a black-holed link). */
   halfOpen = false;
+  /** Answer pings (off: a peer that streams but ignores pings). */
+  answerPings = true;
   /** Frame sent to every new connection after hello, then close(1008): e.g. a 422. */
   rejectWith: string | null = null;
   private constructor(
@@ -65,7 +67,7 @@ export class FakeEodhd {
     }
     this.clients.set(ws, conn);
     ws.on('ping', (data) => {
-      if (!this.halfOpen) ws.pong(data);
+      if (!this.halfOpen && this.answerPings) ws.pong(data);
     });
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as { action?: string; symbols?: string };

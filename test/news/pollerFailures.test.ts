@@ -2,6 +2,7 @@
 // XML. Asserts the schedule (fake clock), the per-host serialisation and how little reaches the log.
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flushMicrotasks } from '../helpers/fakeClock.js';
 import {
   FeedServer,
   hangRoute,
@@ -206,6 +207,18 @@ describe('news poller failures', () => {
       await p.stop();
       await other.close();
     }
+  });
+
+  it('with no feeds, runs (idle) until stopped rather than returning at once', async () => {
+    const p = startPoller({ feeds: [], db: db.pool });
+    let ended = false;
+    void p.done.then(() => {
+      ended = true;
+    });
+    await flushMicrotasks();
+    expect(ended).toBe(false);
+    await p.stop();
+    expect(ended).toBe(true);
   });
 
   it('stops promptly during a hanging request without counting it as a failure', async () => {

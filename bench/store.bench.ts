@@ -1,0 +1,126 @@
+// Store throughput against the real server: 1s candles through the Sink (unnest upserts, 500-row batches)
+// and raw ticks through COPY. Prints JSON lines; runs alone (`npx tsx bench/store.bench.ts`) in its own
+// schema, dropped at the end. Floors: 50,000 candle rows/s, 200,000 ticks/s.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SecondCandle, Trade } from '../src/aggregate/types.js';
+import { createPool, endPool } from '../src/store/connection.js';
+import { migrate } from '../src/store/migrate.js';
+import { Sink } from '../src/store/sink.js';
+import { copyTicks } from '../src/store/writeTicks.js';
+
+const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CANDLES = Number(process.env.BENCH_CANDLES ?? 500_000);
+const TICKS = Number(process.env.BENCH_TICKS ?? 2_000_000);
+const SYMBOLS = Array.from({ length: 500 }, (_, i) => `S${i}`);
+const T0 = Date.UTC(2024, 6, 3, 13, 30);
+
+function candle(i: number): SecondCandle {
+  const symbol = SYMBOLS[i % SYMBOLS.length]!;
+  const bucket = T0 + Math.floor(i / SYMBOLS.length) * 1000;
+  return {
+    kind: '1s',
+    symbol,
+    bucket,
+    open: 100,
+    high: 101,
+    low: 99,
+    close: 100.5,
+    volume: 1000,
+    tradeCount: 7,
+    vwap: 100.2,
+    firstTradeAt: bucket + 3,
+    lastTradeAt: bucket + 990,
+  };
+}
+
+function trade(i: number): Trade {
+  return {
+    symbol: SYMBOLS[i % SYMBOLS.length]!,
+    price: 100 + (i % 100) / 100,
+    size: 1 + (i % 9),
+    ts: T0 + i,
+    conditions: i % 3 ? [14, 41] : [],
+    darkPool: i % 7 === 0,
+    marketStatus: 'open',
+    seq: i,
+    receivedAt: T0 + i + 3,
+  };
+}
+
+async function main(): Promise<void> {
+  const schema = `tc_bench_${process.pid}`;
+  const root = createPool({ url: URL_, max: 1 });
+  await root.query(`CREATE SCHEMA ${schema}`);
+  const pool = createPool({ url: URL_, searchPath: schema, max: 4, applicationName: 'tick-collector-bench' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
+  try {
+    await migrate(pool);
+
+    // Candles: pushed in bursts of one second's worth (500 symbols), as the aggregator would, while the
+    // sink writes; the clock stops when every row is in the table.
+    const sink = new Sink({ pool, dataDir, maxBufferRows: CANDLES + 1 });
+    let maxLagMs = 0;
+    let last = performance.now();
+    const lagTimer = setInterval(() => {
+      const now = performance.now();
+      maxLagMs = Math.max(maxLagMs, now - last - 10);
+      last = now;
+    }, 10);
+    const t0 = performance.now();
+    for (let i = 0; i < CANDLES; i++) {
+      sink.push(candle(i));
+      if (i % 5_000 === 4_999) await new Promise((r) => setImmediate(r));
+    }
+    const summary = await sink.stop(120_000);
+    const secs = (performance.now() - t0) / 1000;
+    clearInterval(lagTimer);
+    const n = summary.written.candles_1s;
+    console.log(
+      JSON.stringify({
+        bench: 'store',
+        case: 'sink candles',
+        rows: n,
+        seconds: +secs.toFixed(2),
+        rowsPerSec: Math.round(n / secs),
+        batches: sink.stats.batches,
+        maxEventLoopLagMs: Math.round(maxLagMs),
+      }),
+    );
+    if (n !== CANDLES) throw new Error(`wrote ${n} of ${CANDLES} candles`);
+
+    // Ticks: COPY batches of 50,000 on 2 connections at a time.
+    const batch = 50_000;
+    const t1 = performance.now();
+    let written = 0;
+    const lanes = [0, 1].map(async (lane) => {
+      for (let start = lane * batch; start < TICKS; start += 2 * batch) {
+        const rows = Array.from({ length: Math.min(batch, TICKS - start) }, (_, k) => trade(start + k));
+        const n = await copyTicks(pool, rows, 60_000);
+        written += n;
+      }
+    });
+    await Promise.all(lanes);
+    const tsecs = (performance.now() - t1) / 1000;
+    console.log(
+      JSON.stringify({
+        bench: 'store',
+        case: 'copy ticks',
+        rows: written,
+        seconds: +tsecs.toFixed(2),
+        rowsPerSec: Math.round(written / tsecs),
+      }),
+    );
+  } finally {
+    await root.query(`DROP SCHEMA ${schema} CASCADE`);
+    await endPool(pool);
+    await endPool(root);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

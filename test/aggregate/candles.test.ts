@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { createCandleAggregators } from '../../src/aggregate/candles.js';
+import { Collector, trade } from './trades.js';
+
+const T = Date.UTC(2024, 6, 1, 14, 30, 0);
+
+describe('createCandleAggregators', () => {
+  it('feeds every trade to both aggregators and passes flush and drain through', () => {
+    const c = new Collector();
+    const aggs = createCandleAggregators(
+      { second: { intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 }, tick: { size: 2, checkpointMs: 5000 } },
+      c.out,
+    );
+    aggs.add(trade('X', T + 100, 10));
+    aggs.add(trade('X', T + 200, 11));
+    aggs.add(trade('X', T + 1300, 12));
+    expect(c.all.map((x) => x.kind)).toEqual(['100t']);
+    aggs.flush(T + 3000);
+    expect(c.seconds).toMatchObject([{ bucket: T, tradeCount: 2 }]);
+    aggs.drain();
+    expect(c.seconds).toHaveLength(2);
+    expect(c.ticks.map((x) => [x.seq, x.tradeCount])).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
+    expect(aggs.stats.second).toBe(aggs.parts.second.stats);
+    expect(aggs.stats.second.trades).toBe(3);
+    expect(aggs.stats.tick).toMatchObject({ trades: 3, fullCandles: 1, partialCandles: 1 });
+  });
+});
