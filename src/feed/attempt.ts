@@ -89,6 +89,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     ws.on('error', (err) => finish('error', `error: ${err.message}`));
     ws.on('unexpected-response', (_req, res) => {
       const code = res.statusCode ?? 0;
+      res.on('error', () => {});
       res.resume();
       const v = classifyStatus(code, res.statusMessage ?? '');
       if (v.cls === 'rejected') finish('rejected', `http ${code}`, v.text);

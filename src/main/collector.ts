@@ -19,10 +19,10 @@ import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
 import { createSchedulerStats, runScheduler, type SessionRun } from '../scheduler/index.js';
-import { migrate, migrationsApplied } from '../store/migrate.js';
+import { migrationsApplied } from '../store/migrate.js';
 import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
-import { type Database, openDatabase } from './database.js';
+import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
 import { startProgress } from './progress.js';
 import { createSnapshotter } from './snapshot.js';
@@ -44,26 +44,43 @@ export interface CollectorDeps {
   clock: Clock;
   /** The watchdog found the pipeline wedged: main shuts down with a non-zero code. */
   onFatal: (reason: string) => void;
+  /** Aborts a start-up that is still waiting for the database. */
+  signal: AbortSignal;
+}
+
+/** Thrown by startCollector when shutdown came before start-up finished. */
+export class StartAborted extends Error {
+  constructor() {
+    super('start-up aborted by shutdown');
+  }
 }
 
 const etDate = (ms: number) => DateTime.fromMillis(ms, { zone: NYSE_ZONE }).toISODate()!;
 
 export async function startCollector(config: Config, deps: CollectorDeps): Promise<Collector> {
   const { log, clock } = deps;
-  const startedAt = clock.now();
-  const abort = new AbortController();
+  const database = await openMigrated(config, log, clock, deps.signal);
+  if (!database) throw new StartAborted();
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  let db: Database | undefined;
   try {
-    db = await openDatabase(config, log, { exclusive: true });
-    const applied = await migrate(db.pool);
-    if (applied.length > 0)
-      log.info({ component: 'store', applied }, `migrations applied: ${applied.join(', ')}`);
+    return await wire(config, deps, database, cleanups);
   } catch (err) {
-    await db?.close().catch(() => undefined);
+    // A part that failed to start (a port in use, say): close what did start, the database last.
+    await Promise.allSettled(cleanups.reverse().map((c) => c()));
+    await database.close().catch(() => undefined);
     throw err;
   }
-  const database = db;
+}
+
+async function wire(
+  config: Config,
+  deps: CollectorDeps,
+  database: Database,
+  cleanups: (() => Promise<unknown> | unknown)[],
+): Promise<Collector> {
+  const { log, clock } = deps;
+  const startedAt = clock.now();
+  const abort = new AbortController();
   const { pool } = database;
 
   const sink = new Sink({
@@ -76,6 +93,8 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
     maxBufferRows: config.sinkMaxBufferRows,
     archiveTicks: config.archiveTicks,
     queryTimeoutMs: config.dbQueryTimeoutMs,
+    // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
+    ticksVia: database.embedded ? 'insert' : 'copy',
   });
   const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
   const second = new SecondAggregator(
@@ -218,13 +237,18 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
     stats: schedulerStats,
   });
 
+  // News gets its own connection in production so it never takes one the candle writer needs
+  // (the embedded database is one session: there it shares).
+  const newsPool = newsStats && !database.embedded ? database.extraPool('tick-collector-news') : pool;
   const news = newsStats
     ? runNewsPoller({
         feeds: config.rssFeeds,
         symbols: config.symbols,
         intervalMs: config.rssPollIntervalMs,
         timeoutMs: config.rssTimeoutMs,
-        db: pool,
+        // rss-parser parses on this thread (~0.2 s per MB measured): keep big feeds off the trade path.
+        maxBodyBytes: 1 << 20,
+        db: newsPool,
         clock,
         signal: abort.signal,
         log,

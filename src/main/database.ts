@@ -6,15 +6,21 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../config/load.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { RateLimitedLog } from '../log/rateLimit.js';
 import { createPool, describeTarget, endPool } from '../store/connection.js';
 import { type Embedded, startEmbedded } from '../store/embedded.js';
+import { classifyError, describeError } from '../store/errors.js';
+import { migrate } from '../store/migrate.js';
 
 export interface Database {
   pool: pg.Pool;
   /** Redacted, for diagnostics. */
   target: string;
   embedded: boolean;
+  /** Another small pool (one connection) on the same database, closed with it. */
+  extraPool(applicationName: string): pg.Pool;
   close(): Promise<void>;
 }
 
@@ -56,17 +62,22 @@ export async function openDatabase(
     maxLifetimeSeconds: config.dbMaxLifetimeSeconds,
   };
   if (config.databaseUrl) {
-    const pool = createPool({
-      ...poolOpts,
-      url: config.databaseUrl,
-      defaultSslMode: config.pgSslMode,
-      max: config.dbPoolMax,
-    });
+    const url = config.databaseUrl;
+    const pool = createPool({ ...poolOpts, url, defaultSslMode: config.pgSslMode, max: config.dbPoolMax });
+    const extras: pg.Pool[] = [];
     return {
       pool,
-      target: describeTarget(config.databaseUrl, config.pgSslMode),
+      target: describeTarget(url, config.pgSslMode),
       embedded: false,
-      close: () => endPool(pool),
+      extraPool(applicationName) {
+        const p = createPool({ ...poolOpts, url, defaultSslMode: config.pgSslMode, max: 1, applicationName });
+        extras.push(p);
+        return p;
+      },
+      close: async () => {
+        await Promise.allSettled(extras.map(endPool));
+        await endPool(pool);
+      },
     };
   }
 
@@ -83,6 +94,7 @@ export async function openDatabase(
       pool,
       target: `${embeddedTarget(config.dataDir)}, via pid ${owner.pid}`,
       embedded: true,
+      extraPool: () => pool,
       close: () => endPool(pool),
     };
   }
@@ -98,6 +110,7 @@ export async function openDatabase(
     pool,
     target: embeddedTarget(config.dataDir),
     embedded: true,
+    extraPool: () => pool,
     async close() {
       try {
         await endPool(pool);
@@ -107,4 +120,42 @@ export async function openDatabase(
       }
     },
   };
+}
+
+/**
+ * Opens and migrates the database, waiting (full-jitter backoff, capped at 30 s) while it is unreachable:
+ * a database that is down when we start, or restarting with us, must not crash-loop the process (Railway
+ * stops restarting after a few failures). Errors that will not heal by waiting (a bad password, a bug)
+ * are thrown. Returns null when `signal` aborts first.
+ */
+export async function openMigrated(
+  config: Config,
+  log: Logger,
+  clock: Clock,
+  signal: AbortSignal,
+  random: () => number = Math.random,
+): Promise<Database | null> {
+  const limited = new RateLimitedLog(log.child({ component: 'store' }), { windowMs: 60_000, now: () => clock.now() });
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    let db: Database | undefined;
+    try {
+      db = await openDatabase(config, log, { exclusive: true });
+      const applied = await migrate(db.pool);
+      if (applied.length > 0) log.info({ component: 'store', applied }, `migrations applied: ${applied.join(', ')}`);
+      if (attempt > 0) log.info({ component: 'store', attempts: attempt + 1 }, `database reachable: ${db.target}`);
+      return db;
+    } catch (err) {
+      await db?.close().catch(() => undefined);
+      if (classifyError(err) !== 'retry') throw err;
+      const waitMs = Math.round(random() * Math.min(30_000, 1_000 * 2 ** attempt));
+      limited.event(
+        'store.unreachable-at-start',
+        'warn',
+        { err: describeError(err), attempt: attempt + 1 },
+        `database not reachable yet (${describeError(err)}); retrying until it is`,
+      );
+      await clock.sleep(waitMs, signal);
+    }
+  }
+  return null;
 }

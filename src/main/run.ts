@@ -4,47 +4,56 @@ import { systemClock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { installShutdown } from '../ops/shutdown.js';
-import { type Collector, startCollector } from './collector.js';
+import type { SinkSummary } from '../store/sink.js';
+import { type Collector, StartAborted, startCollector } from './collector.js';
+
+/** The last line: what was written, and what (if anything) was not and where it went. */
+function describeSummary(reason: string, s: SinkSummary): string {
+  const w = s.written;
+  const unwritten = s.spooledAtStop + s.lostRows;
+  return (
+    `stopped (${reason}): wrote ${w.candles_1s} 1s candles, ${w.candles_100t} 100-tick candles, ${w.feed_gaps} gaps` +
+    (w.ticks ? `, ${w.ticks} ticks` : '') +
+    (unwritten > 0
+      ? `; NOT written: ${s.spooledAtStop} rows spooled to ${s.spoolDir} (replayed at next start), ${s.lostRows} lost`
+      : '; nothing left unwritten')
+  );
+}
 
 export async function runCommand(config: Config): Promise<number> {
   const log = createLogger({
     level: config.logLevel,
     ...(config.logFormat === 'auto' ? {} : { pretty: config.logFormat === 'pretty' }),
   });
-  let collector: Collector | undefined;
+  let starting: Promise<Collector> | undefined;
+  const startAbort = new AbortController();
   const shutdown = installShutdown({
     log,
     timeoutMs: config.shutdownTimeoutMs,
     onShutdown: async (reason, { step }) => {
+      // A signal during start-up waits for it (bounded by the deadline), then stops what was started:
+      // exiting with the embedded database half-open could damage it.
+      startAbort.abort();
+      const collector = await starting?.catch(() => undefined);
       if (!collector) return;
       const summary = await collector.stop(config.shutdownTimeoutMs, step);
-      if (summary) {
-        const lost = summary.spooledAtStop + summary.lostRows;
-        log.info(
-          { component: 'main', reason, ...summary },
-          `stopped (${reason}): wrote ${summary.written.candles_1s} 1s candles, ${summary.written.candles_100t} ` +
-            `100-tick candles, ${summary.written.feed_gaps} gaps` +
-            (summary.written.ticks ? `, ${summary.written.ticks} ticks` : '') +
-            (lost > 0
-              ? `; NOT written: ${summary.spooledAtStop} rows spooled to ${summary.spoolDir} (replayed at next start), ${summary.lostRows} lost`
-              : '; nothing left unwritten'),
-        );
-      }
+      if (summary) log.info({ component: 'main', reason, ...summary }, describeSummary(reason, summary));
     },
   });
+  let collector: Collector;
   try {
-    collector = await startCollector(config, {
+    starting = startCollector(config, {
       log,
       clock: systemClock,
+      signal: startAbort.signal,
       onFatal: (reason) => {
-        log.fatal(
-          { component: 'watchdog', reason },
-          `watchdog: ${reason}; exiting so the platform restarts us`,
-        );
+        log.fatal({ component: 'watchdog', reason }, `watchdog: ${reason}; exiting so the platform restarts us`);
         void shutdown.shutdown(`watchdog: ${reason}`, 1);
       },
     });
+    collector = await starting;
   } catch (err) {
+    if (err instanceof StartAborted) return 0; // the shutdown handler exits
     log.fatal({ err }, `start-up failed: ${(err as Error).message}`);
     await shutdown.shutdown('start-up failed', 1);
     return 1;

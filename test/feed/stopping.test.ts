@@ -1,5 +1,6 @@
 // The loop ends at the deadline or on abort whatever it is doing, and never tries again afterwards;
 // a rejected token is said once and retried only after the long backoff.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fakeClock.js';
@@ -187,5 +188,30 @@ describe('rejected token', () => {
     const rejected = feed.lines.filter((l) => l.event === 'feed.rejected');
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.msg).toContain('AAPL, MSFT, TSLA');
+  });
+
+  it('an HTTP 401 on the upgrade is a rejection (logged once, long backoff)', async () => {
+    let upgrades = 0;
+    const http = createHttpServer((_req, res) => res.writeHead(404).end());
+    http.on('upgrade', (_req, socket) => {
+      upgrades++;
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(http.address() as { port: number }).port}/ws/us`;
+    const clock = new FakeClock(T0);
+    try {
+      feed = startFeed({ url, clock, heartbeatIntervalMs: 600_000 });
+      await until(() => feed!.stats.authFailures === 1 && feed!.stats.state === 'backoff');
+      expect(clock.nextDeadline! - clock.now()).toBe(300_000);
+      await clock.advance(300_000);
+      await until(() => feed!.stats.authFailures === 2 && feed!.stats.state === 'backoff');
+      expect(upgrades).toBe(2);
+      expect(feed.lines.filter((l) => l.event === 'feed.rejected')).toHaveLength(1);
+      await feed.stop();
+    } finally {
+      await new Promise((r) => http.close(r));
+    }
   });
 });
