@@ -3,10 +3,13 @@
 // from a clean baseline), their JSON lines pass through to stdout, and a summary follows (human text on stderr).
 // `--case <name>` runs one case. Trades are generated before timing; only aggregation is timed.
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compute, computeTradeBars, type Trade as TardisTrade } from 'tardis-dev';
-import { createCandleAggregators } from '../src/aggregate/candles.js';
+import { Aggregators } from '../src/aggregate/aggregator.js';
+import { SecondAggregator } from '../src/aggregate/secondAggregator.js';
+import { TickAggregator } from '../src/aggregate/tickAggregator.js';
 import type { Candle, Trade } from '../src/aggregate/types.js';
 
 interface CaseDef {
@@ -92,21 +95,37 @@ const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 class MemPeak {
   rss = 0;
   heap = 0;
+  /** heapUsed after a full GC with the aggregators still alive: their real footprint. */
+  live = 0;
   sample(): void {
     const m = process.memoryUsage();
     if (m.rss > this.rss) this.rss = m.rss;
     if (m.heapUsed > this.heap) this.heap = m.heapUsed;
   }
+  measureLive(): void {
+    this.sample();
+    gc();
+    this.live = process.memoryUsage().heapUsed;
+  }
 }
 
-/** Runs ours over `trades`, sampling memory every 64 flushes; returns candles emitted. */
-function runOurs(trades: readonly Trade[], mem: MemPeak | null): number {
+interface RunResult {
+  candles: number;
+  /** The timed part: add/compute and flush over every trade (no GC forced inside it). */
+  seconds: number;
+}
+
+/** Runs ours over `trades`, sampling memory every 64 flushes. */
+function runOurs(trades: readonly Trade[], mem: MemPeak | null): RunResult {
   let candles = 0;
   let last: Candle | null = null;
-  const aggs = createCandleAggregators({ second: {}, tick: {} }, (c) => {
+  const out = (c: Candle): void => {
     candles++;
     last = c;
-  });
+  };
+  // Wired as main wires it (src/main/collector.ts), with the default options.
+  const aggs = new Aggregators({ second: new SecondAggregator({}, out), tick: new TickAggregator({}, out) });
+  const t0 = performance.now();
   for (let i = 0; i < trades.length; i++) {
     const t = trades[i]!;
     aggs.add(t);
@@ -115,14 +134,15 @@ function runOurs(trades: readonly Trade[], mem: MemPeak | null): number {
       if (mem && i % (FLUSH_EVERY * 64) === FLUSH_EVERY * 64 - 1) mem.sample();
     }
   }
-  mem?.sample();
+  const seconds = (performance.now() - t0) / 1000;
+  mem?.measureLive();
   aggs.drain();
   if (last === null && trades.length > 0) throw new Error('no candle emitted');
-  return candles;
+  return { candles, seconds };
 }
 
 /** tardis-dev as documented: compute() over an async iterable of normalized trades. */
-async function runTardisCompute(msgs: readonly TardisTrade[], mem: MemPeak | null): Promise<number> {
+async function runTardisCompute(msgs: readonly TardisTrade[], mem: MemPeak | null): Promise<RunResult> {
   async function* source() {
     for (const m of msgs) yield m;
   }
@@ -130,20 +150,23 @@ async function runTardisCompute(msgs: readonly TardisTrade[], mem: MemPeak | nul
   let i = 0;
   const time = computeTradeBars({ kind: 'time', interval: 1000 });
   const ticks = computeTradeBars({ kind: 'tick', interval: 100 });
+  const t0 = performance.now();
   for await (const m of compute(source(), time, ticks)) {
     if (m.type === 'trade_bar') bars++;
     else if (mem && ++i % (FLUSH_EVERY * 64) === 0) mem.sample();
   }
+  const seconds = (performance.now() - t0) / 1000;
   mem?.sample();
-  return bars;
+  return { candles: bars, seconds };
 }
 
 /** tardis-dev's bar computables called synchronously per symbol: its core without the async pipeline. */
-function runTardisDirect(msgs: readonly TardisTrade[], mem: MemPeak | null): number {
+function runTardisDirect(msgs: readonly TardisTrade[], mem: MemPeak | null): RunResult {
   const time = computeTradeBars({ kind: 'time', interval: 1000 });
   const ticks = computeTradeBars({ kind: 'tick', interval: 100 });
   const bySymbol = new Map<string, [ReturnType<typeof time>, ReturnType<typeof ticks>]>();
   let bars = 0;
+  const t0 = performance.now();
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i]!;
     let pair = bySymbol.get(m.symbol);
@@ -155,14 +178,15 @@ function runTardisDirect(msgs: readonly TardisTrade[], mem: MemPeak | null): num
     for (const _ of pair[1].compute(m)) bars++;
     if (mem && i % (FLUSH_EVERY * 64) === 0) mem.sample();
   }
-  mem?.sample();
-  return bars;
+  const seconds = (performance.now() - t0) / 1000;
+  mem?.measureLive();
+  return { candles: bars, seconds };
 }
 
 async function runCase(name: string, def: CaseDef): Promise<void> {
   const trades = generate(def.symbols, def.trades);
   const msgs = def.impl === 'ours' ? [] : toTardis(trades);
-  const run = async (n: number, mem: MemPeak | null): Promise<number> => {
+  const run = async (n: number, mem: MemPeak | null): Promise<RunResult> => {
     if (def.impl === 'ours') return runOurs(n === trades.length ? trades : trades.slice(0, n), mem);
     const m = n === msgs.length ? msgs : msgs.slice(0, n);
     return def.impl === 'tardis-compute' ? runTardisCompute(m, mem) : runTardisDirect(m, mem);
@@ -172,9 +196,7 @@ async function runCase(name: string, def: CaseDef): Promise<void> {
   gc();
   const base = process.memoryUsage();
   const mem = new MemPeak();
-  const t0 = performance.now();
-  const candles = await run(trades.length, mem);
-  const seconds = (performance.now() - t0) / 1000;
+  const { candles, seconds } = await run(trades.length, mem);
   gc();
   const after = process.memoryUsage();
   const line = {
@@ -191,14 +213,22 @@ async function runCase(name: string, def: CaseDef): Promise<void> {
     peakRssMB: mb(mem.rss),
     rssDeltaMB: mb(mem.rss - base.rss),
     heapDeltaMB: mb(mem.heap - base.heapUsed),
+    liveHeapMB: mem.live > 0 ? mb(mem.live - base.heapUsed) : null,
     retainedHeapMB: mb(after.heapUsed - base.heapUsed),
+    loadAvg1m: Math.round(loadavg()[0]! * 100) / 100,
     gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
     node: process.version,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-type Line = { case: string; ticksPerSec: number; heapDeltaMB: number; rssDeltaMB: number };
+type Line = {
+  case: string;
+  ticksPerSec: number;
+  heapDeltaMB: number;
+  rssDeltaMB: number;
+  liveHeapMB: number;
+};
 
 function driver(only: string[]): number {
   const self = fileURLToPath(import.meta.url);
@@ -240,8 +270,9 @@ function summarize(r: Map<string, Line>): void {
     ratioVsTardisCompute5000: ratio('ours-5000-2M', 'tardis-compute-5000-2M'),
     ratioVsTardisDirect50: ratio('ours-50-2M', 'tardis-direct-50-2M'),
     ratioVsTardisDirect5000: ratio('ours-5000-2M', 'tardis-direct-5000-2M'),
-    heapDeltaMB50: [r.get('ours-50-1M')?.heapDeltaMB, r.get('ours-50-2M')?.heapDeltaMB],
-    heapDeltaMB5000: [r.get('ours-5000-1M')?.heapDeltaMB, r.get('ours-5000-2M')?.heapDeltaMB],
+    liveHeapMB50: [r.get('ours-50-1M')?.liveHeapMB, r.get('ours-50-2M')?.liveHeapMB],
+    liveHeapMB5000: [r.get('ours-5000-1M')?.liveHeapMB, r.get('ours-5000-2M')?.liveHeapMB],
+    peakHeapDeltaMB5000: [r.get('ours-5000-1M')?.heapDeltaMB, r.get('ours-5000-2M')?.heapDeltaMB],
     rssDeltaMB5000: [r.get('ours-5000-1M')?.rssDeltaMB, r.get('ours-5000-2M')?.rssDeltaMB],
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -252,8 +283,9 @@ function summarize(r: Map<string, Line>): void {
         ` (floor 3M at 50: ${summary.floor3MAt50 ? 'met' : 'NOT met'})`,
       `  vs tardis-dev compute(): ${summary.ratioVsTardisCompute50}x at 50, ${summary.ratioVsTardisCompute5000}x at 5000;` +
         ` vs its computables called directly: ${summary.ratioVsTardisDirect50}x / ${summary.ratioVsTardisDirect5000}x`,
-      `  heap delta 1M vs 2M trades: ${summary.heapDeltaMB50.join(' vs ')} MB at 50 symbols,` +
-        ` ${summary.heapDeltaMB5000.join(' vs ')} MB at 5000`,
+      `  live heap, 1M vs 2M trades: ${summary.liveHeapMB50.join(' vs ')} MB at 50 symbols,` +
+        ` ${summary.liveHeapMB5000.join(' vs ')} MB at 5000;` +
+        ` peak RSS delta at 5000: ${summary.rssDeltaMB5000.join(' vs ')} MB`,
       '',
     ].join('\n'),
   );

@@ -1,6 +1,5 @@
-// The one shape every candle aggregator has, and the combinator main feeds trades through.
-// Pure: no I/O, no clock reads, no timers. Time comes in as `now` (the collector's clock, epoch ms) through
-// flush(), and through each trade's `receivedAt` (the collector's clock when its frame was read).
+// The one shape every candle aggregator has. Pure: no I/O, no clock reads, no timers. Time comes in as `now`
+// (the collector's clock, epoch ms) through flush(), and through each trade's `receivedAt`.
 import type { Trade } from './types.js';
 
 export interface CandleAggregator<S extends object = object> {
@@ -14,7 +13,7 @@ export interface CandleAggregator<S extends object = object> {
   readonly stats: Readonly<S>;
 }
 
-/** Feeds every trade to each aggregator in turn; what main holds. */
+/** Feeds every trade to each aggregator in turn: `new Aggregators({ second, tick })`. */
 export class Aggregators<S extends Record<string, CandleAggregator>> implements CandleAggregator {
   readonly parts: S;
   private readonly list: CandleAggregator[];

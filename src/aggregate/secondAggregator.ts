@@ -63,6 +63,8 @@ interface SymbolState {
   dueAt: number;
   /** Buckets not yet written. */
   openCount: number;
+  /** Dirty buckets (open or amended): emitDue stops once it has seen them all. */
+  dirtyCount: number;
 }
 
 export class SecondAggregator implements CandleAggregator<SecondAggregatorStats> {
@@ -84,6 +86,8 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   private readonly bySymbol = new Map<string, SymbolState>();
   /** Array twin of the Map: flush walks it without an iterator. */
   private readonly states: SymbolState[] = [];
+  /** Pruned buckets for reuse: written candles live up to the lateness window, then die old (GC churn). */
+  private readonly spare: Bucket[] = [];
   /** The collector's clock as last seen (flush `now` or a trade's receivedAt); never goes backwards. */
   private now = Number.NEGATIVE_INFINITY;
 
@@ -128,10 +132,11 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
       this.merge(s, found, t);
       return;
     }
-    const b = newBucket(start, end, t);
+    const b = this.takeBucket(start, end, t);
     if (i === buckets.length - 1) buckets.push(b);
     else buckets.splice(i + 1, 0, b);
     s.openCount++;
+    s.dirtyCount++;
     this.stats.openCandles++;
     const due = end + this.grace;
     if (due < s.dueAt) s.dueAt = due;
@@ -156,13 +161,20 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     for (const s of this.states) {
       if (s.dueAt === Number.POSITIVE_INFINITY) continue;
       for (const b of s.buckets) if (b.dirty) this.emit(s, b);
+      s.dirtyCount = 0;
       s.dueAt = Number.POSITIVE_INFINITY;
     }
     this.stats.openSymbols = 0;
   }
 
   private newState(symbol: string): SymbolState {
-    const s: SymbolState = { symbol, buckets: [], dueAt: Number.POSITIVE_INFINITY, openCount: 0 };
+    const s: SymbolState = {
+      symbol,
+      buckets: [],
+      dueAt: Number.POSITIVE_INFINITY,
+      openCount: 0,
+      dirtyCount: 0,
+    };
     this.bySymbol.set(symbol, s);
     this.states.push(s);
     this.stats.symbols++;
@@ -189,20 +201,47 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     if (!b.dirty) {
       // Only a written bucket is clean: this is a late trade, amend it at the next flush.
       b.dirty = true;
+      s.dirtyCount++;
       this.stats.lateMerged++;
       const due = b.end + this.grace;
       if (due < s.dueAt) s.dueAt = due;
     }
   }
 
+  private takeBucket(start: number, end: number, t: Trade): Bucket {
+    const b = this.spare.pop();
+    if (b === undefined) return newBucket(start, end, t);
+    b.start = start;
+    b.end = end;
+    b.open = t.price;
+    b.openTs = t.ts;
+    b.close = t.price;
+    b.closeTs = t.ts;
+    b.high = t.price;
+    b.low = t.price;
+    b.volume = t.size;
+    b.pv = t.price * t.size;
+    b.count = 1;
+    b.dirty = true;
+    b.written = false;
+    return b;
+  }
+
   private emitDue(s: SymbolState, now: number): void {
     let next = Number.POSITIVE_INFINITY;
     const grace = this.grace;
-    for (const b of s.buckets) {
+    const buckets = s.buckets;
+    // Dirty buckets sit near the newest end: find the oldest one walking back, then emit oldest first.
+    let from = buckets.length;
+    for (let left = s.dirtyCount; left > 0 && from > 0; ) if (buckets[--from]!.dirty) left--;
+    for (let i = from; i < buckets.length; i++) {
+      const b = buckets[i]!;
       if (!b.dirty) continue;
       const due = b.end + grace;
-      if (now >= due) this.emit(s, b);
-      else if (due < next) next = due;
+      if (now >= due) {
+        this.emit(s, b);
+        s.dirtyCount--;
+      } else if (due < next) next = due;
     }
     s.dueAt = next;
   }
@@ -217,6 +256,7 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
       n++;
     }
     if (n > 0) {
+      for (let i = 0; i < n && this.spare.length < MAX_SPARE; i++) this.spare.push(buckets[i]!);
       buckets.splice(0, n);
       this.stats.retainedCandles -= n;
     }
@@ -250,6 +290,9 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     this.out(c);
   }
 }
+
+/** Enough spare buckets for the turnover of thousands of symbols, without holding memory after a burst. */
+const MAX_SPARE = 16_384;
 
 function newBucket(start: number, end: number, t: Trade): Bucket {
   return {

@@ -99,7 +99,8 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     `feed starting: ${symbols.length} symbols over ${chunks.length} connection(s)`,
   );
 
-  const seq = { next: 1 };
+  // Arrival order must keep growing across runs (a session restarted the same second still breaks ties right).
+  const seq = { next: stats.messages + 1 };
   const rejectionsLogged = new Set<string>();
   let settled: PromiseSettledResult<void>[];
   try {

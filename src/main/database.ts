@@ -5,8 +5,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { Config } from '../config/load.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { createPool, describeTarget, endPool } from '../store/connection.js';
@@ -135,14 +135,19 @@ export async function openMigrated(
   signal: AbortSignal,
   random: () => number = Math.random,
 ): Promise<Database | null> {
-  const limited = new RateLimitedLog(log.child({ component: 'store' }), { windowMs: 60_000, now: () => clock.now() });
+  const limited = new RateLimitedLog(log.child({ component: 'store' }), {
+    windowMs: 60_000,
+    now: () => clock.now(),
+  });
   for (let attempt = 0; !signal.aborted; attempt++) {
     let db: Database | undefined;
     try {
       db = await openDatabase(config, log, { exclusive: true });
       const applied = await migrate(db.pool);
-      if (applied.length > 0) log.info({ component: 'store', applied }, `migrations applied: ${applied.join(', ')}`);
-      if (attempt > 0) log.info({ component: 'store', attempts: attempt + 1 }, `database reachable: ${db.target}`);
+      if (applied.length > 0)
+        log.info({ component: 'store', applied }, `migrations applied: ${applied.join(', ')}`);
+      if (attempt > 0)
+        log.info({ component: 'store', attempts: attempt + 1 }, `database reachable: ${db.target}`);
       return db;
     } catch (err) {
       await db?.close().catch(() => undefined);

@@ -47,7 +47,10 @@ export async function runCommand(config: Config): Promise<number> {
       clock: systemClock,
       signal: startAbort.signal,
       onFatal: (reason) => {
-        log.fatal({ component: 'watchdog', reason }, `watchdog: ${reason}; exiting so the platform restarts us`);
+        log.fatal(
+          { component: 'watchdog', reason },
+          `watchdog: ${reason}; exiting so the platform restarts us`,
+        );
         void shutdown.shutdown(`watchdog: ${reason}`, 1);
       },
     });

@@ -8,7 +8,10 @@ describe('createCandleAggregators', () => {
   it('feeds every trade to both aggregators and passes flush and drain through', () => {
     const c = new Collector();
     const aggs = createCandleAggregators(
-      { second: { intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 }, tick: { size: 2, checkpointMs: 5000 } },
+      {
+        second: { intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 },
+        tick: { size: 2, checkpointMs: 5000 },
+      },
       c.out,
     );
     aggs.add(trade('X', T + 100, 10));
@@ -23,7 +26,7 @@ describe('createCandleAggregators', () => {
       [0, 2],
       [1, 1],
     ]);
-    expect(aggs.stats.second).toBe(aggs.parts.second.stats);
+    expect(aggs.stats.second).toBe(aggs.second.stats);
     expect(aggs.stats.second.trades).toBe(3);
     expect(aggs.stats.tick).toMatchObject({ trades: 3, fullCandles: 1, partialCandles: 1 });
   });

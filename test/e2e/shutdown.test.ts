@@ -4,6 +4,7 @@
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthSnapshot } from '../../src/http/snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 
@@ -24,9 +25,9 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function getJson(port: number, path: string): Promise<Record<string, any>> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return (await res.json()) as Record<string, any>;
+async function health(port: number): Promise<HealthSnapshot> {
+  const res = await fetch(`http://127.0.0.1:${port}/health`);
+  return (await res.json()) as HealthSnapshot;
 }
 
 describe('graceful shutdown of the real daemon', () => {
@@ -46,12 +47,12 @@ describe('graceful shutdown of the real daemon', () => {
     );
     const port = listening.port as number;
     // Mid-stream: wait (by polling the daemon's own health endpoint) until thousands of trades went through.
-    let health = await getJson(port, '/health');
-    for (let i = 0; i < 200 && health.feed.trades < 5_000; i++) {
+    let h = await health(port);
+    for (let i = 0; i < 200 && h.feed.trades < 5_000; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = await getJson(port, '/health');
+      h = await health(port);
     }
-    expect(health.feed.trades).toBeGreaterThanOrEqual(5_000);
+    expect(h.feed.trades).toBeGreaterThanOrEqual(5_000);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
     run.proc.kill('SIGTERM');
