@@ -58,7 +58,9 @@ function generate(symbols: number, n: number): Trade[] {
   for (let i = 0; i < n; i++) {
     const clock = START + Math.floor((i * 1000) / TRADES_PER_SEC);
     const k = Math.floor(rand() * symbols);
-    const price = Math.round((prices[k]! *= 1 + (rand() - 0.5) * 0.001) * 100) / 100;
+    const walk = prices[k]! * (1 + (rand() - 0.5) * 0.001); // a random walk per symbol
+    prices[k] = walk;
+    const price = Math.round(walk * 100) / 100;
     const lag = rand() < 0.01 ? Math.floor(rand() * 3000) : Math.floor(rand() * 300);
     out[i] = {
       symbol: names[k]!,

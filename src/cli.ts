@@ -34,6 +34,14 @@ const COMMANDS: Record<string, Command> = {
     ],
     settings: true,
   },
+  news: {
+    summary: 'Print the latest stored news items.',
+    flags: [
+      { name: '--limit', doc: 'How many items (default 20).' },
+      { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
+    ],
+    settings: true,
+  },
   sim: {
     summary: 'Serve the simulated EODHD feed on a local port.',
     flags: [
@@ -104,6 +112,10 @@ async function main(argv: string[]): Promise<number> {
     case 'candles': {
       const { candlesCommand } = await import('./cli/candles.js');
       return candlesCommand(config, args.own);
+    }
+    case 'news': {
+      const { newsCommand } = await import('./cli/news.js');
+      return newsCommand(config, args.own);
     }
     case 'sim': {
       const { simCommand } = await import('./cli/sim.js');

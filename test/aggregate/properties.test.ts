@@ -5,7 +5,7 @@ import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import type { Candle, TickCandle, Trade } from '../../src/aggregate/types.js';
 import { type Event, referenceSeconds, referenceTicks } from './reference.js';
-import { Collector, candleKey } from './trades.js';
+import { candleKey } from './trades.js';
 
 const symbolArb = fc.constantFrom('A', 'B', 'C', 'D');
 const priceArb = fc.integer({ min: 1, max: 5000 }).map((c) => c / 100);

@@ -46,7 +46,7 @@ describe.concurrent('tick-collector command line', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['run', 'status', 'sessions', 'migrate', 'candles', 'sim']) {
+    for (const cmd of ['run', 'status', 'sessions', 'migrate', 'candles', 'news', 'sim']) {
       const r = await runCliToEnd([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout).toContain(`Usage: tick-collector ${cmd}`);
