@@ -27,7 +27,7 @@ export interface SecondAggregatorStats {
   lateMerged: number;
   /** Candles not yet written. */
   openCandles: number;
-  /** Symbols with at least one candle not yet written (updated by flush). */
+  /** Symbols with at least one candle not yet written (updated by flushes that have work to do). */
   openSymbols: number;
   /** Written candles kept for possible amendment. */
   retainedCandles: number;
@@ -88,6 +88,13 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   private readonly states: SymbolState[] = [];
   /** Pruned buckets for reuse: written candles live up to the lateness window, then die old (GC churn). */
   private readonly spare: Bucket[] = [];
+  /**
+   * flush() walks the symbols only when something can be due: the earliest dueAt of any symbol, and the
+   * earliest time any retained candle leaves the lateness window. Candle ends share interval boundaries, so with
+   * thousands of symbols most flushes (every ~250 ms) skip the walk entirely.
+   */
+  private nextDue = Number.POSITIVE_INFINITY;
+  private nextPrune = Number.POSITIVE_INFINITY;
   /** The collector's clock as last seen (flush `now` or a trade's receivedAt); never goes backwards. */
   private now = Number.NEGATIVE_INFINITY;
 
@@ -140,20 +147,32 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     this.stats.openCandles++;
     const due = end + this.grace;
     if (due < s.dueAt) s.dueAt = due;
+    if (due < this.nextDue) this.nextDue = due;
+    if (end + this.lateness < this.nextPrune) this.nextPrune = end + this.lateness;
   }
 
   flush(now: number): void {
     if (now > this.now) this.now = now;
     now = this.now;
+    if (now < this.nextDue && now <= this.nextPrune) return;
     let openSymbols = 0;
+    let nextDue = Number.POSITIVE_INFINITY;
+    let nextPrune = Number.POSITIVE_INFINITY;
     const states = this.states;
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
       if (now >= s.dueAt) this.emitDue(s, now);
-      const first = s.buckets[0];
-      if (first !== undefined && now - first.end > this.lateness) this.prune(s, now);
+      if (s.dueAt < nextDue) nextDue = s.dueAt;
+      let first = s.buckets[0];
+      if (first !== undefined && now - first.end > this.lateness) {
+        this.prune(s, now);
+        first = s.buckets[0];
+      }
+      if (first !== undefined && first.end + this.lateness < nextPrune) nextPrune = first.end + this.lateness;
       if (s.openCount > 0) openSymbols++;
     }
+    this.nextDue = nextDue;
+    this.nextPrune = nextPrune;
     this.stats.openSymbols = openSymbols;
   }
 
@@ -205,6 +224,7 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
       this.stats.lateMerged++;
       const due = b.end + this.grace;
       if (due < s.dueAt) s.dueAt = due;
+      if (due < this.nextDue) this.nextDue = due;
     }
   }
 

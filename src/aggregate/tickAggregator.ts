@@ -150,12 +150,18 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   /**
    * Continue the series after a restart: `candles` is the latest stored candle per symbol for the current
    * session. An unfinished one (tradeCount < size) keeps filling under the same seq; a full one is followed by
-   * seq + 1. Call before the first add() for these symbols; a symbol that already has trades is left alone.
+   * seq + 1. Call before the first add() of that session; a symbol already in that session (or a later one)
+   * is left alone, one still in an earlier session closes it (as a new trade's date would) and continues.
    */
   resume(candles: readonly TickCandle[]): void {
     for (const c of candles) {
-      if (this.bySymbol.has(c.symbol)) continue;
-      const s = this.newState(c.symbol);
+      let s = this.bySymbol.get(c.symbol);
+      if (s !== undefined && s.sessionDate >= c.sessionDate) continue;
+      if (s === undefined) s = this.newState(c.symbol);
+      else if (s.dirty) {
+        this.stats.partialCandles++;
+        this.emit(s);
+      }
       const day = etDayNamed(c.sessionDate);
       s.sessionDate = c.sessionDate;
       s.dayStart = day.start;
@@ -163,6 +169,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
       this.stats.resumed++;
       if (c.tradeCount >= this.size) {
         s.seq = c.seq + 1;
+        s.count = 0;
         continue;
       }
       s.seq = c.seq;

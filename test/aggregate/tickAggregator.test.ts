@@ -174,6 +174,33 @@ describe('TickAggregator', () => {
     expect(agg.stats.resumed).toBe(1);
   });
 
+  it('resume moves a symbol still in an earlier session into the stored one, closing the old candle', () => {
+    const { c, agg } = setup({ size: 4 });
+    agg.add(trade('A', T - 86_400_000, 1)); // 2024-06-30, still open when the next session starts
+    agg.resume([
+      {
+        kind: '100t',
+        symbol: 'A',
+        sessionDate: '2024-07-01',
+        seq: 2,
+        open: 5,
+        high: 5,
+        low: 5,
+        close: 5,
+        volume: 1,
+        tradeCount: 3,
+        vwap: 5,
+        startAt: T - 10,
+        endAt: T - 5,
+      },
+    ]);
+    agg.add(trade('A', T, 6));
+    expect(c.ticks.map((x) => [x.sessionDate, x.seq, x.tradeCount, x.close])).toEqual([
+      ['2024-06-30', 0, 1, 1],
+      ['2024-07-01', 2, 4, 6],
+    ]);
+  });
+
   it('checkpoints a changed unfinished candle after checkpointMs of flushes, and only when it changed', () => {
     const { c, agg } = setup({ size: 100, checkpointMs: 5000 });
     agg.add(trade('X', T, 1));

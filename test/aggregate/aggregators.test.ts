@@ -1,19 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createCandleAggregators } from '../../src/aggregate/candles.js';
+import { Aggregators } from '../../src/aggregate/aggregator.js';
+import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
+import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import { Collector, trade } from './trades.js';
 
 const T = Date.UTC(2024, 6, 1, 14, 30, 0);
 
-describe('createCandleAggregators', () => {
-  it('feeds every trade to both aggregators and passes flush and drain through', () => {
+describe('Aggregators', () => {
+  it('feeds every trade to each part and passes flush and drain through', () => {
     const c = new Collector();
-    const aggs = createCandleAggregators(
-      {
-        second: { intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 },
-        tick: { size: 2, checkpointMs: 5000 },
-      },
-      c.out,
-    );
+    const second = new SecondAggregator({ intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 }, c.out);
+    const tick = new TickAggregator({ size: 2, checkpointMs: 5000 }, c.out);
+    const aggs = new Aggregators({ second, tick });
     aggs.add(trade('X', T + 100, 10));
     aggs.add(trade('X', T + 200, 11));
     aggs.add(trade('X', T + 1300, 12));
@@ -26,7 +24,7 @@ describe('createCandleAggregators', () => {
       [0, 2],
       [1, 1],
     ]);
-    expect(aggs.stats.second).toBe(aggs.second.stats);
+    expect(aggs.stats.second).toBe(second.stats);
     expect(aggs.stats.second.trades).toBe(3);
     expect(aggs.stats.tick).toMatchObject({ trades: 3, fullCandles: 1, partialCandles: 1 });
   });
