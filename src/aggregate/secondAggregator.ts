@@ -1,9 +1,10 @@
 // Time candles (1 s by default), exactly as DESIGN.md "Candle semantics" defines them.
-// Per symbol we keep a short array of buckets sorted by start: the open ones (not yet written) and the written
-// ones still inside the lateness window (so a late trade can amend the full candle). The Map is keyed by symbol
-// only; the hot path touches the newest bucket and allocates nothing.
+// Per symbol we keep its buckets sorted by start (SymbolBuckets, a ring of Float64Array slots): the open ones
+// (not yet written) and the written ones still inside the lateness window (so a late trade can amend the full
+// candle). The Map is keyed by symbol only; the hot path touches the newest bucket and allocates nothing.
 import type { CandleAggregator } from './aggregator.js';
-import type { CandleOut, SecondCandle, Trade } from './types.js';
+import { SymbolBuckets } from './symbolBuckets.js';
+import type { CandleOut, Trade } from './types.js';
 
 export interface SecondAggregatorOptions {
   /** Candle length (CANDLE_INTERVAL_MS). */
@@ -35,38 +36,6 @@ export interface SecondAggregatorStats {
   symbols: number;
 }
 
-/** One (symbol, interval) accumulator. first/last trade time are the open/close times (min/max ts). */
-interface Bucket {
-  start: number;
-  end: number;
-  open: number;
-  openTs: number;
-  close: number;
-  closeTs: number;
-  high: number;
-  low: number;
-  volume: number;
-  /** Σ price·size, in arrival order. */
-  pv: number;
-  count: number;
-  /** Holds trades not yet in an emitted version. */
-  dirty: boolean;
-  /** Written at least once (a later emission is an amendment). */
-  written: boolean;
-}
-
-interface SymbolState {
-  symbol: string;
-  /** Sorted by start, oldest first. */
-  buckets: Bucket[];
-  /** Earliest `end + grace` among dirty buckets; Infinity when none (flush skips the symbol in O(1)). */
-  dueAt: number;
-  /** Buckets not yet written. */
-  openCount: number;
-  /** Dirty buckets (open or amended): emitDue stops once it has seen them all. */
-  dirtyCount: number;
-}
-
 export class SecondAggregator implements CandleAggregator<SecondAggregatorStats> {
   readonly stats: SecondAggregatorStats = {
     trades: 0,
@@ -83,11 +52,9 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   private readonly grace: number;
   private readonly lateness: number;
   private readonly out: CandleOut;
-  private readonly bySymbol = new Map<string, SymbolState>();
+  private readonly bySymbol = new Map<string, SymbolBuckets>();
   /** Array twin of the Map: flush walks it without an iterator. */
-  private readonly states: SymbolState[] = [];
-  /** Pruned buckets for reuse: written candles live up to the lateness window, then die old (GC churn). */
-  private readonly spare: Bucket[] = [];
+  private readonly states: SymbolBuckets[] = [];
   /**
    * flush() walks the symbols only when something can be due: the earliest dueAt of any symbol, and the
    * earliest time any retained candle leaves the lateness window. Candle ends share interval boundaries, so with
@@ -114,34 +81,34 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     let s = this.bySymbol.get(t.symbol);
     if (s === undefined) s = this.newState(t.symbol);
     const ts = t.ts;
-    const buckets = s.buckets;
-    const last = buckets[buckets.length - 1];
+    const interval = this.interval;
+    const n = s.size;
     // Fast path: the newest bucket, the one nearly every trade belongs to.
-    if (last !== undefined && ts >= last.start && ts < last.end) {
-      if (this.now - last.end > this.lateness) {
-        this.stats.lateDropped++;
+    if (n > 0) {
+      const o = s.slot(n - 1);
+      const lastStart = s.start(o);
+      if (ts >= lastStart && ts < lastStart + interval) {
+        if (this.now - (lastStart + interval) > this.lateness) this.stats.lateDropped++;
+        else if (s.merge(o, t)) this.amended(s, lastStart + interval);
         return;
       }
-      this.merge(s, last, t);
-      return;
     }
-    const start = ts - (((ts % this.interval) + this.interval) % this.interval);
-    const end = start + this.interval;
+    const start = ts - (((ts % interval) + interval) % interval);
+    const end = start + interval;
     if (this.now - end > this.lateness) {
       this.stats.lateDropped++;
       return;
     }
     // Walk back from the newest: out-of-order trades are nearly always for a recent bucket.
-    let i = buckets.length - 1;
-    while (i >= 0 && buckets[i]!.start > start) i--;
-    const found = buckets[i];
-    if (found !== undefined && found.start === start) {
-      this.merge(s, found, t);
-      return;
+    const i = s.indexAtOrBefore(start);
+    if (i >= 0) {
+      const o = s.slot(i);
+      if (s.start(o) === start) {
+        if (s.merge(o, t)) this.amended(s, end);
+        return;
+      }
     }
-    const b = this.takeBucket(start, end, t);
-    if (i === buckets.length - 1) buckets.push(b);
-    else buckets.splice(i + 1, 0, b);
+    s.insert(i + 1, start, t);
     s.openCount++;
     s.dirtyCount++;
     this.stats.openCandles++;
@@ -158,17 +125,21 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     let openSymbols = 0;
     let nextDue = Number.POSITIVE_INFINITY;
     let nextPrune = Number.POSITIVE_INFINITY;
+    const interval = this.interval;
+    const lateness = this.lateness;
     const states = this.states;
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
       if (now >= s.dueAt) this.emitDue(s, now);
       if (s.dueAt < nextDue) nextDue = s.dueAt;
-      let first = s.buckets[0];
-      if (first !== undefined && now - first.end > this.lateness) {
-        this.prune(s, now);
-        first = s.buckets[0];
+      if (s.size > 0) {
+        let firstEnd = s.start(s.slot(0)) + interval;
+        if (now - firstEnd > lateness) {
+          this.prune(s, now);
+          firstEnd = s.size > 0 ? s.start(s.slot(0)) + interval : Number.POSITIVE_INFINITY;
+        }
+        if (firstEnd + lateness < nextPrune) nextPrune = firstEnd + lateness;
       }
-      if (first !== undefined && first.end + this.lateness < nextPrune) nextPrune = first.end + this.lateness;
       if (s.openCount > 0) openSymbols++;
     }
     this.nextDue = nextDue;
@@ -179,87 +150,46 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   drain(): void {
     for (const s of this.states) {
       if (s.dueAt === Number.POSITIVE_INFINITY) continue;
-      for (const b of s.buckets) if (b.dirty) this.emit(s, b);
+      for (let i = 0; i < s.size; i++) {
+        const o = s.slot(i);
+        if (s.dirty(o)) this.emit(s, o);
+      }
       s.dirtyCount = 0;
       s.dueAt = Number.POSITIVE_INFINITY;
     }
     this.stats.openSymbols = 0;
   }
 
-  private newState(symbol: string): SymbolState {
-    const s: SymbolState = {
-      symbol,
-      buckets: [],
-      dueAt: Number.POSITIVE_INFINITY,
-      openCount: 0,
-      dirtyCount: 0,
-    };
+  private newState(symbol: string): SymbolBuckets {
+    const s = new SymbolBuckets(symbol);
     this.bySymbol.set(symbol, s);
     this.states.push(s);
     this.stats.symbols++;
     return s;
   }
 
-  private merge(s: SymbolState, b: Bucket, t: Trade): void {
-    const ts = t.ts;
-    const p = t.price;
-    // Ties on ts: the earlier arrival keeps `open`, the later one takes `close`.
-    if (ts < b.openTs) {
-      b.openTs = ts;
-      b.open = p;
-    }
-    if (ts >= b.closeTs) {
-      b.closeTs = ts;
-      b.close = p;
-    }
-    if (p > b.high) b.high = p;
-    if (p < b.low) b.low = p;
-    b.volume += t.size;
-    b.pv += p * t.size;
-    b.count++;
-    if (!b.dirty) {
-      // Only a written bucket is clean: this is a late trade, amend it at the next flush.
-      b.dirty = true;
-      s.dirtyCount++;
-      this.stats.lateMerged++;
-      const due = b.end + this.grace;
-      if (due < s.dueAt) s.dueAt = due;
-      if (due < this.nextDue) this.nextDue = due;
-    }
+  /** A late trade merged into a written (clean) bucket ending at `end`: amend it at the next due flush. */
+  private amended(s: SymbolBuckets, end: number): void {
+    s.dirtyCount++;
+    this.stats.lateMerged++;
+    const due = end + this.grace;
+    if (due < s.dueAt) s.dueAt = due;
+    if (due < this.nextDue) this.nextDue = due;
   }
 
-  private takeBucket(start: number, end: number, t: Trade): Bucket {
-    const b = this.spare.pop();
-    if (b === undefined) return newBucket(start, end, t);
-    b.start = start;
-    b.end = end;
-    b.open = t.price;
-    b.openTs = t.ts;
-    b.close = t.price;
-    b.closeTs = t.ts;
-    b.high = t.price;
-    b.low = t.price;
-    b.volume = t.size;
-    b.pv = t.price * t.size;
-    b.count = 1;
-    b.dirty = true;
-    b.written = false;
-    return b;
-  }
-
-  private emitDue(s: SymbolState, now: number): void {
+  private emitDue(s: SymbolBuckets, now: number): void {
     let next = Number.POSITIVE_INFINITY;
     const grace = this.grace;
-    const buckets = s.buckets;
+    const interval = this.interval;
     // Dirty buckets sit near the newest end: find the oldest one walking back, then emit oldest first.
-    let from = buckets.length;
-    for (let left = s.dirtyCount; left > 0 && from > 0; ) if (buckets[--from]!.dirty) left--;
-    for (let i = from; i < buckets.length; i++) {
-      const b = buckets[i]!;
-      if (!b.dirty) continue;
-      const due = b.end + grace;
+    let from = s.size;
+    for (let left = s.dirtyCount; left > 0 && from > 0; ) if (s.dirty(s.slot(--from))) left--;
+    for (let i = from; i < s.size; i++) {
+      const o = s.slot(i);
+      if (!s.dirty(o)) continue;
+      const due = s.start(o) + interval + grace;
       if (now >= due) {
-        this.emit(s, b);
+        this.emit(s, o);
         s.dirtyCount--;
       } else if (due < next) next = due;
     }
@@ -267,67 +197,28 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   }
 
   /** Drop written buckets that no trade can reach any more (the lateness rule drops them first). */
-  private prune(s: SymbolState, now: number): void {
-    const buckets = s.buckets;
+  private prune(s: SymbolBuckets, now: number): void {
     let n = 0;
-    while (n < buckets.length) {
-      const b = buckets[n]!;
-      if (b.dirty || now - b.end <= this.lateness) break;
+    while (n < s.size) {
+      const o = s.slot(n);
+      if (s.dirty(o) || now - (s.start(o) + this.interval) <= this.lateness) break;
       n++;
     }
     if (n > 0) {
-      for (let i = 0; i < n && this.spare.length < MAX_SPARE; i++) this.spare.push(buckets[i]!);
-      buckets.splice(0, n);
+      s.dropOldest(n);
       this.stats.retainedCandles -= n;
     }
   }
 
-  private emit(s: SymbolState, b: Bucket): void {
-    b.dirty = false;
-    if (b.written) {
+  private emit(s: SymbolBuckets, o: number): void {
+    if (s.written(o)) {
       this.stats.amendments++;
     } else {
-      b.written = true;
       s.openCount--;
       this.stats.openCandles--;
       this.stats.retainedCandles++;
     }
     this.stats.candlesEmitted++;
-    const c: SecondCandle = {
-      kind: '1s',
-      symbol: s.symbol,
-      bucket: b.start,
-      open: b.open,
-      high: b.high,
-      low: b.low,
-      close: b.close,
-      volume: b.volume,
-      tradeCount: b.count,
-      vwap: b.volume > 0 ? b.pv / b.volume : null,
-      firstTradeAt: b.openTs,
-      lastTradeAt: b.closeTs,
-    };
-    this.out(c);
+    this.out(s.emit(o));
   }
-}
-
-/** Enough spare buckets for the turnover of thousands of symbols, without holding memory after a burst. */
-const MAX_SPARE = 16_384;
-
-function newBucket(start: number, end: number, t: Trade): Bucket {
-  return {
-    start,
-    end,
-    open: t.price,
-    openTs: t.ts,
-    close: t.price,
-    closeTs: t.ts,
-    high: t.price,
-    low: t.price,
-    volume: t.size,
-    pv: t.price * t.size,
-    count: 1,
-    dirty: true,
-    written: false,
-  };
 }
