@@ -120,9 +120,9 @@ export class SymbolBuckets {
     }
     if (p > d[o + HIGH]!) d[o + HIGH] = p;
     if (p < d[o + LOW]!) d[o + LOW] = p;
-    d[o + VOLUME] += t.size;
-    d[o + PV] += p * t.size;
-    d[o + COUNT]++;
+    d[o + VOLUME] = d[o + VOLUME]! + t.size;
+    d[o + PV] = d[o + PV]! + p * t.size;
+    d[o + COUNT] = d[o + COUNT]! + 1;
     if (d[o + DIRTY] !== 0) return false;
     d[o + DIRTY] = 1;
     return true;

@@ -28,13 +28,17 @@ export interface SnapshotSources {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const age = (now: number, ms: number | null) => (ms === null ? null : Math.max(0, now - ms));
 
-/** Counters that reset at each New York date ("today" on /health). */
-class DailyBaseline {
-  private day = '';
+/** Counters that reset at each New York date ("today" on /health); zero at start-up. */
+export class DailyBaseline {
+  private day: string;
   private base = { reconnects: 0, gaps: 0 };
 
-  read(now: number, feed: FeedStats): { reconnects: number; gaps: number } {
-    const day = DateTime.fromMillis(now, { zone: NYSE_ZONE }).toISODate() ?? '';
+  constructor(startedAt: number) {
+    this.day = nyDate(startedAt);
+  }
+
+  read(now: number, feed: Pick<FeedStats, 'reconnects' | 'gaps'>): { reconnects: number; gaps: number } {
+    const day = nyDate(now);
     if (day !== this.day) {
       this.day = day;
       this.base = { reconnects: feed.reconnects, gaps: feed.gaps };
@@ -43,8 +47,10 @@ class DailyBaseline {
   }
 }
 
+const nyDate = (ms: number) => DateTime.fromMillis(ms, { zone: NYSE_ZONE }).toISODate() ?? '';
+
 export function createSnapshotter(src: SnapshotSources): (now: number) => HealthSnapshot {
-  const daily = new DailyBaseline();
+  const daily = new DailyBaseline(src.startedAt);
   return (now) => {
     const market = statusAt(now);
     const feed = feedStatsSnapshot(src.feed);
