@@ -98,6 +98,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     ws.on('close', (code) => finish('closed', `closed ${code}`));
     ws.on('pong', () => {
       pongAt = lastFrameAt = clock.now();
+      stats.pongs++; // liveness the watchdog can see while a quiet market sends no trades
     });
     ws.on('ping', () => {
       lastFrameAt = clock.now();

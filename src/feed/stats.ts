@@ -39,6 +39,8 @@ export interface FeedStats {
   /** Sockets ended by the heartbeat (missing pong / silent peer). */
   deadSockets: number;
   resubscribes: number;
+  /** Pongs received: the link is alive even when no trade arrives. */
+  pongs: number;
   staleReconnects: number;
   onTradeErrors: number;
   lastMessageAt: number | null;
@@ -63,6 +65,7 @@ export function createFeedStats(): FeedStats {
     authFailures: 0,
     deadSockets: 0,
     resubscribes: 0,
+    pongs: 0,
     staleReconnects: 0,
     onTradeErrors: 0,
     lastMessageAt: null,

@@ -259,8 +259,10 @@ async function wire(
   const watchdog = startWatchdog({
     stallMs: config.watchdogStallMs,
     blockMs: config.eventLoopBlockMs,
-    // Anything the loops do counts: frames, connection attempts, database batches and retries.
-    progress: () => feedStats.messages + feedStats.connectAttempts + sink.stats.batches + sink.stats.retries,
+    // Anything the loops do counts: frames, pongs (a quiet market sends no trades), connection attempts,
+    // database batches and retries. A wedged loop moves none of them.
+    progress: () =>
+      feedStats.messages + feedStats.pongs + feedStats.connectAttempts + sink.stats.batches + sink.stats.retries,
     collecting: () => collecting() && feedStats.state !== 'backoff',
     onFatal: deps.onFatal,
   });

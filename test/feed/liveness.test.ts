@@ -67,6 +67,9 @@ describe('heartbeat', () => {
     await until(() => pings >= 8, 5000, '8 pings');
     expect(feed.stats.deadSockets).toBe(0);
     expect(server.connections).toBe(1);
+    // Pongs are counted: the watchdog's proof of life when a quiet market sends no trades.
+    await until(() => feed.stats.pongs >= 7, 5000, '7 pongs');
+    expect(feed.stats.trades).toBe(0);
   });
 });
 
