@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
 import { createPool, endPool } from '../src/store/connection.js';
 import { migrate } from '../src/store/migrate.js';
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     // Candles: pushed in bursts of one second's worth (500 symbols), as the aggregator would, while the
     // sink writes; the clock stops when every row is in the table.
     const sink = new Sink({ pool, dataDir, maxBufferRows: CANDLES + 1 });
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     let maxLagMs = 0;
     let last = performance.now();
     const lagTimer = setInterval(() => {
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     const summary = await sink.stop(120_000);
     const secs = (performance.now() - t0) / 1000;
     clearInterval(lagTimer);
+    loopDelay.disable();
     const n = summary.written.candles_1s;
     console.log(
       JSON.stringify({
@@ -86,12 +90,17 @@ async function main(): Promise<void> {
         rowsPerSec: Math.round(n / secs),
         batches: sink.stats.batches,
         maxEventLoopLagMs: Math.round(maxLagMs),
+        // perf_hooks' histogram (ns): the longest and the p99 stall of the event loop while the sink wrote.
+        loopDelayMaxMs: +(loopDelay.max / 1e6).toFixed(1),
+        loopDelayP99Ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),
       }),
     );
     if (n !== CANDLES) throw new Error(`wrote ${n} of ${CANDLES} candles`);
 
     // Ticks: COPY batches of 50,000 on 2 connections at a time.
     const batch = 50_000;
+    const tickLoopDelay = monitorEventLoopDelay({ resolution: 5 });
+    tickLoopDelay.enable();
     const t1 = performance.now();
     let written = 0;
     const lanes = [0, 1].map(async (lane) => {
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     });
     await Promise.all(lanes);
     const tsecs = (performance.now() - t1) / 1000;
+    tickLoopDelay.disable();
     console.log(
       JSON.stringify({
         bench: 'store',
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
         rows: written,
         seconds: +tsecs.toFixed(2),
         rowsPerSec: Math.round(written / tsecs),
+        loopDelayMaxMs: +(tickLoopDelay.max / 1e6).toFixed(1),
       }),
     );
   } finally {

@@ -157,7 +157,13 @@ export const SETTINGS = {
     'Recycle connections after this long (keep it below any proxy idle timeout).',
   ),
   sinkFlushMs: s('SINK_FLUSH_MS', integer(10, 60_000), 250, 'database', 'Write a batch at least this often.'),
-  sinkBatchRows: s('SINK_BATCH_ROWS', integer(1, 100_000), 500, 'database', 'Rows per statement.'),
+  sinkBatchRows: s(
+    'SINK_BATCH_ROWS',
+    integer(1, 100_000),
+    500,
+    'database',
+    'Rows per statement (up to 4x while catching up on a backlog).',
+  ),
   sinkMaxBufferRows: s(
     'SINK_MAX_BUFFER_ROWS',
     integer(100, 100_000_000),

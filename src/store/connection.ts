@@ -39,28 +39,42 @@ type PoolClientCallback = (
 /**
  * libpq allow/prefer: when the server refuses the first attempt (TLS for prefer, plain for allow), retry
  * with the other setting. pool.query() goes through pool.connect(), so patching connect covers both.
+ *
+ * Callback form throughout: pg-pool hands a client to a callback synchronously, from inside the parser
+ * loop that read ReadyForQuery, so pool.query attaches its 'error' listener at once; a promise would hand
+ * it over a microtask later, and a FATAL error in the same TCP read (a backend terminated right after it
+ * connected, as pg_terminate_backend does) would be emitted with no listener: an uncaught exception.
  */
 function addTlsFallback(
   pool: pg.Pool,
   fallback: pg.PoolConfig['ssl'],
   refusedBy: (err: unknown) => boolean,
 ): void {
-  const base = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const base = pool.connect.bind(pool) as (cb: PoolClientCallback) => void;
+  const options = (pool as unknown as { options: pg.PoolConfig }).options;
   let next: pg.PoolConfig['ssl'] | undefined = fallback;
-  const connect = (cb?: PoolClientCallback): Promise<pg.PoolClient> | undefined => {
-    const p = base().catch((err: unknown) => {
-      if (next === undefined || !refusedBy(err)) throw err;
-      // The server's answer does not change while we run: remember it for the pool's lifetime.
-      (pool as unknown as { options: pg.PoolConfig }).options.ssl = next;
-      next = undefined;
-      return base();
+  const connectCb = (cb: PoolClientCallback): void => {
+    const tried = options.ssl;
+    base((err, client, done) => {
+      if (err && refusedBy(err)) {
+        // Concurrent first connections (the sink's lanes start together) were all refused: the first
+        // to fail switched the setting, the others retry with it instead of surfacing the refusal.
+        if (options.ssl !== tried) return base(cb);
+        if (next !== undefined) {
+          // The server's answer does not change while we run: remember it for the pool's lifetime.
+          options.ssl = next;
+          next = undefined;
+          return base(cb);
+        }
+      }
+      cb(err, client, done);
     });
-    if (!cb) return p;
-    p.then(
-      (c) => cb(undefined, c, (e?: unknown) => c.release(e as Error | undefined)),
-      (e: Error) => cb(e),
+  };
+  const connect = (cb?: PoolClientCallback): Promise<pg.PoolClient> | undefined => {
+    if (cb) return void connectCb(cb);
+    return new Promise((resolve, reject) =>
+      connectCb((err, client) => (err || !client ? reject(err) : resolve(client))),
     );
-    return undefined;
   };
   (pool as unknown as { connect: typeof connect }).connect = connect;
 }
@@ -111,12 +125,18 @@ export async function endPool(pool: pg.Pool): Promise<void> {
  * on idle clients), and destroys the client instead of reusing it when anything failed.
  */
 export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
   let failure: Error | undefined;
   const onError = (err: Error) => {
     failure = err;
   };
-  client.on('error', onError);
+  // Callback form: the listener goes on in the same tick as the checkout (see addTlsFallback).
+  const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+    pool.connect((err, c) => {
+      if (err || !c) return reject(err);
+      c.on('error', onError);
+      resolve(c);
+    });
+  });
   try {
     return await fn(client);
   } catch (err) {

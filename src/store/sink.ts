@@ -1,68 +1,30 @@
 // The sink: takes candles, ticks and gaps synchronously (push is O(1) and never blocks the feed), writes
-// them in batches — one statement per batch per table, every flushMs or batchRows — and keeps every row
-// through database trouble: retryable errors keep the batch and retry with full-jitter backoff while
-// running; rejected rows are isolated (bisection) and set aside as dead letters; a full buffer spools its
-// oldest rows to disk, replayed once writes succeed. One lane per table, one batch in flight per lane.
+// them in batches — one statement per batch per table, every flushMs or batchRows (up to 4× batchRows per
+// statement while a backlog waits) — and keeps every row through database trouble: retryable errors keep
+// the batch and retry with full-jitter backoff while running; rejected rows are isolated (bisection) and
+// set aside as dead letters (both in batchWriter.ts); a full buffer spools its oldest rows to disk,
+// replayed once writes succeed (spoolReplay.ts). One lane per table, one batch in flight per worker.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Candle, SecondCandle, TickCandle, Trade } from '../aggregate/types.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
-import { writeDeadLetter } from './deadLetters.js';
-import { classifyError, describeError } from './errors.js';
+import { BatchWriter } from './batchWriter.js';
+import { describeError } from './errors.js';
 import { RowQueue } from './rowQueue.js';
+import type { SinkOptions, SinkSettings, SinkStats, SinkSummary } from './sinkTypes.js';
 import { Spool, type TableName } from './spool.js';
+import { SpoolReplay } from './spoolReplay.js';
 import { upsertSecondCandles, upsertTickCandles } from './writeCandles.js';
 import { type FeedGap, upsertGaps } from './writeGaps.js';
 import { copyTicks, insertTicks } from './writeTicks.js';
 
+export type { SinkOptions, SinkStats, SinkSummary } from './sinkTypes.js';
 export type { FeedGap } from './writeGaps.js';
 
-export interface SinkOptions {
-  pool: pg.Pool;
-  /** Spool and dead-letter files go under it. */
-  dataDir: string;
-  log?: Logger;
-  clock?: Clock;
-  flushMs?: number;
-  batchRows?: number;
-  maxBufferRows?: number;
-  archiveTicks?: boolean;
-  /** How ticks are archived: COPY (real server, ~4x faster) or an INSERT (embedded PGlite: no COPY). */
-  ticksVia?: 'copy' | 'insert';
-  /** Bounds a COPY (query_timeout does not reach it); use the pool's query timeout. */
-  queryTimeoutMs?: number;
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  random?: () => number;
-}
-
-export interface SinkStats {
-  rowsWritten: Record<TableName, number>;
-  batches: number;
-  retries: number;
-  deadLettered: number;
-  /** Rows in memory (queued or in flight). */
-  bufferedRows: number;
-  /** Rows moved to the spool (counter) and read back from it (counter). */
-  spooledRows: number;
-  replayedRows: number;
-  /** Rows that could be neither written, dead-lettered nor spooled (disk failure), or pushed after stop. */
-  lostRows: number;
-  lastWriteAt: number | null;
-  lastError: string | null;
-  connected: boolean;
-}
-
-export interface SinkSummary {
-  written: Record<TableName, number>;
-  deadLettered: number;
-  /** Rows left unwritten at the deadline and spooled for the next start. */
-  spooledAtStop: number;
-  spoolDir: string;
-  lostRows: number;
-}
+/** With a backlog, one statement takes up to this many times batchRows (see SinkOptions.batchRows). */
+const BACKLOG_BATCH_FACTOR = 4;
 
 interface Lane<T extends object> {
   table: TableName;
@@ -95,8 +57,10 @@ export class Sink {
   private readonly log: Logger;
   private readonly limited: RateLimitedLog;
   private readonly spool: Spool;
-  private readonly o: Required<Omit<SinkOptions, 'pool' | 'log' | 'clock'>>;
+  private readonly o: SinkSettings;
   private readonly chunkRows: number;
+  private readonly backlogRows: number;
+  private readonly writer: BatchWriter;
   private readonly lanes: {
     candles_1s: Lane<SecondCandle>;
     candles_100t: Lane<TickCandle>;
@@ -107,8 +71,7 @@ export class Sink {
   private stopping = false;
   private closed = false;
   private readonly deadline = new AbortController();
-  private replayWake: AbortController | null = null;
-  private readonly replayDone: Promise<void>;
+  private readonly replay: SpoolReplay;
   private stopPromise: Promise<SinkSummary> | null = null;
 
   constructor(opts: SinkOptions) {
@@ -129,7 +92,21 @@ export class Sink {
       random: opts.random ?? Math.random,
     };
     this.chunkRows = Math.max(1, Math.min(10_000, Math.floor(this.o.maxBufferRows / 4)));
+    this.backlogRows = this.o.batchRows * BACKLOG_BATCH_FACTOR;
     this.spool = new Spool(this.o.dataDir);
+    const shared = {
+      pool: this.pool,
+      stats: this.stats,
+      clock: this.clock,
+      log: this.log,
+      limited: this.limited,
+      settings: this.o,
+    };
+    this.writer = new BatchWriter({
+      ...shared,
+      deadline: this.deadline.signal,
+      onRecovered: () => this.replay.wake(),
+    });
     // Two workers on the high-volume tables: the second only helps while a backlog of full batches waits
     // (catch-up after an outage). Two versions of one candle in flight at once are safe: the
     // no-partial-overwrite rule keeps the fuller one whichever commits last.
@@ -164,7 +141,18 @@ export class Sink {
       ),
       feed_gaps: lane('feed_gaps', (rows) => upsertGaps(this.pool, rows)),
     };
-    this.replayDone = this.runReplay();
+    this.replay = new SpoolReplay({
+      ...shared,
+      spool: this.spool,
+      isStopping: () => this.stopping,
+      spoolWrites: () => this.spoolWrites,
+      requeue: (table, rows) => {
+        const l = this.lanes[table] as Lane<object>;
+        for (const r of rows) l.queue.push(r);
+        this.stats.bufferedRows += rows.length;
+        for (const w of l.wake) w.abort();
+      },
+    });
   }
 
   /** A finished or amended candle. Synchronous, O(1), never throws. */
@@ -244,147 +232,18 @@ export class Sink {
       }
       // Helpers (worker > 0) take only full batches: partial ones are worker 0's, on its timer.
       if (worker > 0 && lane.queue.length < this.o.batchRows && !this.stopping) continue;
-      const batch = lane.queue.take(this.o.batchRows);
+      // A backlog (more than one batch queued) goes in larger statements, up to backlogRows each.
+      const batch = lane.queue.take(
+        lane.queue.length > this.o.batchRows ? this.backlogRows : this.o.batchRows,
+      );
       lane.inflight.add(batch);
-      const ok = await this.writeWithRetry(lane, batch);
+      const ok = await this.writer.writeWithRetry(lane, batch);
       // Abandoned at the deadline: leave the batch in `inflight`, stop() spools it.
       if (this.closed || !ok) return;
       lane.inflight.delete(batch);
       this.stats.bufferedRows -= batch.length;
       await yieldToLoop(); // the feed reads on this thread: never run batches back to back without a turn
     }
-  }
-
-  /** True when the batch is settled (written or dead-lettered); false when the stop deadline came first. */
-  private async writeWithRetry<T extends object>(lane: Lane<T>, batch: T[]): Promise<boolean> {
-    const settled = new WeakSet<T>();
-    let pending = batch;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.writeIsolating(lane, pending, settled);
-        if (!this.stats.connected) {
-          this.stats.connected = true;
-          if (attempt > 0)
-            this.log.info({ table: lane.table, retries: attempt }, 'database writes recovered');
-          this.replayWake?.abort();
-        }
-        return true;
-      } catch (err) {
-        const msg = describeError(err);
-        this.stats.retries++;
-        this.stats.connected = false;
-        this.stats.lastError = msg;
-        this.limited.event(
-          'store.retry',
-          'warn',
-          { table: lane.table, rows: pending.length, err: msg },
-          'database write failed; retrying',
-        );
-        pending = pending.filter((r) => !settled.has(r));
-        if (this.deadline.signal.aborted) return false;
-        const cap = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(attempt, 20));
-        await this.clock.sleep(this.o.random() * cap, this.deadline.signal);
-        if (this.deadline.signal.aborted) return false;
-      }
-    }
-  }
-
-  /** Writes rows; a rejected statement is split in halves until the bad rows are alone, then dead-lettered. */
-  private async writeIsolating<T extends object>(
-    lane: Lane<T>,
-    rows: T[],
-    settled: WeakSet<T>,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    try {
-      const n = await lane.write(rows);
-      this.stats.rowsWritten[lane.table] += n;
-      this.stats.batches++;
-      this.stats.lastWriteAt = this.clock.now();
-      for (const r of rows) settled.add(r);
-    } catch (err) {
-      if (classifyError(err) === 'retry') throw err;
-      if (rows.length > 1) {
-        const mid = rows.length >> 1;
-        await this.writeIsolating(lane, rows.slice(0, mid), settled);
-        await this.writeIsolating(lane, rows.slice(mid), settled);
-        return;
-      }
-      await this.deadLetter(lane.table, rows, err);
-      for (const r of rows) settled.add(r);
-    }
-  }
-
-  private async deadLetter(table: TableName, rows: readonly object[], err: unknown): Promise<void> {
-    const error = describeError(err);
-    this.stats.lastError = error;
-    try {
-      const { where } = await writeDeadLetter(this.pool, this.o.dataDir, table, error, rows);
-      this.stats.deadLettered += rows.length;
-      this.limited.event(
-        `store.dead-letter.${table}`,
-        'error',
-        { table, error, firstRow: rows[0], where },
-        'rows rejected by the database set aside as dead letters',
-      );
-    } catch (fileErr) {
-      this.stats.lostRows += rows.length;
-      this.log.error(
-        { table, error, firstRow: rows[0], fileErr: describeError(fileErr) },
-        'rejected rows could not be set aside: lost',
-      );
-    }
-  }
-
-  /** Reads spool files back into the queues once the database answers and the buffer has room. */
-  private async runReplay(): Promise<void> {
-    await Promise.resolve();
-    let pendingFiles = true; // a previous run may have left some
-    while (!this.stopping) {
-      if (pendingFiles && this.stats.bufferedRows <= this.o.maxBufferRows / 2) {
-        try {
-          pendingFiles = await this.replayOnce();
-        } catch (err) {
-          this.limited.event(
-            'store.replay',
-            'warn',
-            { err: describeError(err) },
-            'spool replay failed; will retry',
-          );
-        }
-      }
-      this.replayWake = new AbortController();
-      // While files remain and writes succeed, come back as soon as the lanes have had a flush to drain.
-      const busy = pendingFiles && this.stats.connected;
-      await this.clock.sleep(
-        busy ? this.o.flushMs : Math.max(1_000, this.o.flushMs * 4),
-        this.replayWake.signal,
-      );
-      this.replayWake = null;
-      if (this.stats.spooledRows > this.stats.replayedRows) pendingFiles = true;
-    }
-  }
-
-  /** Replays spool files while there is room; returns true if files remain. */
-  private async replayOnce(): Promise<boolean> {
-    await this.spoolWrites;
-    const files = await this.spool.list();
-    if (files.length === 0) return false;
-    if (!this.stats.connected) await this.pool.query('SELECT 1'); // probe: throws while the database is away
-    for (const file of files) {
-      if (this.stopping || this.stats.bufferedRows > this.o.maxBufferRows / 2) return true;
-      const { table, rows } = await this.spool.read(file);
-      await this.spool.remove(file);
-      const lane = this.lanes[table] as Lane<object>;
-      for (const r of rows) {
-        lane.queue.push(r as object);
-        this.stats.bufferedRows++;
-      }
-      this.stats.replayedRows += rows.length;
-      for (const w of lane.wake) w.abort();
-      this.log.info({ table, rows: rows.length, file }, 'replaying spooled rows');
-    }
-    return false;
   }
 
   /**
@@ -398,7 +257,7 @@ export class Sink {
 
   private async drain(deadlineMs: number): Promise<SinkSummary> {
     this.stopping = true;
-    this.replayWake?.abort();
+    this.replay.wake();
     const lanes = Object.values(this.lanes) as AnyLane[];
     for (const l of lanes) for (const w of l.wake) w.abort();
     const timer = new AbortController();
@@ -408,7 +267,7 @@ export class Sink {
     timer.abort();
     this.closed = true;
     this.deadline.abort(); // lanes in a backoff sleep return now; one awaiting a query is abandoned
-    await this.replayDone;
+    await this.replay.done;
     let spooledAtStop = 0;
     if (!inTime) {
       for (const l of lanes) {

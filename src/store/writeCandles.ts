@@ -1,9 +1,11 @@
 // One statement per batch per table: INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, with the
 // no-partial-overwrite rule (a stored candle is only replaced by one with at least as many trades: retries
 // and amendments replace, a newcomer's partial first second after a restart does not).
-// Timestamps travel as epoch-ms float8 arrays (no Date per row) and become timestamptz in SQL.
+// Timestamps travel as epoch-ms float8 arrays (no Date per row) and become timestamptz in SQL; the arrays
+// go as literals built in arrayLiteral.ts (pg's own array serialiser was most of the client's CPU time).
 import type pg from 'pg';
 import type { SecondCandle, TickCandle } from '../aggregate/types.js';
+import { arrayLiterals, numberElement as num, textElement as text } from './arrayLiteral.js';
 
 const UPSERT_1S = `
 INSERT INTO candles_1s AS c
@@ -55,22 +57,22 @@ export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionD
 export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondCandle[]): Promise<number> {
   const rows = dedupeCandles(batch, key1s);
   if (rows.length === 0) return 0;
-  const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(rows.length));
+  const cols: string[][] = Array.from({ length: 11 }, () => new Array<string>(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i]!;
-    cols[0]![i] = c.symbol;
-    cols[1]![i] = c.bucket;
-    cols[2]![i] = c.open;
-    cols[3]![i] = c.high;
-    cols[4]![i] = c.low;
-    cols[5]![i] = c.close;
-    cols[6]![i] = c.volume;
-    cols[7]![i] = c.tradeCount;
-    cols[8]![i] = c.vwap;
-    cols[9]![i] = c.firstTradeAt;
-    cols[10]![i] = c.lastTradeAt;
+    cols[0]![i] = text(c.symbol);
+    cols[1]![i] = num(c.bucket);
+    cols[2]![i] = num(c.open);
+    cols[3]![i] = num(c.high);
+    cols[4]![i] = num(c.low);
+    cols[5]![i] = num(c.close);
+    cols[6]![i] = num(c.volume);
+    cols[7]![i] = num(c.tradeCount);
+    cols[8]![i] = num(c.vwap);
+    cols[9]![i] = num(c.firstTradeAt);
+    cols[10]![i] = num(c.lastTradeAt);
   }
-  await pool.query(UPSERT_1S, cols);
+  await pool.query(UPSERT_1S, arrayLiterals(cols));
   return rows.length;
 }
 
@@ -78,22 +80,22 @@ export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondC
 export async function upsertTickCandles(pool: pg.Pool, batch: readonly TickCandle[]): Promise<number> {
   const rows = dedupeCandles(batch, key100t);
   if (rows.length === 0) return 0;
-  const cols: unknown[][] = Array.from({ length: 12 }, () => new Array(rows.length));
+  const cols: string[][] = Array.from({ length: 12 }, () => new Array<string>(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i]!;
-    cols[0]![i] = c.symbol;
-    cols[1]![i] = c.sessionDate;
-    cols[2]![i] = c.seq;
-    cols[3]![i] = c.open;
-    cols[4]![i] = c.high;
-    cols[5]![i] = c.low;
-    cols[6]![i] = c.close;
-    cols[7]![i] = c.volume;
-    cols[8]![i] = c.tradeCount;
-    cols[9]![i] = c.vwap;
-    cols[10]![i] = c.startAt;
-    cols[11]![i] = c.endAt;
+    cols[0]![i] = text(c.symbol);
+    cols[1]![i] = text(c.sessionDate);
+    cols[2]![i] = num(c.seq);
+    cols[3]![i] = num(c.open);
+    cols[4]![i] = num(c.high);
+    cols[5]![i] = num(c.low);
+    cols[6]![i] = num(c.close);
+    cols[7]![i] = num(c.volume);
+    cols[8]![i] = num(c.tradeCount);
+    cols[9]![i] = num(c.vwap);
+    cols[10]![i] = num(c.startAt);
+    cols[11]![i] = num(c.endAt);
   }
-  await pool.query(UPSERT_100T, cols);
+  await pool.query(UPSERT_100T, arrayLiterals(cols));
   return rows.length;
 }

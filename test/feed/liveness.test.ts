@@ -59,7 +59,8 @@ describe('heartbeat', () => {
   });
 
   it('keeps a healthy socket that answers pings (no false positives)', async () => {
-    feed = startFeed({ url: server.url, heartbeatIntervalMs: 50 });
+    const f = startFeed({ url: server.url, heartbeatIntervalMs: 50 });
+    feed = f;
     await server.waitFor(() => server.subscribes.length === 1);
     let pings = 0;
     const [ws] = server.clients.keys();
@@ -68,8 +69,8 @@ describe('heartbeat', () => {
     expect(feed.stats.deadSockets).toBe(0);
     expect(server.connections).toBe(1);
     // Pongs are counted: the watchdog's proof of life when a quiet market sends no trades.
-    await until(() => feed.stats.pongs >= 7, 5000, '7 pongs');
-    expect(feed.stats.trades).toBe(0);
+    await until(() => f.stats.pongs >= 7, 5000, '7 pongs');
+    expect(f.stats.trades).toBe(0);
   });
 });
 

@@ -1,0 +1,84 @@
+// The spool replay loop: reads spool files (the overflow of a long outage, or what a previous run could
+// not drain by its stop deadline) back into the lanes' queues once the database answers and the buffer
+// has room, a file at a time, until none remain. Runs from the sink's start until it stops.
+import type pg from 'pg';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import type { RateLimitedLog } from '../log/rateLimit.js';
+import { describeError } from './errors.js';
+import type { SinkSettings, SinkStats } from './sinkTypes.js';
+import type { Spool, TableName } from './spool.js';
+
+export interface SpoolReplayDeps {
+  pool: pg.Pool;
+  spool: Spool;
+  stats: SinkStats;
+  clock: Clock;
+  log: Logger;
+  limited: RateLimitedLog;
+  settings: SinkSettings;
+  isStopping: () => boolean;
+  /** Settles once the spool files being written are complete. */
+  spoolWrites: () => Promise<void>;
+  /** Puts replayed rows on their table's queue (counted as buffered) and wakes its lane. */
+  requeue: (table: TableName, rows: object[]) => void;
+}
+
+export class SpoolReplay {
+  /** Settles when the loop has ended (after the sink started stopping). */
+  readonly done: Promise<void>;
+  private wakeCtl: AbortController | null = null;
+
+  constructor(private readonly d: SpoolReplayDeps) {
+    this.done = this.run();
+  }
+
+  /** Ends the current wait early (writes recovered, or the sink is stopping). */
+  wake(): void {
+    this.wakeCtl?.abort();
+  }
+
+  private async run(): Promise<void> {
+    await Promise.resolve(); // let the sink's constructor finish first
+    const { stats, settings: o } = this.d;
+    let pendingFiles = true; // a previous run may have left some
+    while (!this.d.isStopping()) {
+      if (pendingFiles && stats.bufferedRows <= o.maxBufferRows / 2) {
+        try {
+          pendingFiles = await this.replayOnce();
+        } catch (err) {
+          this.d.limited.event(
+            'store.replay',
+            'warn',
+            { err: describeError(err) },
+            'spool replay failed; will retry',
+          );
+        }
+      }
+      this.wakeCtl = new AbortController();
+      // While files remain and writes succeed, come back as soon as the lanes have had a flush to drain.
+      const busy = pendingFiles && stats.connected;
+      await this.d.clock.sleep(busy ? o.flushMs : Math.max(1_000, o.flushMs * 4), this.wakeCtl.signal);
+      this.wakeCtl = null;
+      if (stats.spooledRows > stats.replayedRows) pendingFiles = true;
+    }
+  }
+
+  /** Replays spool files while there is room; returns true if files remain. */
+  private async replayOnce(): Promise<boolean> {
+    const { stats, spool, settings: o } = this.d;
+    await this.d.spoolWrites();
+    const files = await spool.list();
+    if (files.length === 0) return false;
+    if (!stats.connected) await this.d.pool.query('SELECT 1'); // probe: throws while the database is away
+    for (const file of files) {
+      if (this.d.isStopping() || stats.bufferedRows > o.maxBufferRows / 2) return true;
+      const { table, rows } = await spool.read(file);
+      await spool.remove(file);
+      this.d.requeue(table, rows as object[]);
+      stats.replayedRows += rows.length;
+      this.d.log.info({ table, rows: rows.length, file }, 'replaying spooled rows');
+    }
+    return false;
+  }
+}
