@@ -99,6 +99,8 @@ class MemPeak {
   heap = 0;
   /** heapUsed after a full GC with the aggregators still alive: their real footprint. */
   live = 0;
+  /** ArrayBuffer backing stores (typed arrays) after that GC: outside heapUsed, so counted apart. */
+  liveBuffers = 0;
   sample(): void {
     const m = process.memoryUsage();
     if (m.rss > this.rss) this.rss = m.rss;
@@ -107,7 +109,9 @@ class MemPeak {
   measureLive(): void {
     this.sample();
     gc();
-    this.live = process.memoryUsage().heapUsed;
+    const m = process.memoryUsage();
+    this.live = m.heapUsed;
+    this.liveBuffers = m.arrayBuffers;
   }
 }
 
@@ -216,6 +220,7 @@ async function runCase(name: string, def: CaseDef): Promise<void> {
     rssDeltaMB: mb(mem.rss - base.rss),
     heapDeltaMB: mb(mem.heap - base.heapUsed),
     liveHeapMB: mem.live > 0 ? mb(mem.live - base.heapUsed) : null,
+    liveArrayBuffersMB: mem.live > 0 ? mb(mem.liveBuffers - base.arrayBuffers) : null,
     retainedHeapMB: mb(after.heapUsed - base.heapUsed),
     loadAvg1m: Math.round(loadavg()[0]! * 100) / 100,
     gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
@@ -230,6 +235,7 @@ type Line = {
   heapDeltaMB: number;
   rssDeltaMB: number;
   liveHeapMB: number;
+  liveArrayBuffersMB: number;
 };
 
 function driver(only: string[]): number {
@@ -274,6 +280,10 @@ function summarize(r: Map<string, Line>): void {
     ratioVsTardisDirect5000: ratio('ours-5000-2M', 'tardis-direct-5000-2M'),
     liveHeapMB50: [r.get('ours-50-1M')?.liveHeapMB, r.get('ours-50-2M')?.liveHeapMB],
     liveHeapMB5000: [r.get('ours-5000-1M')?.liveHeapMB, r.get('ours-5000-2M')?.liveHeapMB],
+    liveArrayBuffersMB5000: [
+      r.get('ours-5000-1M')?.liveArrayBuffersMB,
+      r.get('ours-5000-2M')?.liveArrayBuffersMB,
+    ],
     peakHeapDeltaMB5000: [r.get('ours-5000-1M')?.heapDeltaMB, r.get('ours-5000-2M')?.heapDeltaMB],
     rssDeltaMB5000: [r.get('ours-5000-1M')?.rssDeltaMB, r.get('ours-5000-2M')?.rssDeltaMB],
   };
@@ -286,7 +296,8 @@ function summarize(r: Map<string, Line>): void {
       `  vs tardis-dev compute(): ${summary.ratioVsTardisCompute50}x at 50, ${summary.ratioVsTardisCompute5000}x at 5000;` +
         ` vs its computables called directly: ${summary.ratioVsTardisDirect50}x / ${summary.ratioVsTardisDirect5000}x`,
       `  live heap, 1M vs 2M trades: ${summary.liveHeapMB50.join(' vs ')} MB at 50 symbols,` +
-        ` ${summary.liveHeapMB5000.join(' vs ')} MB at 5000;` +
+        ` ${summary.liveHeapMB5000.join(' vs ')} MB at 5000` +
+        ` (+ ${summary.liveArrayBuffersMB5000.join(' vs ')} MB typed arrays);` +
         ` peak RSS delta at 5000: ${summary.rssDeltaMB5000.join(' vs ')} MB`,
       '',
     ].join('\n'),

@@ -1,10 +1,14 @@
 // Time candles (1 s by default), exactly as DESIGN.md "Candle semantics" defines them.
-// Per symbol we keep its buckets sorted by start (SymbolBuckets, a ring of Float64Array slots): the open ones
-// (not yet written) and the written ones still inside the lateness window (so a late trade can amend the full
-// candle). The Map is keyed by symbol only; the hot path touches the newest bucket and allocates nothing.
+// Per symbol (SymbolBuckets) the dirty buckets, open or amended, sorted by start; written candles still inside
+// the lateness window (so a late trade can amend the full candle) sit in one shared log (WrittenCandles) and
+// move back to their symbol when a late trade arrives for them. All of it is Float64Array slots: at thousands
+// of symbols a candle object per bucket, kept for the 60 s window, made this cache and GC bound. The Map is
+// keyed by symbol only; the hot path touches the newest bucket and allocates nothing.
 import type { CandleAggregator } from './aggregator.js';
-import { SymbolBuckets } from './symbolBuckets.js';
+import { FIELDS, REGION_SLOTS, SymbolBuckets } from './symbolBuckets.js';
 import type { CandleOut, Trade } from './types.js';
+import { WakeQueue } from './wakeQueue.js';
+import { WrittenCandles } from './writtenCandles.js';
 
 export interface SecondAggregatorOptions {
   /** Candle length (CANDLE_INTERVAL_MS). */
@@ -28,9 +32,12 @@ export interface SecondAggregatorStats {
   lateMerged: number;
   /** Candles not yet written. */
   openCandles: number;
-  /** Symbols with at least one candle not yet written (updated by flushes that have work to do). */
+  /** Symbols with at least one candle not yet written (as of the last flush or drain). */
   openSymbols: number;
-  /** Written candles kept for possible amendment. */
+  /**
+   * Written candles kept for possible amendment. They are let go in the order written once out of the window,
+   * so one re-written by an amendment can be counted up to about one window longer.
+   */
   retainedCandles: number;
   /** Symbols seen. */
   symbols: number;
@@ -53,15 +60,18 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   private readonly lateness: number;
   private readonly out: CandleOut;
   private readonly bySymbol = new Map<string, SymbolBuckets>();
-  /** Array twin of the Map: flush walks it without an iterator. */
+  /** Every symbol, for drain(). */
   private readonly states: SymbolBuckets[] = [];
-  /**
-   * flush() walks the symbols only when something can be due: the earliest dueAt of any symbol, and the
-   * earliest time any retained candle leaves the lateness window. Candle ends share interval boundaries, so with
-   * thousands of symbols most flushes (every ~250 ms) skip the walk entirely.
-   */
-  private nextDue = Number.POSITIVE_INFINITY;
-  private nextPrune = Number.POSITIVE_INFINITY;
+  private readonly written = new WrittenCandles();
+  /** Where new symbols get their ring region: ARENA_SYMBOLS regions per array. */
+  private arena = new Float64Array(0);
+  private arenaUsed = ARENA_SYMBOLS;
+  /** When each symbol's oldest dirty bucket is due: flush() visits only those whose time has come. */
+  private readonly wakes = new WakeQueue<SymbolBuckets>();
+  /** Reused by flush(): the symbols whose wake-up has come. */
+  private readonly woken: SymbolBuckets[] = [];
+  /** Symbols with openCount > 0. */
+  private openSymbols = 0;
   /** The collector's clock as last seen (flush `now` or a trade's receivedAt); never goes backwards. */
   private now = Number.NEGATIVE_INFINITY;
 
@@ -83,13 +93,13 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     const ts = t.ts;
     const interval = this.interval;
     const n = s.size;
-    // Fast path: the newest bucket, the one nearly every trade belongs to.
+    // Fast path: the newest dirty bucket, the one nearly every trade belongs to.
     if (n > 0) {
       const o = s.slot(n - 1);
       const lastStart = s.start(o);
       if (ts >= lastStart && ts < lastStart + interval) {
         if (this.now - (lastStart + interval) > this.lateness) this.stats.lateDropped++;
-        else if (s.merge(o, t)) this.amended(s, lastStart + interval);
+        else s.merge(o, t);
         return;
       }
     }
@@ -101,124 +111,113 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     }
     // Walk back from the newest: out-of-order trades are nearly always for a recent bucket.
     const i = s.indexAtOrBefore(start);
-    if (i >= 0) {
-      const o = s.slot(i);
-      if (s.start(o) === start) {
-        if (s.merge(o, t)) this.amended(s, end);
-        return;
-      }
+    if (i >= 0 && s.start(s.slot(i)) === start) {
+      s.merge(s.slot(i), t);
+      return;
     }
-    s.insert(i + 1, start, t);
-    s.openCount++;
-    s.dirtyCount++;
-    this.stats.openCandles++;
+    const log = this.written;
+    const p = start > s.maxWrittenStart ? -1 : log.find(s.lastWritten, start);
+    if (p >= 0) {
+      // A late trade for a written candle: it comes back from the log, amended, and is written again.
+      s.merge(s.insertCopy(i + 1, log.slots, log.slot(p)), t);
+      log.kill(p);
+      this.stats.lateMerged++;
+    } else {
+      s.insert(i + 1, start, t);
+      if (s.openCount++ === 0) this.openSymbols++;
+      this.stats.openCandles++;
+    }
     const due = end + this.grace;
     if (due < s.dueAt) s.dueAt = due;
-    if (due < this.nextDue) this.nextDue = due;
-    if (end + this.lateness < this.nextPrune) this.nextPrune = end + this.lateness;
+    this.wakeBy(s, due);
   }
 
   flush(now: number): void {
     if (now > this.now) this.now = now;
     now = this.now;
-    if (now < this.nextDue && now <= this.nextPrune) return;
-    let openSymbols = 0;
-    let nextDue = Number.POSITIVE_INFINITY;
-    let nextPrune = Number.POSITIVE_INFINITY;
-    const interval = this.interval;
-    const lateness = this.lateness;
-    const states = this.states;
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
-      if (now >= s.dueAt) this.emitDue(s, now);
-      if (s.dueAt < nextDue) nextDue = s.dueAt;
-      if (s.size > 0) {
-        let firstEnd = s.start(s.slot(0)) + interval;
-        if (now - firstEnd > lateness) {
-          this.prune(s, now);
-          firstEnd = s.size > 0 ? s.start(s.slot(0)) + interval : Number.POSITIVE_INFINITY;
-        }
-        if (firstEnd + lateness < nextPrune) nextPrune = firstEnd + lateness;
+    const wakes = this.wakes;
+    if (wakes.peekTime() <= now) {
+      // Take every wake-up that has come first, then visit: a visit schedules the symbol's next one (later).
+      const woken = this.woken;
+      while (wakes.peekTime() <= now) {
+        const at = wakes.peekTime();
+        const s = wakes.pop()!;
+        if (s.wakeAt !== at) continue; // stale: the symbol was rescheduled earlier, or already taken
+        s.wakeAt = Number.POSITIVE_INFINITY;
+        woken.push(s);
       }
-      if (s.openCount > 0) openSymbols++;
+      for (let i = 0; i < woken.length; i++) {
+        const s = woken[i]!;
+        this.emitDue(s, now);
+        if (s.size > 0) this.wakeBy(s, s.dueAt);
+      }
+      woken.length = 0;
     }
-    this.nextDue = nextDue;
-    this.nextPrune = nextPrune;
-    this.stats.openSymbols = openSymbols;
+    this.stats.retainedCandles -= this.written.prune(now, this.interval, this.lateness);
+    this.stats.openSymbols = this.openSymbols;
   }
 
   drain(): void {
     for (const s of this.states) {
-      if (s.dueAt === Number.POSITIVE_INFINITY) continue;
-      for (let i = 0; i < s.size; i++) {
-        const o = s.slot(i);
-        if (s.dirty(o)) this.emit(s, o);
-      }
-      s.dirtyCount = 0;
+      while (s.size > 0) this.emitOldest(s);
       s.dueAt = Number.POSITIVE_INFINITY;
+      // Its wake-up, if queued, finds nothing due and lapses.
     }
-    this.stats.openSymbols = 0;
+    this.stats.openSymbols = this.openSymbols;
   }
 
   private newState(symbol: string): SymbolBuckets {
-    const s = new SymbolBuckets(symbol);
+    const region = REGION_SLOTS * FIELDS;
+    if (this.arenaUsed === ARENA_SYMBOLS) {
+      this.arena = new Float64Array(ARENA_SYMBOLS * region);
+      this.arenaUsed = 0;
+    }
+    const s = new SymbolBuckets(symbol, this.arena, this.arenaUsed++ * region);
     this.bySymbol.set(symbol, s);
     this.states.push(s);
     this.stats.symbols++;
     return s;
   }
 
-  /** A late trade merged into a written (clean) bucket ending at `end`: amend it at the next due flush. */
-  private amended(s: SymbolBuckets, end: number): void {
-    s.dirtyCount++;
-    this.stats.lateMerged++;
-    const due = end + this.grace;
-    if (due < s.dueAt) s.dueAt = due;
-    if (due < this.nextDue) this.nextDue = due;
+  /** flush() must visit s at `at` (or earlier, as already queued). */
+  private wakeBy(s: SymbolBuckets, at: number): void {
+    if (at < s.wakeAt) {
+      s.wakeAt = at;
+      this.wakes.push(at, s);
+    }
   }
 
+  /** Emits the dirty buckets due at `now`, oldest first (due order is start order). */
   private emitDue(s: SymbolBuckets, now: number): void {
-    let next = Number.POSITIVE_INFINITY;
-    const grace = this.grace;
     const interval = this.interval;
-    // Dirty buckets sit near the newest end: find the oldest one walking back, then emit oldest first.
-    let from = s.size;
-    for (let left = s.dirtyCount; left > 0 && from > 0; ) if (s.dirty(s.slot(--from))) left--;
-    for (let i = from; i < s.size; i++) {
-      const o = s.slot(i);
-      if (!s.dirty(o)) continue;
-      const due = s.start(o) + interval + grace;
-      if (now >= due) {
-        this.emit(s, o);
-        s.dirtyCount--;
-      } else if (due < next) next = due;
+    const grace = this.grace;
+    let due = Number.POSITIVE_INFINITY;
+    while (s.size > 0) {
+      due = s.start(s.slot(0)) + interval + grace; // (start + interval) + grace, as add() computes it
+      if (now < due) break;
+      this.emitOldest(s);
+      due = Number.POSITIVE_INFINITY;
     }
-    s.dueAt = next;
+    s.dueAt = due;
   }
 
-  /** Drop written buckets that no trade can reach any more (the lateness rule drops them first). */
-  private prune(s: SymbolBuckets, now: number): void {
-    let n = 0;
-    while (n < s.size) {
-      const o = s.slot(n);
-      if (s.dirty(o) || now - (s.start(o) + this.interval) <= this.lateness) break;
-      n++;
-    }
-    if (n > 0) {
-      s.dropOldest(n);
-      this.stats.retainedCandles -= n;
-    }
-  }
-
-  private emit(s: SymbolBuckets, o: number): void {
-    if (s.written(o)) {
+  private emitOldest(s: SymbolBuckets): void {
+    if (s.oldestWritten()) {
       this.stats.amendments++;
     } else {
-      s.openCount--;
+      if (--s.openCount === 0) this.openSymbols--;
       this.stats.openCandles--;
       this.stats.retainedCandles++;
     }
     this.stats.candlesEmitted++;
-    this.out(s.emit(o));
+    const c = s.oldestCandle();
+    const log = this.written;
+    const o = s.shiftOldest();
+    s.lastWritten = log.append(s.slots, o, s.lastWritten);
+    if (c.bucket > s.maxWrittenStart) s.maxWrittenStart = c.bucket;
+    this.out(c);
   }
 }
+
+/** Symbols per arena array (each region REGION_SLOTS slots: ~200 KB per array). */
+const ARENA_SYMBOLS = 512;

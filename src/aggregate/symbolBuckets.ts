@@ -1,12 +1,15 @@
-// One symbol's time buckets for SecondAggregator: the open ones (not yet written) and the written ones still
-// inside the lateness window. They live as fixed-size slots of one Float64Array used as a ring, sorted by start,
-// oldest first, so a retained candle is 96 bytes of plain doubles the GC never scans or moves (a candle object
-// per bucket, kept ~60 s, made the aggregator cache and GC bound at thousands of symbols). A SecondCandle
-// object is built only when one is emitted.
+// One symbol's time buckets for SecondAggregator, as plain doubles (no object per bucket):
+// - `dirty` ones (open, or written and amended since) in a small ring of Float64Array slots sorted by start,
+//   oldest first: the only per-symbol memory a trade touches, a few slots that stay in cache;
+// - the log position of its latest written candle: its written candles live in the shared WrittenCandles log,
+//   each linked to the symbol's previous one.
+// The ring starts in a region of an arena shared by many symbols (one array object for all of them, so reaching
+// a slot costs one cache miss, not three) and moves to its own array only if it outgrows it.
+// A SecondCandle object is built only when a bucket is emitted. The slot layout is shared with the log.
 import type { SecondCandle, Trade } from './types.js';
 
 // Field offsets inside a slot.
-const START = 0;
+export const START = 0;
 const OPEN = 1;
 /** ts of the trade that set `open` (the earliest ts; ties keep the first arrival). */
 const OPEN_TS = 2;
@@ -19,75 +22,63 @@ const VOLUME = 7;
 /** Σ price·size, in arrival order. */
 const PV = 8;
 const COUNT = 9;
-/** 1 while it holds trades not yet in an emitted version. */
-const DIRTY = 10;
 /** 1 once written (a later emission is an amendment). */
-const WRITTEN = 11;
-const FIELDS = 12;
-
-const INITIAL_SLOTS = 8;
+export const WRITTEN = 10;
+/** In the log: 1 while the entry is the candle's current home (0 once moved back here to be amended). */
+export const LIVE = 11;
+/** In the log: position of the same symbol's previously written candle (−1: none). */
+export const PREV = 12;
+export const FIELDS = 13;
+/** Dirty buckets a symbol's arena region holds (a power of two). */
+export const REGION_SLOTS = 4;
 
 export class SymbolBuckets {
   readonly symbol: string;
-  /** Earliest `end + grace` among dirty buckets; Infinity when none (flush skips the symbol in O(1)). */
+  /** `end + grace` of the oldest dirty bucket (the first due); Infinity when none. */
   dueAt = Number.POSITIVE_INFINITY;
+  /** Time of this symbol's live entry in the aggregator's WakeQueue; Infinity when it has none. */
+  wakeAt = Number.POSITIVE_INFINITY;
   /** Buckets not yet written. */
   openCount = 0;
-  /** Dirty buckets (open or amended). */
-  dirtyCount = 0;
-  /** Buckets held. */
+  /** Dirty buckets held. */
   size = 0;
-  /** Slot i (0 = oldest) sits at ((head + i) & mask) * FIELDS; the capacity is a power of two. */
+  /** Latest start ever written: a trade for a later bucket need not look in the log. */
+  maxWrittenStart = Number.NEGATIVE_INFINITY;
+  /** Log position of the latest written candle (−1: none); each links to the one before (PREV). */
+  lastWritten = -1;
+  /** Dirty bucket i (0 = oldest) sits at base + ((head + i) & mask) * FIELDS; capacities are powers of two. */
   private data: Float64Array;
-  private mask: number;
+  private base: number;
+  private mask = REGION_SLOTS - 1;
   private head = 0;
 
-  constructor(symbol: string) {
+  /** `arena[base … base + REGION_SLOTS * FIELDS)` is this symbol's to use until it outgrows it. */
+  constructor(symbol: string, arena: Float64Array, base: number) {
     this.symbol = symbol;
-    this.data = new Float64Array(INITIAL_SLOTS * FIELDS);
-    this.mask = INITIAL_SLOTS - 1;
+    this.data = arena;
+    this.base = base;
   }
 
-  /** Capacity in buckets (grows by doubling when full; exposed for tests). */
-  get capacity(): number {
-    return this.mask + 1;
-  }
-
-  /** Where bucket i (0 = oldest … size−1 = newest) is: pass it to the accessors below. */
+  /** Where dirty bucket i (0 = oldest … size−1 = newest) is: pass it to the accessors below. */
   slot(i: number): number {
-    return ((this.head + i) & this.mask) * FIELDS;
+    return this.base + ((this.head + i) & this.mask) * FIELDS;
   }
 
   start(o: number): number {
     return this.data[o + START]!;
   }
 
-  dirty(o: number): boolean {
-    return this.data[o + DIRTY] !== 0;
-  }
-
-  written(o: number): boolean {
-    return this.data[o + WRITTEN] !== 0;
-  }
-
-  /** Index of the newest bucket whose start is <= `start`, or −1 (walks back from the newest). */
+  /** Index of the newest dirty bucket whose start is <= `start`, or −1 (walks back from the newest). */
   indexAtOrBefore(start: number): number {
     let i = this.size - 1;
     while (i >= 0 && this.data[this.slot(i) + START]! > start) i--;
     return i;
   }
 
-  /** A new dirty, unwritten bucket holding only `t`, at index i (newer ones move up one); returns its slot. */
+  /** A new unwritten bucket holding only `t`, at index i (newer ones move up one); returns its slot. */
   insert(i: number, start: number, t: Trade): number {
-    if (this.size > this.mask) this.grow();
+    const o = this.open(i);
     const d = this.data;
-    for (let j = this.size; j > i; j--) {
-      const to = this.slot(j);
-      const from = this.slot(j - 1);
-      for (let f = 0; f < FIELDS; f++) d[to + f] = d[from + f]!;
-    }
-    this.size++;
-    const o = this.slot(i);
     const p = t.price;
     d[o + START] = start;
     d[o + OPEN] = p;
@@ -99,13 +90,20 @@ export class SymbolBuckets {
     d[o + VOLUME] = t.size;
     d[o + PV] = p * t.size;
     d[o + COUNT] = 1;
-    d[o + DIRTY] = 1;
     d[o + WRITTEN] = 0;
     return o;
   }
 
-  /** Adds `t` to the bucket at slot o and marks it dirty; true if it was clean (written: an amendment). */
-  merge(o: number, t: Trade): boolean {
+  /** A written candle copied back from the log (slot `from` of `src`) at index i, to be amended; its slot. */
+  insertCopy(i: number, src: Float64Array, from: number): number {
+    const o = this.open(i);
+    const d = this.data;
+    for (let f = 0; f < FIELDS; f++) d[o + f] = src[from + f]!;
+    return o;
+  }
+
+  /** Adds `t` to the bucket at slot o. */
+  merge(o: number, t: Trade): void {
     const d = this.data;
     const ts = t.ts;
     const p = t.price;
@@ -123,16 +121,12 @@ export class SymbolBuckets {
     d[o + VOLUME] = d[o + VOLUME]! + t.size;
     d[o + PV] = d[o + PV]! + p * t.size;
     d[o + COUNT] = d[o + COUNT]! + 1;
-    if (d[o + DIRTY] !== 0) return false;
-    d[o + DIRTY] = 1;
-    return true;
   }
 
-  /** The bucket at slot o as a candle; marks it clean and written. */
-  emit(o: number): SecondCandle {
+  /** The oldest dirty bucket as a candle (its slot stays readable until the next insert). */
+  oldestCandle(): SecondCandle {
     const d = this.data;
-    d[o + DIRTY] = 0;
-    d[o + WRITTEN] = 1;
+    const o = this.slot(0);
     const volume = d[o + VOLUME]!;
     return {
       kind: '1s',
@@ -150,21 +144,48 @@ export class SymbolBuckets {
     };
   }
 
-  /** Forgets the n oldest buckets. */
-  dropOldest(n: number): void {
-    this.head = (this.head + n) & this.mask;
-    this.size -= n;
+  /** True if the oldest dirty bucket was written before (its emission is an amendment). */
+  oldestWritten(): boolean {
+    return this.data[this.slot(0) + WRITTEN] !== 0;
+  }
+
+  /** Removes the oldest dirty bucket, marked written; returns its slot, readable in `slots` until the next insert. */
+  shiftOldest(): number {
+    const o = this.slot(0);
+    this.data[o + WRITTEN] = 1;
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+    return o;
+  }
+
+  /** The slot array (read by the log when it copies a bucket in). */
+  get slots(): Float64Array {
+    return this.data;
+  }
+
+  /** Makes room at index i (newer buckets move up one) and returns the slot. */
+  private open(i: number): number {
+    if (this.size > this.mask) this.grow();
+    const d = this.data;
+    for (let j = this.size; j > i; j--) {
+      const to = this.slot(j);
+      const from = this.slot(j - 1);
+      for (let f = 0; f < FIELDS; f++) d[to + f] = d[from + f]!;
+    }
+    this.size++;
+    return this.slot(i);
   }
 
   private grow(): void {
     const slots = this.mask + 1;
     const next = new Float64Array(slots * 2 * FIELDS);
-    // Unwrap: oldest first from slot 0.
-    const h = this.head * FIELDS;
-    next.set(this.data.subarray(h));
-    next.set(this.data.subarray(0, h), this.data.length - h);
+    for (let i = 0; i < this.size; i++) {
+      const from = this.slot(i);
+      for (let f = 0; f < FIELDS; f++) next[i * FIELDS + f] = this.data[from + f]!;
+    }
     this.data = next;
-    this.mask = slots * 2 - 1;
+    this.base = 0;
     this.head = 0;
+    this.mask = slots * 2 - 1;
   }
 }

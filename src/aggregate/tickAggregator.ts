@@ -7,7 +7,9 @@
 // not trade around midnight ET, so this only bites on a broken clock upstream.
 import type { CandleAggregator } from './aggregator.js';
 import { EtDayCache, etDayNamed } from './etDay.js';
+import { TICK_REGION, TickState } from './tickState.js';
 import type { CandleOut, TickCandle, Trade } from './types.js';
+import { WakeQueue } from './wakeQueue.js';
 
 export interface TickAggregatorOptions {
   /** Trades per candle (TICK_CANDLE_SIZE). */
@@ -39,28 +41,6 @@ export interface TickAggregatorStats {
   symbols: number;
 }
 
-interface SymbolState {
-  symbol: string;
-  sessionDate: string;
-  /** [dayStart, dayEnd): the session date's ET day; NaN until the first trade. */
-  dayStart: number;
-  dayEnd: number;
-  seq: number;
-  count: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  pv: number;
-  startAt: number;
-  endAt: number;
-  /** Holds trades not yet in an emitted version. */
-  dirty: boolean;
-  /** `now` of the first flush that saw it dirty; -Infinity when clean. */
-  dirtySeenAt: number;
-}
-
 export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   readonly stats: TickAggregatorStats = {
     trades: 0,
@@ -77,9 +57,18 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   private readonly size: number;
   private readonly checkpointMs: number;
   private readonly out: CandleOut;
-  private readonly bySymbol = new Map<string, SymbolState>();
-  private readonly states: SymbolState[] = [];
+  private readonly bySymbol = new Map<string, TickState>();
+  private readonly states: TickState[] = [];
   private readonly days = new EtDayCache();
+  /** Symbols made dirty since the last flush (flush stamps their dirtySeenAt). */
+  private readonly fresh: TickState[] = [];
+  /** Dirty symbols by dirtySeenAt: flush() checkpoints from the oldest instead of walking every symbol. */
+  private readonly seen = new WakeQueue<TickState>();
+  /** Symbols with count > 0. */
+  private open = 0;
+  /** Where new symbols get their numbers: ARENA_SYMBOLS regions per array. */
+  private arena = new Float64Array(0);
+  private arenaUsed = ARENA_SYMBOLS;
 
   constructor(opts: TickAggregatorOptions, out: CandleOut) {
     this.size = opts.size ?? 100;
@@ -98,6 +87,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
     if (!(ts >= s.dayStart && ts < s.dayEnd) && !this.enterSession(s, ts)) return;
     const p = t.price;
     if (s.count === 0) {
+      this.open++;
       s.open = p;
       s.high = p;
       s.low = p;
@@ -118,25 +108,34 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
       this.emit(s);
       s.seq++;
       s.count = 0;
-    } else {
+      this.open--;
+    } else if (!s.dirty) {
       s.dirty = true;
+      this.fresh.push(s);
     }
   }
 
   flush(now: number): void {
-    let open = 0;
-    const states = this.states;
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
-      if (s.count > 0) open++;
-      if (!s.dirty) continue;
-      if (s.dirtySeenAt === Number.NEGATIVE_INFINITY) s.dirtySeenAt = now;
-      if (now - s.dirtySeenAt >= this.checkpointMs) {
-        this.stats.checkpoints++;
-        this.emit(s);
-      }
+    const fresh = this.fresh;
+    const seen = this.seen;
+    const cp = this.checkpointMs;
+    for (let i = 0; i < fresh.length; i++) {
+      const s = fresh[i]!;
+      if (!s.dirty || s.dirtySeenAt !== Number.NEGATIVE_INFINITY) continue;
+      s.dirtySeenAt = now;
+      if (cp !== Number.POSITIVE_INFINITY) seen.push(now, s);
     }
-    this.stats.openSymbols = open;
+    fresh.length = 0;
+    // The oldest stamp has waited longest: once it has not waited checkpointMs, none has.
+    while (seen.size > 0) {
+      const at = seen.peekTime();
+      if (!(now - at >= cp)) break;
+      const s = seen.pop()!;
+      if (!s.dirty || s.dirtySeenAt !== at) continue; // written since (and maybe changed again)
+      this.stats.checkpoints++;
+      this.emit(s);
+    }
+    this.stats.openSymbols = this.open;
   }
 
   drain(): void {
@@ -167,6 +166,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
       s.dayStart = day.start;
       s.dayEnd = day.end;
       this.stats.resumed++;
+      if (s.count > 0) this.open--;
       if (c.tradeCount >= this.size) {
         s.seq = c.seq + 1;
         s.count = 0;
@@ -174,6 +174,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
       }
       s.seq = c.seq;
       s.count = c.tradeCount;
+      if (s.count > 0) this.open++;
       s.open = c.open;
       s.high = c.high;
       s.low = c.low;
@@ -185,25 +186,12 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
     }
   }
 
-  private newState(symbol: string): SymbolState {
-    const s: SymbolState = {
-      symbol,
-      sessionDate: '',
-      dayStart: Number.NaN,
-      dayEnd: Number.NaN,
-      seq: 0,
-      count: 0,
-      open: 0,
-      high: 0,
-      low: 0,
-      close: 0,
-      volume: 0,
-      pv: 0,
-      startAt: 0,
-      endAt: 0,
-      dirty: false,
-      dirtySeenAt: Number.NEGATIVE_INFINITY,
-    };
+  private newState(symbol: string): TickState {
+    if (this.arenaUsed === ARENA_SYMBOLS) {
+      this.arena = new Float64Array(ARENA_SYMBOLS * TICK_REGION);
+      this.arenaUsed = 0;
+    }
+    const s = new TickState(symbol, this.arena, this.arenaUsed++ * TICK_REGION);
     this.bySymbol.set(symbol, s);
     this.states.push(s);
     this.stats.symbols++;
@@ -211,7 +199,7 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   }
 
   /** The trade's ET date is not the symbol's session date: move forward (true) or drop it (false). */
-  private enterSession(s: SymbolState, ts: number): boolean {
+  private enterSession(s: TickState, ts: number): boolean {
     const day = this.days.dayOf(ts);
     if (s.sessionDate !== '') {
       if (day.date < s.sessionDate) {
@@ -234,11 +222,12 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
     s.dayStart = day.start;
     s.dayEnd = day.end;
     s.seq = 0;
+    if (s.count > 0) this.open--;
     s.count = 0;
     return true;
   }
 
-  private emit(s: SymbolState): void {
+  private emit(s: TickState): void {
     s.dirty = false;
     s.dirtySeenAt = Number.NEGATIVE_INFINITY;
     this.stats.candlesEmitted++;
@@ -260,3 +249,6 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
     this.out(c);
   }
 }
+
+/** Symbols per arena array (~45 KB each). */
+const ARENA_SYMBOLS = 512;

@@ -220,6 +220,37 @@ describe('TickAggregator', () => {
     expect(agg.stats).toMatchObject({ checkpoints: 2, partialCandles: 0, openSymbols: 1 });
   });
 
+  it('checkpoints by when each symbol was first seen changed, not on a stamp from before a full candle', () => {
+    const { c, agg } = setup({ size: 3, checkpointMs: 1000 });
+    agg.add(trade('A', T, 1));
+    agg.add(trade('B', T, 1));
+    agg.flush(T); // both stamped at T
+    agg.add(trade('B', T + 1, 2));
+    agg.add(trade('B', T + 2, 3)); // B's candle is full: written, clean
+    agg.add(trade('B', T + 3, 4)); // changed again, not yet seen by a flush
+    agg.flush(T + 500); // B stamped at T + 500
+    agg.flush(T + 1000); // A has waited 1000 ms; B's old stamp (T) no longer counts
+    expect(c.ticks.map((x) => [x.symbol, x.seq, x.tradeCount])).toEqual([
+      ['B', 0, 3],
+      ['A', 0, 1],
+    ]);
+    agg.flush(T + 1499);
+    expect(c.ticks).toHaveLength(2);
+    agg.flush(T + 1500);
+    expect(c.ticks.at(-1)).toMatchObject({ symbol: 'B', seq: 1, tradeCount: 1 });
+    expect(agg.stats).toMatchObject({ checkpoints: 2, fullCandles: 1, openSymbols: 2 });
+  });
+
+  it('with checkpoints off, flush holds nothing per change (memory follows symbols, not trades)', () => {
+    const { c, agg } = setup({ size: 100, checkpointMs: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 10_000; i++) {
+      agg.add(trade(`S${i % 7}`, T + i, 1));
+      agg.flush(T + i);
+    }
+    expect(c.ticks).toHaveLength(98); // 7 symbols x 14 full candles of 100
+    expect((agg as unknown as { seen: { size: number } }).seen.size).toBe(0);
+  });
+
   it('drain() writes every unfinished candle as it is', () => {
     const { c, agg } = setup({ size: 100 });
     for (let i = 0; i < 7; i++) agg.add(trade('X', T + i, 10 + i, 1));
