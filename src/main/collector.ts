@@ -262,7 +262,11 @@ async function wire(
     // Anything the loops do counts: frames, pongs (a quiet market sends no trades), connection attempts,
     // database batches and retries. A wedged loop moves none of them.
     progress: () =>
-      feedStats.messages + feedStats.pongs + feedStats.connectAttempts + sink.stats.batches + sink.stats.retries,
+      feedStats.messages +
+      feedStats.pongs +
+      feedStats.connectAttempts +
+      sink.stats.batches +
+      sink.stats.retries,
     collecting: () => collecting() && feedStats.state !== 'backoff',
     onFatal: deps.onFatal,
   });
