@@ -4,10 +4,9 @@ import type pg from 'pg';
 import type { Candle, SecondCandle, TickCandle } from '../aggregate/types.js';
 import { describeError } from './errors.js';
 
-interface Row100t {
+/** The columns both candle tables share. */
+interface OhlcvRow {
   symbol: string;
-  session_date: string;
-  seq: number;
   open: number;
   high: number;
   low: number;
@@ -15,20 +14,17 @@ interface Row100t {
   volume: number;
   trade_count: number;
   vwap: number | null;
+}
+
+interface Row100t extends OhlcvRow {
+  session_date: string;
+  seq: number;
   start_at: Date;
   end_at: Date;
 }
 
-interface Row1s {
-  symbol: string;
+interface Row1s extends OhlcvRow {
   bucket: Date;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trade_count: number;
-  vwap: number | null;
   first_trade_at: Date;
   last_trade_at: Date;
 }
@@ -40,33 +36,24 @@ const COLS_100T = `symbol, session_date::text AS session_date, seq, open, high, 
 function toTickCandle(r: Row100t): TickCandle {
   return {
     kind: '100t',
-    symbol: r.symbol,
+    ...ohlcv(r),
     sessionDate: r.session_date,
     seq: r.seq,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    tradeCount: r.trade_count,
-    vwap: r.vwap,
     startAt: r.start_at.getTime(),
     endAt: r.end_at.getTime(),
   };
 }
 
+function ohlcv(r: OhlcvRow) {
+  const { symbol, open, high, low, close, volume, vwap } = r;
+  return { symbol, open, high, low, close, volume, tradeCount: r.trade_count, vwap };
+}
+
 function toSecondCandle(r: Row1s): SecondCandle {
   return {
     kind: '1s',
-    symbol: r.symbol,
+    ...ohlcv(r),
     bucket: r.bucket.getTime(),
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    tradeCount: r.trade_count,
-    vwap: r.vwap,
     firstTradeAt: r.first_trade_at.getTime(),
     lastTradeAt: r.last_trade_at.getTime(),
   };
