@@ -1,12 +1,11 @@
 // The daemon, wired: database → sink ← aggregators ← feed (inside the scheduler's sessions), plus the
 // health server, the news poller, the watchdog and the progress line. One object with start-up done and
 // an idempotent stop(), which main hands to the shutdown handler.
-import { DateTime } from 'luxon';
 import { Aggregators } from '../aggregate/aggregator.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
-import { NYSE_ZONE, statusAt } from '../calendar/index.js';
+import { etDate, statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
@@ -55,8 +54,6 @@ export class StartAborted extends Error {
   }
 }
 
-const etDate = (ms: number) => DateTime.fromMillis(ms, { zone: NYSE_ZONE }).toISODate()!;
-
 export async function startCollector(config: Config, deps: CollectorDeps): Promise<Collector> {
   const { log, clock } = deps;
   const database = await openMigrated(config, log, clock, deps.signal);
@@ -96,6 +93,7 @@ async function wire(
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
   });
+  cleanups.push(() => sink.stop(1_000));
   const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
   const second = new SecondAggregator(
     {
@@ -127,6 +125,7 @@ async function wire(
   const schedulerStats = createSchedulerStats();
   const newsStats = config.enableRssNews && config.rssFeeds.length > 0 ? createNewsStats() : null;
   const eventLoop = startEventLoopMonitor();
+  cleanups.push(() => eventLoop.stop());
   const collecting = () => schedulerStats.state === 'collecting';
   const snapshot = createSnapshotter({
     mode: config.mode,

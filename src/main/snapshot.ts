@@ -1,9 +1,8 @@
 // Maps every part's plain stats onto the HealthSnapshot that /health and /metrics serve.
 // Read at scrape time only: nothing here runs per trade.
-import { DateTime } from 'luxon';
 import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
 import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
-import { NYSE_ZONE, statusAt } from '../calendar/index.js';
+import { etDate, statusAt } from '../calendar/index.js';
 import type { FeedStats } from '../feed/stats.js';
 import { feedStatsSnapshot } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
@@ -34,11 +33,11 @@ export class DailyBaseline {
   private base = { reconnects: 0, gaps: 0 };
 
   constructor(startedAt: number) {
-    this.day = nyDate(startedAt);
+    this.day = etDate(startedAt);
   }
 
   read(now: number, feed: Pick<FeedStats, 'reconnects' | 'gaps'>): { reconnects: number; gaps: number } {
-    const day = nyDate(now);
+    const day = etDate(now);
     if (day !== this.day) {
       this.day = day;
       this.base = { reconnects: feed.reconnects, gaps: feed.gaps };
@@ -46,8 +45,6 @@ export class DailyBaseline {
     return { reconnects: feed.reconnects - this.base.reconnects, gaps: feed.gaps - this.base.gaps };
   }
 }
-
-const nyDate = (ms: number) => DateTime.fromMillis(ms, { zone: NYSE_ZONE }).toISODate() ?? '';
 
 export function createSnapshotter(src: SnapshotSources): (now: number) => HealthSnapshot {
   const daily = new DailyBaseline(src.startedAt);
