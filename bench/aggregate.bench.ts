@@ -11,6 +11,7 @@ import { Aggregators } from '../src/aggregate/aggregator.js';
 import { SecondAggregator } from '../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../src/aggregate/tickAggregator.js';
 import type { Candle, Trade } from '../src/aggregate/types.js';
+import { seededRandom } from '../src/feed/sim/market.js';
 
 interface CaseDef {
   impl: 'ours' | 'tardis-compute' | 'tardis-direct';
@@ -36,21 +37,9 @@ const FLUSH_EVERY = 1000;
 const WARMUP = 200_000;
 const START = Date.UTC(2024, 6, 1, 13, 30); // 09:30 ET
 
-/** mulberry32: the same stream on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Trades in arrival order: ts a little behind the collector's clock, 1% out of order by up to 3 s. */
 function generate(symbols: number, n: number): Trade[] {
-  const rand = rng(42);
+  const rand = seededRandom(42); // mulberry32: the same stream on every run
   const names = Array.from({ length: symbols }, (_, i) => `S${i}`);
   const prices = names.map(() => 10 + rand() * 490);
   const noConditions: number[] = [];

@@ -1,5 +1,6 @@
 // The one shape every candle aggregator has. Pure: no I/O, no clock reads, no timers. Time comes in as `now`
 // (the collector's clock, epoch ms) through flush(), and through each trade's `receivedAt`.
+import { SymbolIds } from './symbolIds.js';
 import type { Trade } from './types.js';
 
 export interface CandleAggregator<S extends object = object> {
@@ -13,17 +14,54 @@ export interface CandleAggregator<S extends object = object> {
   readonly stats: Readonly<S>;
 }
 
-/** Feeds every trade to each aggregator in turn: `new Aggregators({ second, tick })`. */
+/** An aggregator keeping per-symbol state by id (see symbolIds.ts): it can share its id table. */
+export interface IdAggregator<S extends object = object> extends CandleAggregator<S> {
+  /** Use `ids` from now on; only before the first symbol (throws otherwise). */
+  shareIds(ids: SymbolIds): void;
+  /** add(t) for a trade whose symbol already has `id` in the shared table. */
+  addAt(id: number, t: Trade): void;
+}
+
+function isIdAggregator(a: CandleAggregator): a is IdAggregator {
+  const x = a as Partial<IdAggregator>;
+  return typeof x.addAt === 'function' && typeof x.shareIds === 'function';
+}
+
+/**
+ * Feeds every trade to each aggregator in turn: `new Aggregators({ second, tick })`. When every part is an
+ * IdAggregator they share one SymbolIds table (build it before adding trades to any part): a trade's symbol
+ * is looked up once, here, and each part is handed the id.
+ */
 export class Aggregators<S extends Record<string, CandleAggregator>> implements CandleAggregator {
   readonly parts: S;
+  /** The shared table, or null when some part does not take ids. */
+  readonly ids: SymbolIds | null;
   private readonly list: CandleAggregator[];
+  private readonly idList: IdAggregator[];
 
   constructor(parts: S) {
     this.parts = parts;
     this.list = Object.values(parts);
+    const idList = this.list.filter(isIdAggregator);
+    if (idList.length === this.list.length && idList.length > 0) {
+      const ids = new SymbolIds();
+      for (const a of idList) a.shareIds(ids);
+      this.ids = ids;
+      this.idList = idList;
+    } else {
+      this.ids = null;
+      this.idList = [];
+    }
   }
 
   add(t: Trade): void {
+    const ids = this.ids;
+    if (ids !== null) {
+      const id = ids.idOf(t.symbol);
+      const list = this.idList;
+      for (let i = 0; i < list.length; i++) list[i]!.addAt(id, t);
+      return;
+    }
     const list = this.list;
     for (let i = 0; i < list.length; i++) list[i]!.add(t);
   }

@@ -2,10 +2,12 @@
 // Per symbol (SymbolBuckets) the dirty buckets, open or amended, sorted by start; written candles still inside
 // the lateness window (so a late trade can amend the full candle) sit in one shared log (WrittenCandles) and
 // move back to their symbol when a late trade arrives for them. All of it is Float64Array slots: at thousands
-// of symbols a candle object per bucket, kept for the 60 s window, made this cache and GC bound. The Map is
-// keyed by symbol only; the hot path touches the newest bucket and allocates nothing.
-import type { CandleAggregator } from './aggregator.js';
+// of symbols a candle object per bucket, kept for the 60 s window, made this cache and GC bound. Symbols are
+// found by id (symbolIds.ts, shared with TickAggregator under Aggregators); the hot path touches the newest
+// bucket and allocates nothing.
+import type { IdAggregator } from './aggregator.js';
 import { FIELDS, REGION_SLOTS, SymbolBuckets } from './symbolBuckets.js';
+import { SymbolIds } from './symbolIds.js';
 import type { CandleOut, Trade } from './types.js';
 import { WakeQueue } from './wakeQueue.js';
 import { WrittenCandles } from './writtenCandles.js';
@@ -43,7 +45,7 @@ export interface SecondAggregatorStats {
   symbols: number;
 }
 
-export class SecondAggregator implements CandleAggregator<SecondAggregatorStats> {
+export class SecondAggregator implements IdAggregator<SecondAggregatorStats> {
   readonly stats: SecondAggregatorStats = {
     trades: 0,
     candlesEmitted: 0,
@@ -59,7 +61,10 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   private readonly grace: number;
   private readonly lateness: number;
   private readonly out: CandleOut;
-  private readonly bySymbol = new Map<string, SymbolBuckets>();
+  /** Symbol ids: its own table, or the one shared by Aggregators. */
+  private ids = new SymbolIds();
+  /** State by symbol id (undefined: an id this aggregator has not seen). */
+  private readonly byId: (SymbolBuckets | undefined)[] = [];
   /** Every symbol, for drain(). */
   private readonly states: SymbolBuckets[] = [];
   private readonly written = new WrittenCandles();
@@ -86,10 +91,19 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
   }
 
   add(t: Trade): void {
+    this.addAt(this.ids.idOf(t.symbol), t);
+  }
+
+  shareIds(ids: SymbolIds): void {
+    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
+    this.ids = ids;
+  }
+
+  addAt(id: number, t: Trade): void {
     this.stats.trades++;
     if (t.receivedAt > this.now) this.now = t.receivedAt;
-    let s = this.bySymbol.get(t.symbol);
-    if (s === undefined) s = this.newState(t.symbol);
+    let s = this.byId[id];
+    if (s === undefined) s = this.newState(id);
     const ts = t.ts;
     const interval = this.interval;
     const n = s.size;
@@ -166,14 +180,17 @@ export class SecondAggregator implements CandleAggregator<SecondAggregatorStats>
     this.stats.openSymbols = this.openSymbols;
   }
 
-  private newState(symbol: string): SymbolBuckets {
+  private newState(id: number): SymbolBuckets {
+    const symbol = this.ids.names[id]!;
     const region = REGION_SLOTS * FIELDS;
     if (this.arenaUsed === ARENA_SYMBOLS) {
       this.arena = new Float64Array(ARENA_SYMBOLS * region);
       this.arenaUsed = 0;
     }
     const s = new SymbolBuckets(symbol, this.arena, this.arenaUsed++ * region);
-    this.bySymbol.set(symbol, s);
+    const byId = this.byId;
+    while (byId.length <= id) byId.push(undefined);
+    byId[id] = s;
     this.states.push(s);
     this.stats.symbols++;
     return s;

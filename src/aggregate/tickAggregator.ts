@@ -5,9 +5,27 @@
 // open candle's session closes it (written as it is) and starts seq 0 of its date; a trade dated before it
 // belongs to a series already closed, so it is dropped and counted (stats.staleSessionDropped). US equities do
 // not trade around midnight ET, so this only bites on a broken clock upstream.
-import type { CandleAggregator } from './aggregator.js';
+import type { IdAggregator } from './aggregator.js';
 import { EtDayCache, etDayNamed } from './etDay.js';
-import { TICK_REGION, TickState } from './tickState.js';
+import { SymbolIds } from './symbolIds.js';
+import {
+  CLOSE,
+  COUNT,
+  DAY_END,
+  DAY_START,
+  DIRTY,
+  DIRTY_SEEN_AT,
+  END_AT,
+  HIGH,
+  LOW,
+  OPEN,
+  PV,
+  SEQ,
+  START_AT,
+  TICK_STRIDE,
+  TickTable,
+  VOLUME,
+} from './tickState.js';
 import type { CandleOut, TickCandle, Trade } from './types.js';
 import { WakeQueue } from './wakeQueue.js';
 
@@ -41,7 +59,7 @@ export interface TickAggregatorStats {
   symbols: number;
 }
 
-export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
+export class TickAggregator implements IdAggregator<TickAggregatorStats> {
   readonly stats: TickAggregatorStats = {
     trades: 0,
     candlesEmitted: 0,
@@ -57,18 +75,19 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   private readonly size: number;
   private readonly checkpointMs: number;
   private readonly out: CandleOut;
-  private readonly bySymbol = new Map<string, TickState>();
-  private readonly states: TickState[] = [];
+  /** Symbol ids: its own table, or the one shared by Aggregators. */
+  private ids = new SymbolIds();
+  /** Per-symbol state, by id. */
+  private readonly table = new TickTable();
+  /** Ids in the order this aggregator first saw them (drain order). */
+  private readonly seenIds: number[] = [];
   private readonly days = new EtDayCache();
-  /** Symbols made dirty since the last flush (flush stamps their dirtySeenAt). */
-  private readonly fresh: TickState[] = [];
-  /** Dirty symbols by dirtySeenAt: flush() checkpoints from the oldest instead of walking every symbol. */
-  private readonly seen = new WakeQueue<TickState>();
-  /** Symbols with count > 0. */
+  /** Ids made dirty since the last flush (flush stamps their DIRTY_SEEN_AT). */
+  private readonly fresh: number[] = [];
+  /** Dirty ids by DIRTY_SEEN_AT: flush() checkpoints from the oldest instead of walking every symbol. */
+  private readonly seen = new WakeQueue<number>();
+  /** Symbols with COUNT > 0. */
   private open = 0;
-  /** Where new symbols get their numbers: ARENA_SYMBOLS regions per array. */
-  private arena = new Float64Array(0);
-  private arenaUsed = ARENA_SYMBOLS;
 
   constructor(opts: TickAggregatorOptions, out: CandleOut) {
     this.size = opts.size ?? 100;
@@ -80,69 +99,84 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
   }
 
   add(t: Trade): void {
+    this.addAt(this.ids.idOf(t.symbol), t);
+  }
+
+  shareIds(ids: SymbolIds): void {
+    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
+    this.ids = ids;
+  }
+
+  addAt(id: number, t: Trade): void {
     this.stats.trades++;
-    let s = this.bySymbol.get(t.symbol);
-    if (s === undefined) s = this.newState(t.symbol);
+    if (!this.table.has(id)) this.newState(id);
+    const f = this.table.f;
+    const o = id * TICK_STRIDE;
     const ts = t.ts;
-    if (!(ts >= s.dayStart && ts < s.dayEnd) && !this.enterSession(s, ts)) return;
+    if (!(ts >= f[o + DAY_START]! && ts < f[o + DAY_END]!) && !this.enterSession(id, ts)) return;
     const p = t.price;
-    if (s.count === 0) {
+    const size = t.size;
+    const count = f[o + COUNT]! + 1;
+    if (count === 1) {
       this.open++;
-      s.open = p;
-      s.high = p;
-      s.low = p;
-      s.volume = 0;
-      s.pv = 0;
-      s.startAt = ts;
+      f[o + OPEN] = p;
+      f[o + HIGH] = p;
+      f[o + LOW] = p;
+      f[o + VOLUME] = size;
+      f[o + PV] = p * size;
+      f[o + START_AT] = ts;
     } else {
-      if (p > s.high) s.high = p;
-      if (p < s.low) s.low = p;
+      if (p > f[o + HIGH]!) f[o + HIGH] = p;
+      if (p < f[o + LOW]!) f[o + LOW] = p;
+      f[o + VOLUME] = f[o + VOLUME]! + size;
+      f[o + PV] = f[o + PV]! + p * size;
     }
-    s.close = p;
-    s.endAt = ts;
-    s.volume += t.size;
-    s.pv += p * t.size;
-    s.count++;
-    if (s.count >= this.size) {
+    f[o + CLOSE] = p;
+    f[o + END_AT] = ts;
+    f[o + COUNT] = count;
+    if (count >= this.size) {
       this.stats.fullCandles++;
-      this.emit(s);
-      s.seq++;
-      s.count = 0;
+      this.emit(id);
+      f[o + SEQ] = f[o + SEQ]! + 1;
+      f[o + COUNT] = 0;
       this.open--;
-    } else if (!s.dirty) {
-      s.dirty = true;
-      this.fresh.push(s);
+    } else if (f[o + DIRTY] === 0) {
+      f[o + DIRTY] = 1;
+      this.fresh.push(id);
     }
   }
 
   flush(now: number): void {
+    const f = this.table.f;
     const fresh = this.fresh;
     const seen = this.seen;
     const cp = this.checkpointMs;
     for (let i = 0; i < fresh.length; i++) {
-      const s = fresh[i]!;
-      if (!s.dirty || s.dirtySeenAt !== Number.NEGATIVE_INFINITY) continue;
-      s.dirtySeenAt = now;
-      if (cp !== Number.POSITIVE_INFINITY) seen.push(now, s);
+      const o = fresh[i]! * TICK_STRIDE;
+      if (f[o + DIRTY] === 0 || f[o + DIRTY_SEEN_AT] !== Number.NEGATIVE_INFINITY) continue;
+      f[o + DIRTY_SEEN_AT] = now;
+      if (cp !== Number.POSITIVE_INFINITY) seen.push(now, fresh[i]!);
     }
     fresh.length = 0;
     // The oldest stamp has waited longest: once it has not waited checkpointMs, none has.
     while (seen.size > 0) {
       const at = seen.peekTime();
       if (!(now - at >= cp)) break;
-      const s = seen.pop()!;
-      if (!s.dirty || s.dirtySeenAt !== at) continue; // written since (and maybe changed again)
+      const id = seen.pop()!;
+      const o = id * TICK_STRIDE;
+      if (f[o + DIRTY] === 0 || f[o + DIRTY_SEEN_AT] !== at) continue; // written since (and maybe changed again)
       this.stats.checkpoints++;
-      this.emit(s);
+      this.emit(id);
     }
     this.stats.openSymbols = this.open;
   }
 
   drain(): void {
-    for (const s of this.states) {
-      if (!s.dirty) continue;
+    const f = this.table.f;
+    for (const id of this.seenIds) {
+      if (f[id * TICK_STRIDE + DIRTY] === 0) continue;
       this.stats.partialCandles++;
-      this.emit(s);
+      this.emit(id);
     }
   }
 
@@ -153,102 +187,103 @@ export class TickAggregator implements CandleAggregator<TickAggregatorStats> {
    * is left alone, one still in an earlier session closes it (as a new trade's date would) and continues.
    */
   resume(candles: readonly TickCandle[]): void {
+    const table = this.table;
     for (const c of candles) {
-      let s = this.bySymbol.get(c.symbol);
-      if (s !== undefined && s.sessionDate >= c.sessionDate) continue;
-      if (s === undefined) s = this.newState(c.symbol);
-      else if (s.dirty) {
+      const id = this.ids.idOf(c.symbol);
+      if (!table.has(id)) this.newState(id);
+      else if (table.sessionDate[id]! >= c.sessionDate) continue;
+      const f = table.f;
+      const o = id * TICK_STRIDE;
+      if (f[o + DIRTY] !== 0) {
         this.stats.partialCandles++;
-        this.emit(s);
+        this.emit(id);
       }
       const day = etDayNamed(c.sessionDate);
-      s.sessionDate = c.sessionDate;
-      s.dayStart = day.start;
-      s.dayEnd = day.end;
+      table.sessionDate[id] = c.sessionDate;
+      f[o + DAY_START] = day.start;
+      f[o + DAY_END] = day.end;
       this.stats.resumed++;
-      if (s.count > 0) this.open--;
+      if (f[o + COUNT]! > 0) this.open--;
       if (c.tradeCount >= this.size) {
-        s.seq = c.seq + 1;
-        s.count = 0;
+        f[o + SEQ] = c.seq + 1;
+        f[o + COUNT] = 0;
         continue;
       }
-      s.seq = c.seq;
-      s.count = c.tradeCount;
-      if (s.count > 0) this.open++;
-      s.open = c.open;
-      s.high = c.high;
-      s.low = c.low;
-      s.close = c.close;
-      s.volume = c.volume;
-      s.pv = c.vwap === null ? 0 : c.vwap * c.volume;
-      s.startAt = c.startAt;
-      s.endAt = c.endAt;
+      f[o + SEQ] = c.seq;
+      f[o + COUNT] = c.tradeCount;
+      if (c.tradeCount > 0) this.open++;
+      f[o + OPEN] = c.open;
+      f[o + HIGH] = c.high;
+      f[o + LOW] = c.low;
+      f[o + CLOSE] = c.close;
+      f[o + VOLUME] = c.volume;
+      f[o + PV] = c.vwap === null ? 0 : c.vwap * c.volume;
+      f[o + START_AT] = c.startAt;
+      f[o + END_AT] = c.endAt;
     }
   }
 
-  private newState(symbol: string): TickState {
-    if (this.arenaUsed === ARENA_SYMBOLS) {
-      this.arena = new Float64Array(ARENA_SYMBOLS * TICK_REGION);
-      this.arenaUsed = 0;
-    }
-    const s = new TickState(symbol, this.arena, this.arenaUsed++ * TICK_REGION);
-    this.bySymbol.set(symbol, s);
-    this.states.push(s);
+  private newState(id: number): void {
+    this.table.init(id);
+    this.seenIds.push(id);
     this.stats.symbols++;
-    return s;
   }
 
   /** The trade's ET date is not the symbol's session date: move forward (true) or drop it (false). */
-  private enterSession(s: TickState, ts: number): boolean {
+  private enterSession(id: number, ts: number): boolean {
     const day = this.days.dayOf(ts);
-    if (s.sessionDate !== '') {
-      if (day.date < s.sessionDate) {
+    const table = this.table;
+    const f = table.f;
+    const o = id * TICK_STRIDE;
+    const current = table.sessionDate[id]!;
+    if (current !== '') {
+      if (day.date < current) {
         this.stats.staleSessionDropped++;
         return false;
       }
-      if (day.date === s.sessionDate) {
+      if (day.date === current) {
         // Unreachable while the range always matches sessionDate; harmless if it ever does not.
-        s.dayStart = day.start;
-        s.dayEnd = day.end;
+        f[o + DAY_START] = day.start;
+        f[o + DAY_END] = day.end;
         return true;
       }
-      if (s.dirty) {
+      if (f[o + DIRTY] !== 0) {
         this.stats.partialCandles++;
-        this.emit(s);
+        this.emit(id);
       }
       this.stats.sessionChanges++;
     }
-    s.sessionDate = day.date;
-    s.dayStart = day.start;
-    s.dayEnd = day.end;
-    s.seq = 0;
-    if (s.count > 0) this.open--;
-    s.count = 0;
+    table.sessionDate[id] = day.date;
+    f[o + DAY_START] = day.start;
+    f[o + DAY_END] = day.end;
+    f[o + SEQ] = 0;
+    if (f[o + COUNT]! > 0) this.open--;
+    f[o + COUNT] = 0;
     return true;
   }
 
-  private emit(s: TickState): void {
-    s.dirty = false;
-    s.dirtySeenAt = Number.NEGATIVE_INFINITY;
+  private emit(id: number): void {
+    const f = this.table.f;
+    const o = id * TICK_STRIDE;
+    f[o + DIRTY] = 0;
+    f[o + DIRTY_SEEN_AT] = Number.NEGATIVE_INFINITY;
     this.stats.candlesEmitted++;
+    const volume = f[o + VOLUME]!;
     const c: TickCandle = {
       kind: '100t',
-      symbol: s.symbol,
-      sessionDate: s.sessionDate,
-      seq: s.seq,
-      open: s.open,
-      high: s.high,
-      low: s.low,
-      close: s.close,
-      volume: s.volume,
-      tradeCount: s.count,
-      vwap: s.volume > 0 ? s.pv / s.volume : null,
-      startAt: s.startAt,
-      endAt: s.endAt,
+      symbol: this.ids.names[id]!,
+      sessionDate: this.table.sessionDate[id]!,
+      seq: f[o + SEQ]!,
+      open: f[o + OPEN]!,
+      high: f[o + HIGH]!,
+      low: f[o + LOW]!,
+      close: f[o + CLOSE]!,
+      volume,
+      tradeCount: f[o + COUNT]!,
+      vwap: volume > 0 ? f[o + PV]! / volume : null,
+      startAt: f[o + START_AT]!,
+      endAt: f[o + END_AT]!,
     };
     this.out(c);
   }
 }
-
-/** Symbols per arena array (~45 KB each). */
-const ARENA_SYMBOLS = 512;

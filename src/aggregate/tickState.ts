@@ -1,109 +1,60 @@
-// One symbol's 100-tick candle state for TickAggregator. Its numbers live in a region of a Float64Array arena
-// shared by many symbols, behind accessors: as plain object fields each double would be a separate boxed
-// number somewhere on the heap, and at thousands of symbols every trade paid a cache miss per field touched.
+// Every symbol's 100-tick candle state for TickAggregator, in one Float64Array indexed by symbol id
+// (TICK_STRIDE doubles per id, the fields a trade touches first). No object per symbol: at thousands of
+// symbols a trade then costs the cache lines of its own row and nothing else (as object fields each double
+// was a boxed number somewhere on the heap, and reaching a per-symbol object was a miss of its own).
 
-/** Doubles per symbol in the arena. */
-export const TICK_REGION = 11;
+/** [DAY_START, DAY_END): the session date's ET day; NaN until the first trade. */
+export const DAY_START = 0;
+export const DAY_END = 1;
+/** Trades in the unfinished candle. */
+export const COUNT = 2;
+/** 1 while it holds trades not yet in an emitted version. */
+export const DIRTY = 3;
+export const HIGH = 4;
+export const LOW = 5;
+export const CLOSE = 6;
+export const VOLUME = 7;
+/** Σ price·size, in arrival order. */
+export const PV = 8;
+export const END_AT = 9;
+export const OPEN = 10;
+export const START_AT = 11;
+export const SEQ = 12;
+/** `now` of the first flush that saw it dirty; -Infinity when clean. */
+export const DIRTY_SEEN_AT = 13;
+/** Doubles per id (a power of two, so a row never straddles more cache lines than it must). */
+export const TICK_STRIDE = 16;
 
-export class TickState {
-  readonly symbol: string;
-  /** YYYY-MM-DD of the session its series is in; '' before the first trade. */
-  sessionDate = '';
-  seq = 0;
-  /** Trades in the unfinished candle. */
-  count = 0;
-  /** Holds trades not yet in an emitted version. */
-  dirty = false;
-  private readonly a: Float64Array;
-  private readonly b: number;
+/** Rows by id; grows by doubling. Rows of ids not yet seen hold zeros until init(). */
+export class TickTable {
+  /** Row of id i starts at i * TICK_STRIDE. Replaced when it grows: read it after ensure(). */
+  f = new Float64Array(64 * TICK_STRIDE);
+  /** Session date (YYYY-MM-DD) by id; '' before the first trade, undefined for ids not seen. */
+  readonly sessionDate: (string | undefined)[] = [];
 
-  /** `arena[base … base + TICK_REGION)` is this symbol's. */
-  constructor(symbol: string, arena: Float64Array, base: number) {
-    this.symbol = symbol;
-    this.a = arena;
-    this.b = base;
-    this.dayStart = Number.NaN;
-    this.dayEnd = Number.NaN;
-    this.dirtySeenAt = Number.NEGATIVE_INFINITY;
-  }
-
-  /** [dayStart, dayEnd): the session date's ET day; NaN until the first trade. */
-  get dayStart(): number {
-    return this.a[this.b + 0]!;
-  }
-  set dayStart(v: number) {
-    this.a[this.b + 0] = v;
-  }
-
-  get dayEnd(): number {
-    return this.a[this.b + 1]!;
-  }
-  set dayEnd(v: number) {
-    this.a[this.b + 1] = v;
+  /** Whether id has a row in use. */
+  has(id: number): boolean {
+    return this.sessionDate[id] !== undefined;
   }
 
-  get open(): number {
-    return this.a[this.b + 2]!;
-  }
-  set open(v: number) {
-    this.a[this.b + 2] = v;
-  }
-
-  get high(): number {
-    return this.a[this.b + 3]!;
-  }
-  set high(v: number) {
-    this.a[this.b + 3] = v;
-  }
-
-  get low(): number {
-    return this.a[this.b + 4]!;
-  }
-  set low(v: number) {
-    this.a[this.b + 4] = v;
-  }
-
-  get close(): number {
-    return this.a[this.b + 5]!;
-  }
-  set close(v: number) {
-    this.a[this.b + 5] = v;
-  }
-
-  get volume(): number {
-    return this.a[this.b + 6]!;
-  }
-  set volume(v: number) {
-    this.a[this.b + 6] = v;
-  }
-
-  /** Σ price·size, in arrival order. */
-  get pv(): number {
-    return this.a[this.b + 7]!;
-  }
-  set pv(v: number) {
-    this.a[this.b + 7] = v;
-  }
-
-  get startAt(): number {
-    return this.a[this.b + 8]!;
-  }
-  set startAt(v: number) {
-    this.a[this.b + 8] = v;
-  }
-
-  get endAt(): number {
-    return this.a[this.b + 9]!;
-  }
-  set endAt(v: number) {
-    this.a[this.b + 9] = v;
-  }
-
-  /** `now` of the first flush that saw it dirty; -Infinity when clean. */
-  get dirtySeenAt(): number {
-    return this.a[this.b + 10]!;
-  }
-  set dirtySeenAt(v: number) {
-    this.a[this.b + 10] = v;
+  /** Starts id's row: no session yet, seq 0, empty. */
+  init(id: number): void {
+    const cap = this.f.length / TICK_STRIDE;
+    if (id >= cap) {
+      let n = cap * 2;
+      while (n <= id) n *= 2;
+      const next = new Float64Array(n * TICK_STRIDE);
+      next.set(this.f);
+      this.f = next;
+    }
+    const dates = this.sessionDate;
+    while (dates.length <= id) dates.push(undefined);
+    dates[id] = '';
+    const f = this.f;
+    const o = id * TICK_STRIDE;
+    f.fill(0, o, o + TICK_STRIDE);
+    f[o + DAY_START] = Number.NaN;
+    f[o + DAY_END] = Number.NaN;
+    f[o + DIRTY_SEEN_AT] = Number.NEGATIVE_INFINITY;
   }
 }

@@ -80,11 +80,15 @@ export class WrittenCandles {
     const oldMask = this.mask;
     this.mask = oldMask * 2 + 1;
     const d = new Float64Array((this.mask + 1) * FIELDS);
-    // Positions keep their numbers: each entry moves to where (p & mask) now points.
-    for (let p = this.head; p < this.tail; p++) {
-      const from = (p & oldMask) * FIELDS;
-      const to = (p & this.mask) * FIELDS;
-      for (let f = 0; f < FIELDS; f++) d[to + f] = old[from + f]!;
+    // Positions keep their numbers: each entry moves to where (p & mask) now points, in runs that wrap
+    // in neither array (at most three), each one block copy.
+    const mask = this.mask;
+    for (let p = this.head; p < this.tail; ) {
+      const from = p & oldMask;
+      const to = p & mask;
+      const run = Math.min(this.tail - p, oldMask + 1 - from, mask + 1 - to);
+      d.set(old.subarray(from * FIELDS, (from + run) * FIELDS), to * FIELDS);
+      p += run;
     }
     this.data = d;
   }
