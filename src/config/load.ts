@@ -79,7 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
   return derive(s, env);
 }
 
-function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
+function derive(raw: Settings, env: NodeJS.ProcessEnv): Config {
+  const s = takeTokenFromUrl(raw);
   if (s.feed === 'eodhd' && !s.eodhdApiToken) {
     throw new ConfigError(
       'EODHD_API_TOKEN',
@@ -107,6 +108,18 @@ function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
     // The simulator trades around the clock: waiting for NYSE to open would only confuse a new user.
     skipMarketHours: s.skipMarketHours || feedKind === 'sim',
   };
+}
+
+/**
+ * EODHD's docs show the endpoint with `?api_token=…`, so users paste it that way. The token is taken out
+ * of the URL (and used when EODHD_API_TOKEN is unset), so the URL can be logged and shown safely.
+ */
+function takeTokenFromUrl(s: Settings): Settings {
+  const u = new URL(s.eodhdWsUrl);
+  const inUrl = u.searchParams.get('api_token');
+  if (inUrl === null) return s;
+  u.searchParams.delete('api_token');
+  return { ...s, eodhdWsUrl: u.toString(), eodhdApiToken: s.eodhdApiToken ?? (inUrl || null) };
 }
 
 function checkDatabaseUrl(raw: string, env: NodeJS.ProcessEnv): void {

@@ -199,9 +199,13 @@ async function wire(
   const runSession = async ({ close, session, signal }: SessionRun) => {
     const date = session?.date ?? etDate(clock.now());
     // After a restart the same day, keep filling the stored incomplete 100-tick candles (once per date).
+    // Marked only once it worked: a failed read fails the session, and the scheduler's retry reads again
+    // rather than restarting the series at seq 0 over the stored one.
     if (!resumed.has(date)) {
+      // Spooled rows from a previous run must be in the table first, or we would resume an older candle.
+      await sink.spoolDrained(signal);
+      tick.resume(await loadOpenTickCandles(pool, date, config.symbols));
       resumed.add(date);
-      tick.resume(await loadOpenTickCandles(pool, date));
     }
     await runFeed({
       url: feedUrl,
@@ -266,7 +270,11 @@ async function wire(
       feedStats.connectAttempts +
       sink.stats.batches +
       sink.stats.retries,
-    collecting: () => collecting() && feedStats.state !== 'backoff',
+    // A feed waiting out a backoff (an auth failure waits minutes) is not wedged; but one chunk in backoff
+    // must not blind the watchdog to the others.
+    collecting: () =>
+      collecting() &&
+      !(feedStats.connections.length > 0 && feedStats.connections.every((c) => c.state === 'backoff')),
     onFatal: deps.onFatal,
   });
 
@@ -276,14 +284,18 @@ async function wire(
       const started = clock.now();
       watchdog.stop();
       abort.abort();
-      await step('stop feed and scheduler', () => done.catch(() => undefined));
+      // The feed stops at once on abort; a session still waiting on a database read (a black-holed link)
+      // must not eat the deadline the sink needs, so this wait is bounded.
+      const quick = Math.min(2_000, deadlineMs / 4);
+      await step('stop feed and scheduler', () => boundedWait(done, quick, clock));
       clearInterval(flushTimer);
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
-      await step('stop news', () => news.catch(() => undefined));
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      // News holds no candles: whatever it has not stored is fetched again next time.
+      await step('stop news', () => boundedWait(news, 500, clock));
       await step('close database', () => database.close());
       await Promise.allSettled(cleanups.reverse().map((c) => c()));
       eventLoop.stop();
@@ -293,4 +305,11 @@ async function wire(
   };
 
   return { done, http, sink, stop };
+}
+
+/** Waits for `p` (ignoring its outcome) at most `ms`. */
+async function boundedWait(p: Promise<unknown>, ms: number, clock: Clock): Promise<void> {
+  const timer = new AbortController();
+  await Promise.race([p.catch(() => undefined), clock.sleep(ms, timer.signal)]);
+  timer.abort();
 }

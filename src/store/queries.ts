@@ -63,11 +63,24 @@ function toSecondCandle(r: Row1s): SecondCandle {
  * The latest tick candle of each symbol for `sessionDate` (YYYY-MM-DD): the aggregator resumes it when
  * tradeCount < the candle size, or starts seq + 1 when it is complete.
  */
-export async function loadOpenTickCandles(pool: pg.Pool, sessionDate: string): Promise<TickCandle[]> {
-  const r = await pool.query<Row100t>(
-    `SELECT DISTINCT ON (symbol) ${COLS_100T} FROM candles_100t WHERE session_date = $1::date ORDER BY symbol, seq DESC`,
-    [sessionDate],
-  );
+export async function loadOpenTickCandles(
+  pool: pg.Pool,
+  sessionDate: string,
+  symbols?: readonly string[],
+): Promise<TickCandle[]> {
+  // With the symbols, one primary-key probe each: a scan on session_date alone reads the whole history's
+  // index and would outgrow the query timeout after months of data.
+  const r = symbols
+    ? await pool.query<Row100t>(
+        `SELECT c.* FROM unnest($2::text[]) AS s(sym) CROSS JOIN LATERAL (
+           SELECT ${COLS_100T} FROM candles_100t
+           WHERE symbol = s.sym AND session_date = $1::date ORDER BY seq DESC LIMIT 1) AS c`,
+        [sessionDate, symbols],
+      )
+    : await pool.query<Row100t>(
+        `SELECT DISTINCT ON (symbol) ${COLS_100T} FROM candles_100t WHERE session_date = $1::date ORDER BY symbol, seq DESC`,
+        [sessionDate],
+      );
   return r.rows.map(toTickCandle);
 }
 

@@ -147,6 +147,8 @@ export class Sink {
       isStopping: () => this.stopping,
       spoolWrites: () => this.spoolWrites,
       requeue: (table, rows) => {
+        // Read back after the sink closed (a replay that outlived the deadline): to the spool again, not lost.
+        if (this.closed) return this.spoolRows(table, rows);
         const l = this.lanes[table] as Lane<object>;
         for (const r of rows) l.queue.push(r);
         this.stats.bufferedRows += rows.length;
@@ -247,6 +249,25 @@ export class Sink {
   }
 
   /**
+   * Resolves true once no 100-tick candle is waiting in the spool or the queue (so a resume reads what the
+   * previous run wrote); false after `maxWaitMs` or on abort: collecting must not wait on an outage.
+   */
+  async spoolDrained(signal?: AbortSignal, maxWaitMs = 30_000): Promise<boolean> {
+    const until = this.clock.now() + maxWaitMs;
+    const lane = this.lanes.candles_100t;
+    for (;;) {
+      await this.spoolWrites;
+      const files = (await this.spool.list()).filter((f) => f.endsWith('-candles_100t.jsonl'));
+      if (files.length === 0 && lane.queue.length === 0 && lane.inflight.size === 0) return true;
+      if (signal?.aborted || this.clock.now() >= until) {
+        this.log.warn({ files: files.length }, 'resuming 100-tick candles before the spool was replayed');
+        return false;
+      }
+      await this.clock.sleep(this.o.flushMs, signal);
+    }
+  }
+
+  /**
    * Drains everything within `deadlineMs`; rows still unwritten at the deadline are spooled to disk for
    * the next start. Idempotent: later calls return the same summary.
    */
@@ -267,7 +288,10 @@ export class Sink {
     timer.abort();
     this.closed = true;
     this.deadline.abort(); // lanes in a backoff sleep return now; one awaiting a query is abandoned
-    await this.replay.done;
+    // The replay loop may sit in a probe query on a black-holed link: never past the deadline for it.
+    const grace = new AbortController();
+    await Promise.race([this.replay.done, this.clock.sleep(inTime ? 1_000 : 200, grace.signal)]);
+    grace.abort();
     let spooledAtStop = 0;
     if (!inTime) {
       for (const l of lanes) {

@@ -80,6 +80,16 @@ describe('configuration', () => {
     expect(problem(env)).toMatch(pattern);
   });
 
+  it('takes an api_token pasted into EODHD_WS_URL out of the URL (so it is never logged) and uses it', () => {
+    const c = loadConfig({ EODHD_WS_URL: 'wss://ws.eodhistoricaldata.com/ws/us?api_token=SECRET123456' });
+    expect(c.eodhdWsUrl).toBe('wss://ws.eodhistoricaldata.com/ws/us');
+    expect(c.eodhdApiToken).toBe('SECRET123456');
+    expect(c.feedKind).toBe('eodhd');
+    const both = loadConfig({ EODHD_WS_URL: 'wss://h/ws/us?api_token=OLD', EODHD_API_TOKEN: 'NEW' });
+    expect(both.eodhdApiToken).toBe('NEW');
+    expect(both.eodhdWsUrl).not.toContain('OLD');
+  });
+
   it('never echoes a database password in an error', () => {
     const msg = problem({ DATABASE_URL: 'postgres://u:hunter2@h/d?sslmode=bogus', EODHD_API_TOKEN: 't' });
     expect(msg).not.toContain('hunter2');

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/store/connection.js';
+import { loadOpenTickCandles } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
 import { pgTestDb, TEST_DATABASE_URL, type TestDb, waitFor } from '../helpers/pg.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
-import { sec } from './candles.js';
+import { sec, tick } from './candles.js';
 
 let db: TestDb;
 let proxy: TcpProxy;
@@ -146,6 +147,26 @@ describe('sink under faults (real PostgreSQL)', () => {
     expect(Date.now() - t1).toBeLessThan(10_000);
     await second.stop(5_000);
     expect(readdirSync(join(dir, 'spool'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('spoolDrained: a restart resumes 100-tick candles only after the spooled ones are in the table', async () => {
+    await proxy.setMode('refuse');
+    const dir = mkdtempSync(join(tmpdir(), 'tc-drained-'));
+    const first = new Sink({ pool: fastPool(), dataDir: dir, flushMs: 20, retryBaseMs: 20, retryMaxMs: 100 });
+    first.push(tick('SPRE', 0, 100));
+    first.push(tick('SPRE', 1, 42));
+    expect((await first.stop(300)).spooledAtStop).toBe(2);
+    // While the database is still away, waiting is bounded: collecting must not hang on an outage.
+    const waiting = sink(fastPool(), { dataDir: dir });
+    expect(await waiting.spoolDrained(undefined, 300)).toBe(false);
+    await waiting.stop(300);
+    await proxy.setMode('pass');
+    const second = sink(fastPool(), { dataDir: dir });
+    expect(await second.spoolDrained(undefined, 20_000)).toBe(true);
+    const open = await loadOpenTickCandles(db.admin, tick('SPRE', 0, 1).sessionDate, ['SPRE']);
+    expect(open).toEqual([tick('SPRE', 1, 42)]);
+    await second.stop(5_000);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

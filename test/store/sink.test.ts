@@ -92,6 +92,10 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
       ['OPEN', 'OTHR'].includes(c.symbol),
     );
     expect(open).toEqual([tick('OPEN', 2, 37), tick('OTHR', 0, 100)]);
+    // The per-symbol form (what the collector uses: one primary-key probe per symbol) agrees, and a
+    // symbol with nothing stored that day simply has no row.
+    const bySymbol = await loadOpenTickCandles(db.admin, '2024-07-03', ['OTHR', 'OPEN', 'NONE']);
+    expect(bySymbol.sort((a, b) => a.symbol.localeCompare(b.symbol))).toEqual(open);
     const latest = await latestCandles(db.admin, { symbol: 'OPEN', kind: '100t', limit: 2 });
     expect(latest.map((c) => (c.kind === '100t' ? c.seq : -1))).toEqual([2, 1]);
     const latest1s = await latestCandles(db.admin, { symbol: 'IDEM', kind: '1s', limit: 1 });
