@@ -146,13 +146,13 @@ export class Sink {
       spool: this.spool,
       isStopping: () => this.stopping,
       spoolWrites: () => this.spoolWrites,
-      requeue: (table, rows) => {
-        // Read back after the sink closed (a replay that outlived the deadline): to the spool again, not lost.
-        if (this.closed) return this.spoolRows(table, rows);
-        const l = this.lanes[table] as Lane<object>;
-        for (const r of rows) l.queue.push(r);
-        this.stats.bufferedRows += rows.length;
-        for (const w of l.wake) w.abort();
+      write: async (table, rows) => {
+        const lane = this.lanes[table] as Lane<object>;
+        for (let i = 0; i < rows.length; i += this.o.batchRows) {
+          if (!(await this.writer.writeWithRetry(lane, rows.slice(i, i + this.o.batchRows)))) return false;
+          await yieldToLoop();
+        }
+        return true;
       },
     });
   }

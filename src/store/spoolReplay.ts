@@ -1,6 +1,7 @@
-// The spool replay loop: reads spool files (the overflow of a long outage, or what a previous run could
-// not drain by its stop deadline) back into the lanes' queues once the database answers and the buffer
-// has room, a file at a time, until none remain. Runs from the sink's start until it stops.
+// The spool replay loop: writes spool files (the overflow of a long outage, or what a previous run could
+// not drain by its stop deadline) to the database once it answers and the buffer has room, a file at a
+// time, deleting each file only after its rows are settled: a crash mid-replay replays the file again
+// (harmless: candles are upserts) instead of losing it. Runs from the sink's start until it stops.
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
@@ -20,8 +21,8 @@ export interface SpoolReplayDeps {
   isStopping: () => boolean;
   /** Settles once the spool files being written are complete. */
   spoolWrites: () => Promise<void>;
-  /** Puts replayed rows on their table's queue (counted as buffered) and wakes its lane. */
-  requeue: (table: TableName, rows: object[]) => void;
+  /** Writes rows through the sink's batch writer; true once all are settled, false at the stop deadline. */
+  write: (table: TableName, rows: object[]) => Promise<boolean>;
 }
 
 export class SpoolReplay {
@@ -74,10 +75,10 @@ export class SpoolReplay {
     for (const file of files) {
       if (this.d.isStopping() || stats.bufferedRows > o.maxBufferRows / 2) return true;
       const { table, rows } = await spool.read(file);
-      await spool.remove(file);
-      this.d.requeue(table, rows as object[]);
-      stats.replayedRows += rows.length;
       this.d.log.info({ table, rows: rows.length, file }, 'replaying spooled rows');
+      if (!(await this.d.write(table, rows as object[]))) return true; // stopped: the file stays
+      await spool.remove(file);
+      stats.replayedRows += rows.length;
     }
     return false;
   }
