@@ -11,5 +11,6 @@ export {
   type Session,
   sessionOn,
   sessions,
+  withinSession,
 } from './sessions.js';
 export { type MarketReason, type MarketStatus, statusAt } from './status.js';

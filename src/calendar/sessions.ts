@@ -81,6 +81,11 @@ export function etDay(instant: number): number {
   return day;
 }
 
+/** Whether a trade timed `ts` belongs to the session: from the open (inclusive) to the close (exclusive). */
+export function withinSession(session: Session, ts: number): boolean {
+  return ts >= session.open && ts < session.close;
+}
+
 /** The America/New_York date (YYYY-MM-DD) of an instant: the session date of a trade at that time. */
 export function etDate(instant: number): string {
   return formatDay(etDay(instant));

@@ -118,6 +118,21 @@ export const SETTINGS = {
     'Collect now, ignoring the NYSE calendar (always on with the simulated feed).',
   ),
 
+  sessionLeadMs: s(
+    'SESSION_LEAD_MS',
+    integer(0, 600_000),
+    30_000,
+    'schedule',
+    'Connect this long before the open, so the first prints are not lost to the handshake.',
+  ),
+  sessionTailMs: s(
+    'SESSION_TAIL_MS',
+    integer(0, 600_000),
+    10_000,
+    'schedule',
+    'Stay connected this long after the close for late reports; candles only take trades timed in the session.',
+  ),
+
   databaseUrl: s(
     'DATABASE_URL',
     optional(url(['postgres:', 'postgresql:'])),

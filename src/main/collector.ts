@@ -5,7 +5,7 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
-import { etDate, statusAt } from '../calendar/index.js';
+import { etDate, statusAt, withinSession } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
@@ -105,12 +105,7 @@ async function wire(
   );
   const tick = new TickAggregator({ size: config.tickCandleSize }, out);
   const aggs = new Aggregators({ second, tick });
-  const onTrade = config.archiveTicks
-    ? (t: Trade) => {
-        aggs.add(t);
-        sink.pushTick(t);
-      }
-    : (t: Trade) => aggs.add(t);
+  const archive = config.archiveTicks ? (t: Trade) => sink.pushTick(t) : null;
 
   // The simulator runs in-process in local mode: a real WebSocket on loopback, the same code path as EODHD.
   let sim: SimServer | null = null;
@@ -207,6 +202,14 @@ async function wire(
       tick.resume(await loadOpenTickCandles(pool, date, config.symbols));
       resumed.add(date);
     }
+    // With the calendar, candles take only trades timed inside the session: the socket opens before the
+    // open and stays past the close (lead and tail), and pre/post-market prints must not enter a candle.
+    let outside = 0;
+    const onTrade = (t: Trade) => {
+      archive?.(t);
+      if (session === null || withinSession(session, t.ts)) aggs.add(t);
+      else outside++;
+    };
     await runFeed({
       url: feedUrl,
       token,
@@ -226,6 +229,12 @@ async function wire(
       inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
       stats: feedStats,
     });
+    if (outside > 0) {
+      log.info(
+        { component: 'main', date, outside },
+        `${outside} trades timed outside the session were not aggregated`,
+      );
+    }
     // The close: write every open candle, incomplete tick candles as such.
     aggs.drain();
   };
@@ -238,6 +247,8 @@ async function wire(
     log,
     runSession,
     stats: schedulerStats,
+    leadMs: config.sessionLeadMs,
+    tailMs: config.sessionTailMs,
   });
 
   // News gets its own connection in production so it never takes one the candle writer needs

@@ -46,6 +46,10 @@ export interface SchedulerOptions {
   overrunGraceMs?: number;
   /** Filled in as the loop runs; the metrics layer reads it. */
   stats?: SchedulerStats;
+  /** Start a session this long before its open (connect and subscribe before the first print). Default 0. */
+  leadMs?: number;
+  /** Keep a session running this long after its close (late reports of in-session trades). Default 0. */
+  tailMs?: number;
 }
 
 /** A session that returns within this much of its close has ended at the close (timers are not exact). */
@@ -66,6 +70,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
   const restartMaxMs = opts.restartMaxMs ?? 60_000;
   const stableMs = opts.stableMs ?? 60_000;
   const overrunGraceMs = opts.overrunGraceMs ?? 30_000;
+  const leadMs = opts.leadMs ?? 0;
+  const tailMs = opts.tailMs ?? 0;
   const stats = opts.stats ?? createSchedulerStats();
 
   let lastWaitLine: { at: number; remaining: number } | null = null;
@@ -147,14 +153,18 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
       let session: Session | null = null;
       if (!opts.skipMarketHours) {
         const status = opts.statusAt(now);
-        if (!status.open || !status.session) {
+        // Within the lead before today's open, the session starts now: subscribed before the first print.
+        const upcoming = status.reason === 'before-open' ? status.session : null;
+        const inLead = upcoming !== null && upcoming.open - now <= leadMs;
+        const current = status.open ? status.session : inLead ? upcoming : null;
+        if (current === null) {
           // Closed: say so when the wait starts, then each time the remaining wait has shrunk to a quarter
           // (never more than one line per waitLogEveryMs, none in the last of those before the open; the
           // "market open" line follows): a weekend writes four lines, a night three.
           stats.state = 'waiting';
           stats.nextOpen = status.nextOpen;
           stats.currentClose = null;
-          const remaining = status.nextOpen - now;
+          const remaining = Math.max(1, status.nextOpen - leadMs - now);
           const due =
             lastWaitLine === null ||
             (remaining <= lastWaitLine.remaining / 4 &&
@@ -170,8 +180,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
           await sleep(Math.max(1, Math.min(maxSleepMs, remaining)));
           continue;
         }
-        close = status.session.close;
-        session = status.session;
+        session = current;
+        close = current.close + tailMs;
       }
 
       lastWaitLine = null;
@@ -180,9 +190,17 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
       stats.currentClose = close;
       stats.nextOpen = null;
       if (session && close !== null) {
+        const early =
+          clock.now() < session.open
+            ? `connecting ${formatCountdown(session.open - clock.now())} before the open; `
+            : '';
         log.info(
-          { date: session.date, close: new Date(close).toISOString(), earlyClose: session.earlyClose },
-          `market open: collecting until ${formatEtAndUtc(close)}${session.earlyClose ? ', an early close' : ''}`,
+          {
+            date: session.date,
+            close: new Date(session.close).toISOString(),
+            earlyClose: session.earlyClose,
+          },
+          `market open: ${early}collecting until ${formatEtAndUtc(session.close)}${session.earlyClose ? ', an early close' : ''}`,
         );
       }
       const started = clock.now();

@@ -2,7 +2,14 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { etDate, type Session, sessionOn, sessions, statusAt } from '../../src/calendar/index.js';
+import {
+  etDate,
+  type Session,
+  sessionOn,
+  sessions,
+  statusAt,
+  withinSession,
+} from '../../src/calendar/index.js';
 
 const et = (s: string) => DateTime.fromISO(s, { zone: 'America/New_York' }).toMillis();
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -193,5 +200,16 @@ describe('properties', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("withinSession: which trades a session's candles take", () => {
+  it('from the open (inclusive) to the close (exclusive), early closes included', () => {
+    const s = sessionOn('2024-07-03')!; // 13:30Z–17:00Z, an early close
+    expect(withinSession(s, s.open - 1)).toBe(false); // a pre-market print during the lead
+    expect(withinSession(s, s.open)).toBe(true);
+    expect(withinSession(s, s.close - 1)).toBe(true); // reported late, during the tail: still in
+    expect(withinSession(s, s.close)).toBe(false); // the post-market side
+    expect(withinSession(s, Date.parse('2024-07-03T16:59:59.999Z'))).toBe(true);
   });
 });

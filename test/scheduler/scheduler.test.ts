@@ -9,7 +9,12 @@ const MIN = 60_000;
 
 function start(
   startAt: number,
-  extra: { skipMarketHours?: boolean; runSession?: (s: SessionRun) => Promise<void> } = {},
+  extra: {
+    skipMarketHours?: boolean;
+    runSession?: (s: SessionRun) => Promise<void>;
+    leadMs?: number;
+    tailMs?: number;
+  } = {},
 ) {
   const timers = new FakeClock(startAt);
   const clock = new JumpyClock(timers);
@@ -26,6 +31,8 @@ function start(
     log,
     runSession: extra.runSession ?? collector.runSession,
     stats,
+    ...(extra.leadMs !== undefined ? { leadMs: extra.leadMs } : {}),
+    ...(extra.tailMs !== undefined ? { tailMs: extra.tailMs } : {}),
   }).then(() => {
     finished = true;
   });
@@ -149,6 +156,20 @@ describe('runScheduler over a week', () => {
       'market open: collecting until Fri 2024-11-29 13:00 ET (18:00 UTC), an early close',
     );
     expect(h.msgs().some((m) => m.startsWith('market closed (after the early close (13:00 ET))'))).toBe(true);
+    h.ctl.abort();
+    await h.done;
+  });
+});
+
+describe('lead and tail around the session', () => {
+  it('connects leadMs before the open, runs tailMs past the close, and never leads into a holiday', async () => {
+    // Friday 2025-01-17 evening → MLK Monday (holiday) → Tuesday.
+    const h = start(et('2025-01-17T18:00'), { leadMs: 30_000, tailMs: 10_000 });
+    await h.timers.advanceTo(et('2025-01-21T17:00'));
+    expect(h.runs.map((r) => [r.date, iso(r.startedAt), iso(r.close), iso(r.endedAt)])).toEqual([
+      ['2025-01-21', '2025-01-21T14:29:30.000Z', '2025-01-21T21:00:10.000Z', '2025-01-21T21:00:10.000Z'],
+    ]);
+    expect(h.msgs().some((m) => m?.startsWith('market open: connecting 30s before the open'))).toBe(true);
     h.ctl.abort();
     await h.done;
   });
