@@ -22,6 +22,25 @@ export interface IdAggregator<S extends object = object> extends CandleAggregato
   addAt(id: number, t: Trade): void;
 }
 
+/** The id plumbing both aggregators share: their own table until `Aggregators` hands them a shared one. */
+export abstract class SymbolKeyedAggregator<S extends object> implements IdAggregator<S> {
+  /** Symbol ids: its own table, or the one shared by Aggregators. */
+  protected ids = new SymbolIds();
+  abstract readonly stats: Readonly<S>;
+  abstract addAt(id: number, t: Trade): void;
+  abstract flush(now: number): void;
+  abstract drain(): void;
+
+  add(t: Trade): void {
+    this.addAt(this.ids.idOf(t.symbol), t);
+  }
+
+  shareIds(ids: SymbolIds): void {
+    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
+    this.ids = ids;
+  }
+}
+
 function isIdAggregator(a: CandleAggregator): a is IdAggregator {
   const x = a as Partial<IdAggregator>;
   return typeof x.addAt === 'function' && typeof x.shareIds === 'function';

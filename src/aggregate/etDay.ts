@@ -2,7 +2,7 @@
 // cached day, i.e. about once per day, not once per trade.
 import { DateTime } from 'luxon';
 
-const ZONE = 'America/New_York';
+import { NYSE_ZONE as ZONE } from '../calendar/index.js';
 
 export interface EtDay {
   /** YYYY-MM-DD */

@@ -5,9 +5,8 @@
 // of symbols a candle object per bucket, kept for the 60 s window, made this cache and GC bound. Symbols are
 // found by id (symbolIds.ts, shared with TickAggregator under Aggregators); the hot path touches the newest
 // bucket and allocates nothing.
-import type { IdAggregator } from './aggregator.js';
+import { SymbolKeyedAggregator } from './aggregator.js';
 import { FIELDS, REGION_SLOTS, SymbolBuckets } from './symbolBuckets.js';
-import { SymbolIds } from './symbolIds.js';
 import type { CandleOut, Trade } from './types.js';
 import { WakeQueue } from './wakeQueue.js';
 import { WrittenCandles } from './writtenCandles.js';
@@ -45,7 +44,7 @@ export interface SecondAggregatorStats {
   symbols: number;
 }
 
-export class SecondAggregator implements IdAggregator<SecondAggregatorStats> {
+export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStats> {
   readonly stats: SecondAggregatorStats = {
     trades: 0,
     candlesEmitted: 0,
@@ -61,8 +60,6 @@ export class SecondAggregator implements IdAggregator<SecondAggregatorStats> {
   private readonly grace: number;
   private readonly lateness: number;
   private readonly out: CandleOut;
-  /** Symbol ids: its own table, or the one shared by Aggregators. */
-  private ids = new SymbolIds();
   /** State by symbol id (undefined: an id this aggregator has not seen). */
   private readonly byId: (SymbolBuckets | undefined)[] = [];
   /** Every symbol, for drain(). */
@@ -81,6 +78,7 @@ export class SecondAggregator implements IdAggregator<SecondAggregatorStats> {
   private now = Number.NEGATIVE_INFINITY;
 
   constructor(opts: SecondAggregatorOptions, out: CandleOut) {
+    super();
     this.interval = opts.intervalMs ?? 1000;
     this.grace = opts.graceMs ?? 2000;
     this.lateness = opts.latenessMs ?? 60_000;
@@ -88,15 +86,6 @@ export class SecondAggregator implements IdAggregator<SecondAggregatorStats> {
       throw new RangeError('SecondAggregator: intervalMs must be >= 1, graceMs and latenessMs >= 0');
     }
     this.out = out;
-  }
-
-  add(t: Trade): void {
-    this.addAt(this.ids.idOf(t.symbol), t);
-  }
-
-  shareIds(ids: SymbolIds): void {
-    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
-    this.ids = ids;
   }
 
   addAt(id: number, t: Trade): void {

@@ -5,9 +5,8 @@
 // open candle's session closes it (written as it is) and starts seq 0 of its date; a trade dated before it
 // belongs to a series already closed, so it is dropped and counted (stats.staleSessionDropped). US equities do
 // not trade around midnight ET, so this only bites on a broken clock upstream.
-import type { IdAggregator } from './aggregator.js';
+import { SymbolKeyedAggregator } from './aggregator.js';
 import { EtDayCache, etDayNamed } from './etDay.js';
-import { SymbolIds } from './symbolIds.js';
 import {
   CLOSE,
   COUNT,
@@ -59,7 +58,7 @@ export interface TickAggregatorStats {
   symbols: number;
 }
 
-export class TickAggregator implements IdAggregator<TickAggregatorStats> {
+export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
   readonly stats: TickAggregatorStats = {
     trades: 0,
     candlesEmitted: 0,
@@ -75,8 +74,6 @@ export class TickAggregator implements IdAggregator<TickAggregatorStats> {
   private readonly size: number;
   private readonly checkpointMs: number;
   private readonly out: CandleOut;
-  /** Symbol ids: its own table, or the one shared by Aggregators. */
-  private ids = new SymbolIds();
   /** Per-symbol state, by id. */
   private readonly table = new TickTable();
   /** Ids in the order this aggregator first saw them (drain order). */
@@ -90,21 +87,13 @@ export class TickAggregator implements IdAggregator<TickAggregatorStats> {
   private open = 0;
 
   constructor(opts: TickAggregatorOptions, out: CandleOut) {
+    super();
     this.size = opts.size ?? 100;
     this.checkpointMs = opts.checkpointMs ?? 5000;
     if (!Number.isInteger(this.size) || this.size < 1)
       throw new RangeError('TickAggregator: size must be >= 1');
     if (!(this.checkpointMs >= 0)) throw new RangeError('TickAggregator: checkpointMs must be >= 0');
     this.out = out;
-  }
-
-  add(t: Trade): void {
-    this.addAt(this.ids.idOf(t.symbol), t);
-  }
-
-  shareIds(ids: SymbolIds): void {
-    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
-    this.ids = ids;
   }
 
   addAt(id: number, t: Trade): void {
