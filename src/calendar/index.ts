@@ -3,7 +3,6 @@ export { FIRST_YEAR, LAST_YEAR } from './days.js';
 export { formatSessionLine, parseDateArg } from './format.js';
 export { holidaysOfYear } from './holidays.js';
 export {
-  currentOrNextSession,
   etDate,
   holidayName,
   NYSE_ZONE,

@@ -104,13 +104,6 @@ export function nextSession(instant: number): Session {
   }
 }
 
-/** The session in progress at `instant`, or else the next one to open. */
-export function currentOrNextSession(instant: number): Session {
-  const today = sessionOnDay(etDay(instant));
-  if (today && today.open <= instant && instant < today.close) return today;
-  return nextSession(instant);
-}
-
 /** The name of the holiday or special closure on an ET date, if any (weekend days have none). */
 export function holidayName(date: string): string | undefined {
   const day = dayArg(date, 'holidayName');

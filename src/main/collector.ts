@@ -12,7 +12,7 @@ import { runFeed } from '../feed/runFeed.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
 import { createFeedStats } from '../feed/stats.js';
 import { runReadyChecks } from '../http/readiness.js';
-import { type HttpServer, startHttpServer } from '../http/server.js';
+import { startHttpServer } from '../http/server.js';
 import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
@@ -29,8 +29,6 @@ import { createSnapshotter } from './snapshot.js';
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
   done: Promise<void>;
-  http: HttpServer;
-  sink: Sink;
   /** Stops everything in order within `deadlineMs`; idempotent. */
   stop(
     deadlineMs: number,
@@ -318,7 +316,7 @@ async function wire(
     return stopping;
   };
 
-  return { done, http, sink, stop };
+  return { done, stop };
 }
 
 /** Waits for `p` (ignoring its outcome) at most `ms`. */

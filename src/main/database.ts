@@ -34,7 +34,7 @@ function lockPath(dataDir: string): string {
 }
 
 /** The live owner of the embedded database, if another process holds it. */
-export function embeddedOwner(dataDir: string): LockInfo | null {
+function embeddedOwner(dataDir: string): LockInfo | null {
   try {
     const info = JSON.parse(readFileSync(lockPath(dataDir), 'utf8')) as LockInfo;
     if (info.pid === process.pid) return null;
