@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, migrationsApplied } from '../../src/store/migrate.js';
+import { loadMigrations, migrate, migrationsApplied } from '../../src/store/migrate.js';
 import { latestCandles, loadOpenTickCandles, ping } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
 import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
@@ -149,8 +149,10 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
   it('answers ping and reports the migrations (and migrating again is a no-op)', async () => {
     expect(await ping(db.admin)).toMatchObject({ ok: true });
     expect(await migrate(db.admin)).toEqual([]);
+    const all = (await loadMigrations()).map((m) => m.name);
+    expect(all.slice(0, 2)).toEqual(['0001_init', '0002_condition_rules']);
     expect(await migrationsApplied(db.admin)).toEqual({
-      applied: ['0001_init'],
+      applied: all,
       pending: [],
       upToDate: true,
     });
