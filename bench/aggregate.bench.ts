@@ -2,12 +2,14 @@
 // Run without arguments it is the driver: every case runs in its own child process (fresh heap, RSS measured
 // from a clean baseline), their JSON lines pass through to stdout, and a summary follows (human text on stderr).
 // `--case <name>` runs one case. Trades are generated before timing; only aggregation is timed.
+
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compute, computeTradeBars, type Trade as TardisTrade } from 'tardis-dev';
 import { Aggregators } from '../src/aggregate/aggregator.js';
+import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import { SecondAggregator } from '../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../src/aggregate/tickAggregator.js';
 import type { Candle, Trade } from '../src/aggregate/types.js';
@@ -57,6 +59,7 @@ function generate(symbols: number, n: number): Trade[] {
       size: 1 + Math.floor(rand() * 300),
       ts: clock - lag,
       conditions: noConditions,
+      flags: UPDATES_ALL,
       darkPool: false,
       marketStatus: 'open',
       seq: i,

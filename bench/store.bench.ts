@@ -1,10 +1,12 @@
 // Store throughput against the real server: 1s candles through the Sink (unnest upserts, 500-row batches)
 // and raw ticks through COPY. Prints JSON lines; runs alone (`npx tsx bench/store.bench.ts`) in its own
 // schema, dropped at the end. Floors: 50,000 candle rows/s, 200,000 ticks/s.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
 import { createPool, endPool } from '../src/store/connection.js';
 import { migrate } from '../src/store/migrate.js';
@@ -43,6 +45,7 @@ function trade(i: number): Trade {
     size: 1 + (i % 9),
     ts: T0 + i,
     conditions: i % 3 ? [14, 41] : [],
+    flags: UPDATES_ALL,
     darkPool: i % 7 === 0,
     marketStatus: 'open',
     seq: i,

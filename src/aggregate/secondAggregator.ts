@@ -1,4 +1,5 @@
-// Time candles (1 s by default), exactly as DESIGN.md "Candle semantics" defines them.
+// Time candles (1 s by default), exactly as docs/ARCHITECTURE.md "Candle semantics" defines them (each field
+// set only by the trades whose conditions allow it).
 // Per symbol (SymbolBuckets) the dirty buckets, open or amended, sorted by start; written candles still inside
 // the lateness window (so a late trade can amend the full candle) sit in one shared log (WrittenCandles) and
 // move back to their symbol when a late trade arrives for them. All of it is Float64Array slots: at thousands
@@ -6,6 +7,7 @@
 // found by id (symbolIds.ts, shared with TickAggregator under Aggregators); the hot path touches the newest
 // bucket and allocates nothing.
 import { SymbolKeyedAggregator } from './aggregator.js';
+import { UPDATES_ALL } from './conditions.js';
 import { FIELDS, REGION_SLOTS, SymbolBuckets } from './symbolBuckets.js';
 import type { CandleOut, Trade } from './types.js';
 import { WakeQueue } from './wakeQueue.js';
@@ -23,6 +25,8 @@ export interface SecondAggregatorOptions {
 export interface SecondAggregatorStats {
   /** Every trade given to add(). */
   trades: number;
+  /** Trades whose conditions let them update nothing: in no candle. */
+  uncounted: number;
   /** Candles handed to `out`, amendments included. */
   candlesEmitted: number;
   /** Re-emissions of an already written candle after a late trade merged into it. */
@@ -47,6 +51,7 @@ export interface SecondAggregatorStats {
 export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStats> {
   readonly stats: SecondAggregatorStats = {
     trades: 0,
+    uncounted: 0,
     candlesEmitted: 0,
     amendments: 0,
     lateDropped: 0,
@@ -91,6 +96,11 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
   addAt(id: number, t: Trade): void {
     this.stats.trades++;
     if (t.receivedAt > this.now) this.now = t.receivedAt;
+    // A trade that may update nothing (an official open/close report) belongs to no candle.
+    if ((t.flags & UPDATES_ALL) === 0) {
+      this.stats.uncounted++;
+      return;
+    }
     let s = this.byId[id];
     if (s === undefined) s = this.newState(id);
     const ts = t.ts;

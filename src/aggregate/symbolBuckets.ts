@@ -6,21 +6,25 @@
 // The ring starts in a region of an arena shared by many symbols (one array object for all of them, so reaching
 // a slot costs one cache miss, not three) and moves to its own array only if it outgrows it.
 // A SecondCandle object is built only when a bucket is emitted. The slot layout is shared with the log.
+import { UPDATES_HIGH_LOW, UPDATES_OPEN_CLOSE, UPDATES_VOLUME } from './conditions.js';
 import type { SecondCandle, Trade } from './types.js';
 
-// Field offsets inside a slot.
+// Field offsets inside a slot. A field no trade has set yet holds the value every comparison replaces:
+// OPEN_TS +Infinity, CLOSE_TS −Infinity, HIGH −Infinity, LOW +Infinity (and the candle says null for it).
 export const START = 0;
 const OPEN = 1;
-/** ts of the trade that set `open` (the earliest ts; ties keep the first arrival). */
+/** ts of the trade that set `open` (the earliest ts among open/close-updating trades; ties keep the first). */
 const OPEN_TS = 2;
 const CLOSE = 3;
 /** ts of the trade that set `close` (the latest ts; ties take the last arrival). */
 const CLOSE_TS = 4;
 const HIGH = 5;
 const LOW = 6;
+/** Σ size over volume-updating trades. */
 const VOLUME = 7;
-/** Σ price·size, in arrival order. */
+/** Σ price·size over the same trades, in arrival order. */
 const PV = 8;
+/** Counted trades: those updating at least one field. */
 const COUNT = 9;
 /** 1 once written (a later emission is an amendment). */
 export const WRITTEN = 10;
@@ -28,7 +32,10 @@ export const WRITTEN = 10;
 export const LIVE = 11;
 /** In the log: position of the same symbol's previously written candle (−1: none). */
 export const PREV = 12;
-export const FIELDS = 13;
+/** min/max ts over the counted trades. */
+const FIRST_TS = 13;
+const LAST_TS = 14;
+export const FIELDS = 15;
 /** Dirty buckets a symbol's arena region holds (a power of two). */
 export const REGION_SLOTS = 4;
 
@@ -75,22 +82,24 @@ export class SymbolBuckets {
     return i;
   }
 
-  /** A new unwritten bucket holding only `t`, at index i (newer ones move up one); returns its slot. */
+  /** A new unwritten bucket holding only `t` (a counted trade), at index i (newer ones move up one); its slot. */
   insert(i: number, start: number, t: Trade): number {
     const o = this.open(i);
     const d = this.data;
-    const p = t.price;
     d[o + START] = start;
-    d[o + OPEN] = p;
-    d[o + OPEN_TS] = t.ts;
-    d[o + CLOSE] = p;
-    d[o + CLOSE_TS] = t.ts;
-    d[o + HIGH] = p;
-    d[o + LOW] = p;
-    d[o + VOLUME] = t.size;
-    d[o + PV] = p * t.size;
-    d[o + COUNT] = 1;
+    d[o + OPEN] = Number.NaN;
+    d[o + OPEN_TS] = Number.POSITIVE_INFINITY;
+    d[o + CLOSE] = Number.NaN;
+    d[o + CLOSE_TS] = Number.NEGATIVE_INFINITY;
+    d[o + HIGH] = Number.NEGATIVE_INFINITY;
+    d[o + LOW] = Number.POSITIVE_INFINITY;
+    d[o + VOLUME] = 0;
+    d[o + PV] = 0;
+    d[o + COUNT] = 0;
     d[o + WRITTEN] = 0;
+    d[o + FIRST_TS] = Number.POSITIVE_INFINITY;
+    d[o + LAST_TS] = Number.NEGATIVE_INFINITY;
+    this.merge(o, t);
     return o;
   }
 
@@ -102,24 +111,33 @@ export class SymbolBuckets {
     return o;
   }
 
-  /** Adds `t` to the bucket at slot o. */
+  /** Adds `t` (a counted trade) to the bucket at slot o, each field as the trade's flags allow. */
   merge(o: number, t: Trade): void {
     const d = this.data;
     const ts = t.ts;
     const p = t.price;
-    // Ties on ts: the earlier arrival keeps `open`, the later one takes `close`.
-    if (ts < d[o + OPEN_TS]!) {
-      d[o + OPEN_TS] = ts;
-      d[o + OPEN] = p;
+    const flags = t.flags;
+    if ((flags & UPDATES_OPEN_CLOSE) !== 0) {
+      // Ties on ts: the earlier arrival keeps `open`, the later one takes `close`.
+      if (ts < d[o + OPEN_TS]!) {
+        d[o + OPEN_TS] = ts;
+        d[o + OPEN] = p;
+      }
+      if (ts >= d[o + CLOSE_TS]!) {
+        d[o + CLOSE_TS] = ts;
+        d[o + CLOSE] = p;
+      }
     }
-    if (ts >= d[o + CLOSE_TS]!) {
-      d[o + CLOSE_TS] = ts;
-      d[o + CLOSE] = p;
+    if ((flags & UPDATES_HIGH_LOW) !== 0) {
+      if (p > d[o + HIGH]!) d[o + HIGH] = p;
+      if (p < d[o + LOW]!) d[o + LOW] = p;
     }
-    if (p > d[o + HIGH]!) d[o + HIGH] = p;
-    if (p < d[o + LOW]!) d[o + LOW] = p;
-    d[o + VOLUME] = d[o + VOLUME]! + t.size;
-    d[o + PV] = d[o + PV]! + p * t.size;
+    if ((flags & UPDATES_VOLUME) !== 0) {
+      d[o + VOLUME] = d[o + VOLUME]! + t.size;
+      d[o + PV] = d[o + PV]! + p * t.size;
+    }
+    if (ts < d[o + FIRST_TS]!) d[o + FIRST_TS] = ts;
+    if (ts > d[o + LAST_TS]!) d[o + LAST_TS] = ts;
     d[o + COUNT] = d[o + COUNT]! + 1;
   }
 
@@ -128,19 +146,21 @@ export class SymbolBuckets {
     const d = this.data;
     const o = this.slot(0);
     const volume = d[o + VOLUME]!;
+    const priced = d[o + OPEN_TS]! !== Number.POSITIVE_INFINITY;
+    const ranged = d[o + HIGH]! !== Number.NEGATIVE_INFINITY;
     return {
       kind: '1s',
       symbol: this.symbol,
       bucket: d[o + START]!,
-      open: d[o + OPEN]!,
-      high: d[o + HIGH]!,
-      low: d[o + LOW]!,
-      close: d[o + CLOSE]!,
+      open: priced ? d[o + OPEN]! : null,
+      high: ranged ? d[o + HIGH]! : null,
+      low: ranged ? d[o + LOW]! : null,
+      close: priced ? d[o + CLOSE]! : null,
       volume,
       tradeCount: d[o + COUNT]!,
       vwap: volume > 0 ? d[o + PV]! / volume : null,
-      firstTradeAt: d[o + OPEN_TS]!,
-      lastTradeAt: d[o + CLOSE_TS]!,
+      firstTradeAt: d[o + FIRST_TS]!,
+      lastTradeAt: d[o + LAST_TS]!,
     };
   }
 

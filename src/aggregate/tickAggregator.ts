@@ -1,11 +1,13 @@
-// Tick candles (100 trades by default) per symbol and per America/New_York session date, exactly as DESIGN.md
-// "Candle semantics" defines them. Trades count in arrival order (the order of add() calls).
+// Tick candles (100 trades by default) per symbol and per America/New_York session date, exactly as docs/ARCHITECTURE.md
+// "Candle semantics" defines them. Counted trades (those whose conditions let them update something) count in
+// arrival order (the order of add() calls).
 //
 // Session rule for trades out of date order: a symbol's session only moves forward. A trade dated after the
 // open candle's session closes it (written as it is) and starts seq 0 of its date; a trade dated before it
 // belongs to a series already closed, so it is dropped and counted (stats.staleSessionDropped). US equities do
 // not trade around midnight ET, so this only bites on a broken clock upstream.
 import { SymbolKeyedAggregator } from './aggregator.js';
+import { UPDATES_ALL, UPDATES_HIGH_LOW, UPDATES_OPEN_CLOSE, UPDATES_VOLUME } from './conditions.js';
 import { EtDayCache, etDayNamed } from './etDay.js';
 import {
   CLOSE,
@@ -41,6 +43,8 @@ export interface TickAggregatorOptions {
 
 export interface TickAggregatorStats {
   trades: number;
+  /** Trades whose conditions let them update nothing: in no candle, not counted toward the size. */
+  uncounted: number;
   /** Candles handed to `out`: full, checkpoints and partial ones at a session change or drain. */
   candlesEmitted: number;
   fullCandles: number;
@@ -61,6 +65,7 @@ export interface TickAggregatorStats {
 export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
   readonly stats: TickAggregatorStats = {
     trades: 0,
+    uncounted: 0,
     candlesEmitted: 0,
     fullCandles: 0,
     checkpoints: 0,
@@ -98,6 +103,12 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
 
   addAt(id: number, t: Trade): void {
     this.stats.trades++;
+    const flags = t.flags;
+    // A trade that may update nothing belongs to no candle and does not advance the count.
+    if ((flags & UPDATES_ALL) === 0) {
+      this.stats.uncounted++;
+      return;
+    }
     if (!this.table.has(id)) this.newState(id);
     const f = this.table.f;
     const o = id * TICK_STRIDE;
@@ -108,19 +119,27 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
     const count = f[o + COUNT]! + 1;
     if (count === 1) {
       this.open++;
-      f[o + OPEN] = p;
-      f[o + HIGH] = p;
-      f[o + LOW] = p;
-      f[o + VOLUME] = size;
-      f[o + PV] = p * size;
+      // Fields no trade has set: OPEN/CLOSE NaN, HIGH −Infinity, LOW +Infinity (null in the candle).
+      f[o + OPEN] = Number.NaN;
+      f[o + CLOSE] = Number.NaN;
+      f[o + HIGH] = Number.NEGATIVE_INFINITY;
+      f[o + LOW] = Number.POSITIVE_INFINITY;
+      f[o + VOLUME] = 0;
+      f[o + PV] = 0;
       f[o + START_AT] = ts;
-    } else {
+    }
+    if ((flags & UPDATES_OPEN_CLOSE) !== 0) {
+      if (Number.isNaN(f[o + OPEN]!)) f[o + OPEN] = p;
+      f[o + CLOSE] = p;
+    }
+    if ((flags & UPDATES_HIGH_LOW) !== 0) {
       if (p > f[o + HIGH]!) f[o + HIGH] = p;
       if (p < f[o + LOW]!) f[o + LOW] = p;
+    }
+    if ((flags & UPDATES_VOLUME) !== 0) {
       f[o + VOLUME] = f[o + VOLUME]! + size;
       f[o + PV] = f[o + PV]! + p * size;
     }
-    f[o + CLOSE] = p;
     f[o + END_AT] = ts;
     f[o + COUNT] = count;
     if (count >= this.size) {
@@ -201,10 +220,10 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
       f[o + SEQ] = c.seq;
       f[o + COUNT] = c.tradeCount;
       if (c.tradeCount > 0) this.open++;
-      f[o + OPEN] = c.open;
-      f[o + HIGH] = c.high;
-      f[o + LOW] = c.low;
-      f[o + CLOSE] = c.close;
+      f[o + OPEN] = c.open ?? Number.NaN;
+      f[o + HIGH] = c.high ?? Number.NEGATIVE_INFINITY;
+      f[o + LOW] = c.low ?? Number.POSITIVE_INFINITY;
+      f[o + CLOSE] = c.close ?? Number.NaN;
       f[o + VOLUME] = c.volume;
       f[o + PV] = c.vwap === null ? 0 : c.vwap * c.volume;
       f[o + START_AT] = c.startAt;
@@ -258,15 +277,16 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
     f[o + DIRTY_SEEN_AT] = Number.NEGATIVE_INFINITY;
     this.stats.candlesEmitted++;
     const volume = f[o + VOLUME]!;
+    const high = f[o + HIGH]!;
     const c: TickCandle = {
       kind: '100t',
       symbol: this.ids.names[id]!,
       sessionDate: this.table.sessionDate[id]!,
       seq: f[o + SEQ]!,
-      open: f[o + OPEN]!,
-      high: f[o + HIGH]!,
-      low: f[o + LOW]!,
-      close: f[o + CLOSE]!,
+      open: nullIfNaN(f[o + OPEN]!),
+      high: high === Number.NEGATIVE_INFINITY ? null : high,
+      low: high === Number.NEGATIVE_INFINITY ? null : f[o + LOW]!,
+      close: nullIfNaN(f[o + CLOSE]!),
       volume,
       tradeCount: f[o + COUNT]!,
       vwap: volume > 0 ? f[o + PV]! / volume : null,
@@ -275,4 +295,8 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
     };
     this.out(c);
   }
+}
+
+function nullIfNaN(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
 }

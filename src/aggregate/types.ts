@@ -1,4 +1,4 @@
-// The data contracts of the pure core (see DESIGN.md, "The trade" and "Candle semantics").
+// The data contracts of the pure core (see docs/ARCHITECTURE.md, "The trade" and "Candle semantics").
 // Every outer part (feed, store, http) imports these; nothing here imports anything with I/O.
 
 /** One validated trade. `ts` is the exchange's time (epoch ms); `seq` the collector's arrival counter. */
@@ -8,6 +8,11 @@ export interface Trade {
   size: number;
   ts: number;
   conditions: number[];
+  /**
+   * What the trade may update (UPDATES_* bits of conditions.ts, plus EXTENDED_HOURS), from its conditions by
+   * ConditionRules: set by the producer (the collector for the feed's ids, the backfill for the tape's letters).
+   */
+  flags: number;
   darkPool: boolean;
   /** EODHD `ms`: 'open' | 'closed' | 'extended-hours' (passed through as received). */
   marketStatus: string | null;
@@ -16,15 +21,18 @@ export interface Trade {
   receivedAt: number;
 }
 
-/** A time candle (1-second by default). `bucket` is the start of its interval, epoch ms. */
+/**
+ * A time candle (1-second by default). `bucket` is the start of its interval, epoch ms. Prices are null when no
+ * trade of the candle may set them (a second of odd lots: volume, no price).
+ */
 export interface SecondCandle {
   kind: '1s';
   symbol: string;
   bucket: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
   volume: number;
   tradeCount: number;
   /** Σ(price·size)/Σ(size); null when volume is 0. */
@@ -41,10 +49,10 @@ export interface TickCandle {
   sessionDate: string;
   /** k: holds trades k·N … k·N+N−1 of this symbol's session, in arrival order. */
   seq: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
   volume: number;
   tradeCount: number;
   vwap: number | null;

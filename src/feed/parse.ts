@@ -1,5 +1,6 @@
 // One EODHD frame → a Trade, a status frame, or an invalid message with a reason. Never throws.
 // Hot path (every frame): one JSON.parse and a few typeof checks; no regex, no per-message closures.
+import { UPDATES_ALL } from '../aggregate/conditions.js';
 import type { Trade } from '../aggregate/types.js';
 
 export const INVALID_REASONS = [
@@ -93,6 +94,8 @@ export function parseMessage(raw: string, seq: number, receivedAt: number): Pars
       size,
       ts,
       conditions: conditions(o.c),
+      // Until the collector classifies the ids (ConditionRules.ofIds): a trade that updates everything.
+      flags: UPDATES_ALL,
       darkPool: dp === true || dp === 'true' || dp === 1,
       marketStatus: typeof ms === 'string' ? ms : null,
       seq,

@@ -1,6 +1,8 @@
 // Thousands of random trade streams against the from-scratch references in ./reference.ts.
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
 import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import type { Candle, TickCandle, Trade } from '../../src/aggregate/types.js';
@@ -38,6 +40,7 @@ function toEvents(start: number, ops: readonly Op[]): Event[] {
       size: o.size,
       ts: clock - o.lag,
       conditions: [],
+      flags: UPDATES_ALL,
       darkPool: false,
       marketStatus: 'open',
       seq: seq++,

@@ -1,4 +1,5 @@
 // Builders for test trades: arrival counter and receivedAt filled in so each case states only what it tests.
+import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
 import type { Candle, SecondCandle, TickCandle, Trade } from '../../src/aggregate/types.js';
 
 let nextSeq = 0;
@@ -16,6 +17,7 @@ export function trade(
     size,
     ts,
     conditions: [],
+    flags: UPDATES_ALL,
     darkPool: false,
     marketStatus: 'open',
     seq: nextSeq++,

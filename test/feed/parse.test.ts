@@ -17,6 +17,7 @@ describe('parseMessage: trades', () => {
         size: 100,
         ts: T,
         conditions: [12, 37],
+        flags: 7,
         darkPool: false,
         marketStatus: 'open',
         seq: 7,

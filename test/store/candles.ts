@@ -1,4 +1,5 @@
 // Candle and trade factories for the store tests.
+import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
 import type { SecondCandle, TickCandle, Trade } from '../../src/aggregate/types.js';
 
 export const T0 = Date.UTC(2024, 6, 3, 14, 30, 0);
@@ -46,6 +47,7 @@ export function trade(symbol: string, i: number): Trade {
     size: 1 + (i % 5),
     ts: T0 + i,
     conditions: i % 2 ? [14, 37] : [],
+    flags: UPDATES_ALL,
     darkPool: i % 3 === 0,
     marketStatus: 'open',
     seq: i,
