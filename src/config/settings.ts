@@ -210,6 +210,13 @@ export const SETTINGS = {
     'candles',
     'Late trades within this window amend a written candle; older ones are dropped and counted.',
   ),
+  candleConditions: s(
+    'CANDLE_CONDITIONS',
+    oneOf(['sip', 'all'] as const),
+    'sip',
+    'candles',
+    "sip = trade conditions decide what a trade updates (the consolidated tape's rules); all = every trade updates every field.",
+  ),
 
   port: s(
     'PORT',

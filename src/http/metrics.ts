@@ -124,6 +124,32 @@ export function createMetrics(): Metrics {
       this.inc({ kind: '100t' }, counterValue(current.aggregate.candles100t));
     },
   });
+  new Counter({
+    name: P + 'trades_by_update_total',
+    help: 'Classified trades by what their conditions let them update (all, volume_only, none, partial).',
+    labelNames: ['updates'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      const c = current.conditions;
+      this.inc({ updates: 'all' }, counterValue(c.all));
+      this.inc({ updates: 'volume_only' }, counterValue(c.volumeOnly));
+      this.inc({ updates: 'none' }, counterValue(c.none));
+      this.inc({ updates: 'partial' }, counterValue(c.partial));
+    },
+  });
+  new Counter({
+    name: P + 'unknown_condition_trades_total',
+    help: 'Trades carrying a condition code with no rule (they update every field), by code.',
+    labelNames: ['code'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      for (const [code, n] of Object.entries(current.conditions.unknown)) this.inc({ code }, counterValue(n));
+    },
+  });
   new Gauge({
     name: P + 'feed_lag_ms',
     help: 'Receipt time minus the trade timestamp, by quantile.',

@@ -33,6 +33,16 @@ export interface HealthSnapshot {
     invalidMessages: Record<string, number>;
     subscribedSymbols: number;
   };
+  /** Trades by what their conditions let them update (CANDLE_CONDITIONS), and codes with no rule. */
+  conditions: {
+    mode: string;
+    all: number;
+    volumeOnly: number;
+    none: number;
+    partial: number;
+    /** Trades per condition id (or tape letter) with no rule: they update every field. */
+    unknown: Record<string, number>;
+  };
   aggregate: {
     /** Late trades merged into an already written 1-second candle. */
     lateTrades: number;
@@ -79,6 +89,7 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       invalidMessages: {},
       subscribedSymbols: 0,
     },
+    conditions: { mode: 'sip', all: 0, volumeOnly: 0, none: 0, partial: 0, unknown: {} },
     aggregate: { lateTrades: 0, lateDropped: 0, candles1s: 0, candles100t: 0, openSymbols: 0 },
     sink: {
       bufferedRows: 0,

@@ -2,10 +2,11 @@
 // health server, the news poller, the watchdog and the progress line. One object with start-up done and
 // an idempotent stop(), which main hands to the shutdown handler.
 import { Aggregators } from '../aggregate/aggregator.js';
+import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
-import { etDate, statusAt, withinSession } from '../calendar/index.js';
+import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
@@ -17,13 +18,14 @@ import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
-import { createSchedulerStats, runScheduler, type SessionRun } from '../scheduler/index.js';
+import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
 import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
 import { startProgress } from './progress.js';
+import { createSessionRunner } from './session.js';
 import { createSnapshotter } from './snapshot.js';
 
 export interface Collector {
@@ -102,6 +104,12 @@ async function wire(
     out,
   );
   const tick = new TickAggregator({ size: config.tickCandleSize }, out);
+  const rules = new ConditionRules(config.candleConditions, (code) =>
+    log.warn(
+      { component: 'aggregate', code },
+      `trade condition ${code} has no rule: such trades update every field (counted in /metrics)`,
+    ),
+  );
   const aggs = new Aggregators({ second, tick });
   const archive = config.archiveTicks ? (t: Trade) => sink.pushTick(t) : null;
 
@@ -126,6 +134,7 @@ async function wire(
     feed: feedStats,
     second: second.stats,
     tick: tick.stats,
+    conditions: rules,
     sink: sink.stats,
     maxBufferRows: config.sinkMaxBufferRows,
     news: newsStats,
@@ -188,54 +197,37 @@ async function wire(
     active: () => collecting() || config.mode === 'local',
   });
 
-  const resumed = new Set<string>();
-  const runSession = async ({ close, session, signal }: SessionRun) => {
-    const date = session?.date ?? etDate(clock.now());
-    // After a restart the same day, keep filling the stored incomplete 100-tick candles (once per date).
-    // Marked only once it worked: a failed read fails the session, and the scheduler's retry reads again
-    // rather than restarting the series at seq 0 over the stored one.
-    if (!resumed.has(date)) {
-      // Spooled rows from a previous run must be in the table first, or we would resume an older candle.
-      await sink.spoolDrained(signal);
-      tick.resume(await loadOpenTickCandles(pool, date, config.symbols));
-      resumed.add(date);
-    }
-    // With the calendar, candles take only trades timed inside the session: the socket opens before the
-    // open and stays past the close (lead and tail), and pre/post-market prints must not enter a candle.
-    let outside = 0;
-    const onTrade = (t: Trade) => {
-      archive?.(t);
-      if (session === null || withinSession(session, t.ts)) aggs.add(t);
-      else outside++;
-    };
-    await runFeed({
-      url: feedUrl,
-      token,
-      symbols: config.symbols,
-      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      dataStaleMs: config.feedDataStaleMs,
-      reconnectBaseMs: config.reconnectBaseMs,
-      reconnectMaxMs: config.reconnectMaxMs,
-      authFailureBackoffMs: config.authFailureBackoffMs,
-      deadline: close,
-      signal,
-      clock,
-      log,
-      onTrade,
-      onGap: (g) => sink.pushGap(g),
-      inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
-      stats: feedStats,
-    });
-    if (outside > 0) {
-      log.info(
-        { component: 'main', date, outside },
-        `${outside} trades timed outside the session were not aggregated`,
-      );
-    }
-    // The close: write every open candle, incomplete tick candles as such.
-    aggs.drain();
-  };
+  const session = createSessionRunner({
+    clock,
+    log,
+    rules,
+    aggs,
+    tailMs: config.sessionTailMs,
+    loadTickCandles: (date) => loadOpenTickCandles(pool, date, config.symbols),
+    spoolDrained: (signal) => sink.spoolDrained(signal),
+    archive,
+    onGap: (g) => sink.pushGap(g),
+    runFeed: ({ close, signal }, onTrade) =>
+      runFeed({
+        url: feedUrl,
+        token,
+        symbols: config.symbols,
+        maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        dataStaleMs: config.feedDataStaleMs,
+        reconnectBaseMs: config.reconnectBaseMs,
+        reconnectMaxMs: config.reconnectMaxMs,
+        authFailureBackoffMs: config.authFailureBackoffMs,
+        deadline: close,
+        signal,
+        clock,
+        log,
+        onTrade,
+        onGap: (g) => sink.pushGap(g),
+        inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
+        stats: feedStats,
+      }),
+  });
 
   const done = runScheduler({
     statusAt,
@@ -243,7 +235,7 @@ async function wire(
     signal: abort.signal,
     skipMarketHours: config.skipMarketHours,
     log,
-    runSession,
+    runSession: session.run,
     stats: schedulerStats,
     leadMs: config.sessionLeadMs,
     tailMs: config.sessionTailMs,

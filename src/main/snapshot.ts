@@ -1,5 +1,6 @@
 // Maps every part's plain stats onto the HealthSnapshot that /health and /metrics serve.
 // Read at scrape time only: nothing here runs per trade.
+import type { ConditionMode, ConditionStats } from '../aggregate/conditions.js';
 import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
 import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
 import { etDate, statusAt } from '../calendar/index.js';
@@ -16,6 +17,7 @@ export interface SnapshotSources {
   feed: FeedStats;
   second: SecondAggregatorStats;
   tick: TickAggregatorStats;
+  conditions: { mode: ConditionMode; stats: ConditionStats };
   sink: SinkStats;
   maxBufferRows: number;
   news: NewsStats | null;
@@ -79,6 +81,14 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         trades: src.feed.trades,
         invalidMessages: { ...src.feed.invalid },
         subscribedSymbols: src.feed.subscribedSymbols,
+      },
+      conditions: {
+        mode: src.conditions.mode,
+        all: src.conditions.stats.all,
+        volumeOnly: src.conditions.stats.volumeOnly,
+        none: src.conditions.stats.none,
+        partial: src.conditions.stats.partial,
+        unknown: Object.fromEntries(src.conditions.stats.unknown),
       },
       aggregate: {
         lateTrades: src.second.lateMerged,

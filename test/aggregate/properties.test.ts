@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
+import { ConditionRules } from '../../src/aggregate/conditions.js';
 import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import type { Candle, TickCandle, Trade } from '../../src/aggregate/types.js';
@@ -17,8 +17,26 @@ const sizeArb = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 1, max: 500 }) },
 );
 
+// Condition lists: mostly regular, then every rule that changes something, combinations, and unknown ids.
+const conditionsArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<number[]>([]) },
+  {
+    weight: 6,
+    arbitrary: fc.array(
+      fc.constantFrom(2, 5, 7, 10, 12, 13, 14, 15, 16, 22, 29, 32, 33, 37, 38, 41, 53, 99),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    ),
+  },
+);
+/** Classifies as the collector does (the reference applies its own copy of the rules). */
+const rules = new ConditionRules('sip');
+
 interface Op {
   trade: boolean;
+  conditions: number[];
   symbol: string;
   step: number;
   lag: number;
@@ -39,8 +57,8 @@ function toEvents(start: number, ops: readonly Op[]): Event[] {
       price: o.price,
       size: o.size,
       ts: clock - o.lag,
-      conditions: [],
-      flags: UPDATES_ALL,
+      conditions: o.conditions,
+      flags: rules.ofIds(o.conditions),
       darkPool: false,
       marketStatus: 'open',
       seq: seq++,
@@ -57,6 +75,7 @@ function opsArb(lag: fc.Arbitrary<number>, step: fc.Arbitrary<number>, maxLength
       { weight: 1, arbitrary: fc.constant(false) },
     ),
     symbol: symbolArb,
+    conditions: conditionsArb,
     step,
     lag,
     price: priceArb,

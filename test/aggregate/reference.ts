@@ -10,26 +10,52 @@ interface Opts {
   latenessMs: number;
 }
 
-/** Builds one candle from trades given in arrival order (all of one key). */
-function fromTrades(trades: readonly Trade[]) {
-  let openT = trades[0]!;
-  let closeT = trades[0]!;
-  for (const t of trades) {
-    if (t.ts < openT.ts) openT = t; // ties: the first arrival stays
-    if (t.ts >= closeT.ts) closeT = t; // ties: the last arrival wins
-  }
-  const volume = trades.reduce((a, t) => a + t.size, 0);
-  const pv = trades.reduce((a, t) => a + t.price * t.size, 0);
+// The consolidated tape's update rules, written out again here from the research table (section C), not
+// imported: ids that do not update high/low, open/close, volume. Anything else (unknown ids included)
+// updates everything; a trade updates a field only if each of its conditions allows it.
+const NO_HIGH_LOW = new Set([2, 7, 12, 13, 15, 16, 20, 21, 29, 37, 52, 53]);
+const NO_OPEN_CLOSE = new Set([2, 5, 7, 10, 12, 13, 15, 16, 20, 21, 22, 29, 32, 33, 37, 52, 53]);
+const NO_VOLUME = new Set([15, 16, 38]);
+
+export function rulesOf(conditions: readonly number[]): { hl: boolean; oc: boolean; vol: boolean } {
   return {
-    open: openT.price,
-    close: closeT.price,
-    high: Math.max(...trades.map((t) => t.price)),
-    low: Math.min(...trades.map((t) => t.price)),
+    hl: !conditions.some((c) => NO_HIGH_LOW.has(c)),
+    oc: !conditions.some((c) => NO_OPEN_CLOSE.has(c)),
+    vol: !conditions.some((c) => NO_VOLUME.has(c)),
+  };
+}
+
+/** A trade that updates at least one field (it belongs to a candle). */
+export function counts(t: Trade): boolean {
+  const r = rulesOf(t.conditions);
+  return r.hl || r.oc || r.vol;
+}
+
+/** Builds one candle from counted trades given in arrival order (all of one key). */
+function fromTrades(trades: readonly Trade[]) {
+  const oc = trades.filter((t) => rulesOf(t.conditions).oc);
+  const hl = trades.filter((t) => rulesOf(t.conditions).hl);
+  const vol = trades.filter((t) => rulesOf(t.conditions).vol);
+  let openT = oc[0];
+  let closeT = oc[0];
+  for (const t of oc) {
+    if (t.ts < openT!.ts) openT = t; // ties: the first arrival stays
+    if (t.ts >= closeT!.ts) closeT = t; // ties: the last arrival wins
+  }
+  const volume = vol.reduce((a, t) => a + t.size, 0);
+  const pv = vol.reduce((a, t) => a + t.price * t.size, 0);
+  return {
+    open: openT?.price ?? null,
+    close: closeT?.price ?? null,
+    high: hl.length > 0 ? Math.max(...hl.map((t) => t.price)) : null,
+    low: hl.length > 0 ? Math.min(...hl.map((t) => t.price)) : null,
     volume,
     tradeCount: trades.length,
     vwap: volume > 0 ? pv / volume : null,
-    first: openT.ts,
-    last: closeT.ts,
+    first: Math.min(...trades.map((t) => t.ts)),
+    last: Math.max(...trades.map((t) => t.ts)),
+    firstOpen: oc[0]?.price ?? null,
+    lastClose: oc[oc.length - 1]?.price ?? null,
   };
 }
 
@@ -54,6 +80,7 @@ export function referenceSeconds(events: readonly Event[], o: Opts, upTo = event
     }
     const t = e.trade;
     now = Math.max(now, t.receivedAt);
+    if (!counts(t)) continue;
     const bucket = Math.floor(t.ts / o.intervalMs) * o.intervalMs;
     if (now - (bucket + o.intervalMs) > o.latenessMs) {
       dropped++;
@@ -97,6 +124,7 @@ export function referenceTicks(trades: readonly Trade[], size: number): TickRefe
   const groups = new Map<string, Trade[]>(); // `${symbol} ${date}` -> trades in arrival order
   let staleDropped = 0;
   for (const t of trades) {
+    if (!counts(t)) continue;
     const date = DateTime.fromMillis(t.ts, { zone: 'America/New_York' }).toISODate()!;
     const cur = session.get(t.symbol);
     if (cur !== undefined && date < cur) {
@@ -120,10 +148,10 @@ export function referenceTicks(trades: readonly Trade[], size: number): TickRefe
         symbol,
         sessionDate: date,
         seq,
-        open: part[0]!.price,
+        open: c.firstOpen,
         high: c.high,
         low: c.low,
-        close: part[part.length - 1]!.price,
+        close: c.lastClose,
         volume: c.volume,
         tradeCount: c.tradeCount,
         vwap: c.vwap,

@@ -86,13 +86,30 @@ export class SimMarket {
 
     const oddLot = r() < 0.3;
     const v = oddLot ? 1 + Math.floor(r() * 99) : 100 * (1 + Math.floor(-Math.log(1 - r()) * 2));
-    const c: number[] = [];
-    if (r() < 0.5) c.push(12);
-    if (r() < 0.15) c.push(14);
-    if (oddLot) c.push(37);
-    if (r() < 0.05) c.push(41);
-    return { s: symbol, p, v, c, dp: r() < 0.04, ms: 'open', t };
+    return { s: symbol, p, v, c: this.conditions(oddLot), dp: r() < 0.04, ms: 'open', t };
   }
+
+  /**
+   * A realistic mix of condition ids, so local mode shows the update rules at work: mostly regular trades and
+   * odd lots (37), intermarket sweeps (14, 14+37+41), some Form T (12), and now and then the prints that update
+   * only volume (2, 7, 53) or not open/close (22, 10), a corrected close (38, no volume) and the official
+   * open/close reports (15/16, which update nothing).
+   */
+  private conditions(oddLot: boolean): number[] {
+    const x = this.random();
+    if (oddLot) return x < 0.15 ? [14, 37, 41] : [37];
+    if (x < 0.6) return [];
+    if (x < 0.8) return [14];
+    if (x < 0.86) return [12];
+    if (x < 0.88) return [2];
+    if (x < 0.9) return [22];
+    if (x < 0.92) return [10];
+    if (x < 0.94) return [7];
+    if (x < 0.96) return [53];
+    if (x < 0.97) return [38];
+    return x < 0.985 ? [16] : [15];
+  }
+
 
   private gaussian(): number {
     // Box–Muller; 1 − r() avoids log(0).

@@ -1,0 +1,154 @@
+// One session on a fake clock: the feed starts at once even while the database is down, the 100-tick series
+// resumes once the stored candles can be read, and only the trades of the session's candles are aggregated.
+import { describe, expect, it } from 'vitest';
+import { Aggregators } from '../../src/aggregate/aggregator.js';
+import { ConditionRules } from '../../src/aggregate/conditions.js';
+import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
+import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
+import type { Candle, TickCandle, Trade } from '../../src/aggregate/types.js';
+import { sessionOn } from '../../src/calendar/index.js';
+import { nullLogger } from '../../src/log/logger.js';
+import { createSessionRunner } from '../../src/main/session.js';
+import type { SessionRun } from '../../src/scheduler/index.js';
+import type { FeedGap } from '../../src/store/writeGaps.js';
+import { trade } from '../aggregate/trades.js';
+import { FakeClock, flushMicrotasks } from '../helpers/fakeClock.js';
+
+const session = sessionOn('2026-03-03')!;
+
+function harness(opts: { failReads: number; maxPending?: number }) {
+  const clock = new FakeClock(session.open - 1_000);
+  const out: Candle[] = [];
+  const gaps: FeedGap[] = [];
+  const second = new SecondAggregator({}, (c) => out.push(c));
+  const tick = new TickAggregator({ size: 3 }, (c) => out.push(c));
+  const aggs = new Aggregators({ second, tick });
+  let reads = 0;
+  let feed: ((t: Trade) => void) | null = null;
+  let endFeed: () => void = () => undefined;
+  const stored: TickCandle = {
+    kind: '100t',
+    symbol: 'X',
+    sessionDate: session.date,
+    seq: 4,
+    open: 10,
+    high: 11,
+    low: 9,
+    close: 10.5,
+    volume: 200,
+    tradeCount: 2,
+    vwap: 10.2,
+    startAt: session.open + 1,
+    endAt: session.open + 2,
+  };
+  const runner = createSessionRunner({
+    clock,
+    log: nullLogger(),
+    rules: new ConditionRules('sip'),
+    aggs,
+    tailMs: 10_000,
+    loadTickCandles: async () => {
+      if (reads++ < opts.failReads) throw new Error('ECONNREFUSED');
+      return [stored];
+    },
+    spoolDrained: async () => true,
+    runFeed: (_r, onTrade) =>
+      new Promise<void>((done) => {
+        feed = onTrade;
+        endFeed = done;
+      }),
+    archive: null,
+    onGap: (g) => gaps.push(g),
+    retryBaseMs: 1_000,
+    retryMaxMs: 1_000,
+    ...(opts.maxPending === undefined ? {} : { maxPendingTrades: opts.maxPending }),
+  });
+  const abort = new AbortController();
+  const run: SessionRun = { close: session.close, session, signal: abort.signal };
+  const done = runner.run(run);
+  return {
+    clock,
+    out,
+    gaps,
+    runner,
+    done,
+    abort,
+    reads: () => reads,
+    send: (t: Trade) => feed!(t),
+    end: () => endFeed(),
+    started: () => feed !== null,
+  };
+}
+
+const at = (ms: number, price: number, conditions: number[] = []) =>
+  trade('X', session.open + ms, price, 100, { conditions });
+
+describe('a session', () => {
+  it('starts the feed while the database is down, and resumes the 100-tick series once it answers', async () => {
+    const h = harness({ failReads: 3 });
+    await flushMicrotasks();
+    expect(h.started()).toBe(true); // the feed runs before any read succeeded
+    h.send(at(1_000, 11));
+    h.send(at(1_500, 12));
+    for (let i = 0; i < 3; i++) await h.clock.advance(1_000);
+    expect(h.reads()).toBe(4);
+    h.send(at(5_000, 13));
+    h.end();
+    await h.done;
+    const ticks = h.out.filter((c) => c.kind === '100t');
+    // Stored seq 4 held 2 trades: the first trade of this run completes it, the next two start seq 5.
+    expect(ticks.map((c) => [c.seq, c.tradeCount])).toEqual([
+      [4, 3],
+      [5, 2],
+    ]);
+    expect(ticks[0]).toMatchObject({ open: 10, close: 11, high: 11, low: 9 });
+    expect(h.out.filter((c) => c.kind === '1s').map((c) => c.tradeCount)).toEqual([2, 1]);
+    expect(h.runner.stats.resumeRetries).toBe(3);
+    expect(h.gaps).toEqual([]);
+  });
+
+  it('holds a bounded number of trades for the series, and records a gap for the ones it could not', async () => {
+    const h = harness({ failReads: 2, maxPending: 1 });
+    await flushMicrotasks();
+    h.send(at(1_000, 11));
+    h.send(at(1_100, 12));
+    h.send(at(1_200, 13));
+    for (let i = 0; i < 2; i++) await h.clock.advance(1_000);
+    h.end();
+    await h.done;
+    expect(h.runner.stats.tickOverflow).toBe(2);
+    expect(h.gaps).toEqual([
+      expect.objectContaining({ symbol: '*', startedAt: session.open + 1_100, reason: 'tick-resume-wait' }),
+    ]);
+    // 1-second candles never waited.
+    expect(h.out.filter((c) => c.kind === '1s').map((c) => c.tradeCount)).toEqual([3]);
+  });
+
+  it('records a gap when the session ends before the database ever answered', async () => {
+    const h = harness({ failReads: 1_000 });
+    await flushMicrotasks();
+    h.send(at(1_000, 11));
+    h.end();
+    h.abort.abort();
+    await h.done;
+    expect(h.gaps).toHaveLength(1);
+    expect(h.gaps[0]).toMatchObject({ startedAt: session.open + 1_000, reason: 'tick-resume-wait' });
+  });
+
+  it('aggregates only the trades of the session’s candles: the closing cross yes, pre-market and Form T no', async () => {
+    const h = harness({ failReads: 0 });
+    await flushMicrotasks();
+    await flushMicrotasks();
+    const close = session.close - session.open;
+    h.send(at(-500, 20)); // pre-market, in the lead
+    h.send(at(100, 21));
+    h.send(at(close + 200, 22, [8])); // closing print, in the tail
+    h.send(at(close + 300, 23, [12])); // a Form T report in the tail
+    h.send(at(close + 400, 24, [15])); // the official close: updates nothing
+    h.end();
+    await h.done;
+    const secs = h.out.filter((c) => c.kind === '1s');
+    expect(secs.map((c) => c.close)).toEqual([21, 22]);
+    expect(h.runner.stats.outside).toBe(2);
+  });
+});
