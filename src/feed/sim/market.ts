@@ -110,7 +110,6 @@ export class SimMarket {
     return x < 0.985 ? [16] : [15];
   }
 
-
   private gaussian(): number {
     // Box–Muller; 1 − r() avoids log(0).
     return Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
