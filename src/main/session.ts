@@ -117,6 +117,8 @@ export function createSessionRunner(d: SessionDeps): {
     };
 
     const outsideBefore = stats.outside;
+    const tradesBefore = second.stats.trades;
+    const uncountedBefore = second.stats.uncounted;
     const resuming = resume();
     await d.runFeed(r, onTrade);
     await resuming;
@@ -128,7 +130,12 @@ export function createSessionRunner(d: SessionDeps): {
         d.onGap({ symbol: '*', startedAt: from, endedAt: d.clock.now(), reason: 'tick-resume-wait' });
     }
     const outside = stats.outside - outsideBefore;
-    if (outside > 0) log.info({ date, outside }, `${outside} trades timed outside the session's candles`);
+    const uncounted = second.stats.uncounted - uncountedBefore;
+    const counted = second.stats.trades - tradesBefore - uncounted;
+    log.info(
+      { date, counted, uncounted, outside },
+      `session ended: ${counted} trades in candles, ${uncounted} that update nothing, ${outside} outside the session`,
+    );
     // The close: write every open candle, incomplete tick candles as such.
     d.aggs.drain();
   };

@@ -27,8 +27,12 @@ async function collect(minTrades: number): Promise<{ run: CliRun; received: numb
   run.proc.kill('SIGINT');
   const exit = await run.exited;
   expect(exit.code).toBe(0);
+  // Trades that count (the official open/close reports the simulator sends update nothing: in no candle).
+  const ended = run.logs.find((l) => l.component === 'session' && typeof l.counted === 'number');
   const fed = run.logs.find((l) => l.component === 'feed' && typeof l.endedBy === 'string');
-  return { run, received: fed?.trades as number };
+  expect(ended!.counted as number).toBe((fed!.trades as number) - (ended!.uncounted as number));
+  expect(ended!.uncounted as number).toBeGreaterThan(0);
+  return { run, received: ended!.counted as number };
 }
 
 interface Row {

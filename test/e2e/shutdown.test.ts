@@ -69,17 +69,26 @@ describe('graceful shutdown of the real daemon', () => {
     try {
       const q = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
       expect(await q('SELECT count(*) AS n FROM ticks')).toBe(received);
-      expect(await q('SELECT sum(trade_count) AS n FROM candles_1s')).toBe(received);
-      expect(await q('SELECT sum(trade_count) AS n FROM candles_100t')).toBe(received);
+      // The official open/close reports (15, 16) update nothing, so they are in no candle.
+      const counted = await q(`SELECT count(*) AS n FROM ticks WHERE NOT conditions && '{15,16}'`);
+      expect(counted).toBeLessThan(received);
+      expect(await q('SELECT sum(trade_count) AS n FROM candles_1s')).toBe(counted);
+      expect(await q('SELECT sum(trade_count) AS n FROM candles_100t')).toBe(counted);
       // Every 100-tick candle but each symbol's last is full; the last (partial) one was written at shutdown.
       const partial = await db.query<{ symbol: string; n: string }>(
         `SELECT symbol, count(*) AS n FROM candles_100t WHERE trade_count < 100 GROUP BY symbol`,
       );
       for (const r of partial.rows) expect(Number(r.n), r.symbol).toBe(1);
-      // Candle volumes agree with the raw ticks to the share.
+      // Candle volumes agree with the raw ticks to the share, over the trades that update volume.
       expect(await q('SELECT sum(volume) AS n FROM candles_1s')).toBe(
-        await q('SELECT sum(size) AS n FROM ticks'),
+        await q(`SELECT sum(size) AS n FROM ticks WHERE NOT conditions && '{15,16,38}'`),
       );
+      // Odd lots (37) never set a price: no candle's high is above every regular print of its second.
+      expect(
+        await q(`SELECT count(*) AS n FROM candles_1s c WHERE c.high > (SELECT max(price) FROM ticks t
+                 WHERE t.symbol = c.symbol AND t.ts >= c.bucket AND t.ts < c.bucket + interval '1 second'
+                 AND NOT t.conditions && '{2,7,12,13,15,16,20,21,29,37,52,53}')`),
+      ).toBe(0);
     } finally {
       await db.end();
     }
