@@ -1,5 +1,6 @@
 // The one shape every candle aggregator has. Pure: no I/O, no clock reads, no timers. Time comes in as `now`
 // (the collector's clock, epoch ms) through flush(), and through each trade's `receivedAt`.
+import { FeedClock } from './feedClock.js';
 import { SymbolIds } from './symbolIds.js';
 import type { Trade } from './types.js';
 
@@ -14,36 +15,48 @@ export interface CandleAggregator<S extends object = object> {
   readonly stats: Readonly<S>;
 }
 
-/** An aggregator keeping per-symbol state by id (see symbolIds.ts): it can share its id table. */
+/**
+ * An aggregator keeping per-symbol state by id (see symbolIds.ts): it can share its id table and its feed clock
+ * (feedClock.ts: event time and quarantine, decided once per trade for every part).
+ */
 export interface IdAggregator<S extends object = object> extends CandleAggregator<S> {
-  /** Use `ids` from now on; only before the first symbol (throws otherwise). */
-  shareIds(ids: SymbolIds): void;
-  /** add(t) for a trade whose symbol already has `id` in the shared table. */
+  /** Use `ids` and `clock` from now on; only before the first symbol (throws otherwise). */
+  share(ids: SymbolIds, clock: FeedClock): void;
+  /** add(t) for a trade whose symbol already has `id` in the shared table and that the clock admitted. */
   addAt(id: number, t: Trade): void;
 }
 
-/** The id plumbing both aggregators share: their own table until `Aggregators` hands them a shared one. */
+/** The plumbing both aggregators share: their own table and clock until `Aggregators` hands them shared ones. */
 export abstract class SymbolKeyedAggregator<S extends object> implements IdAggregator<S> {
   /** Symbol ids: its own table, or the one shared by Aggregators. */
   protected ids = new SymbolIds();
+  /** Event time and quarantine: its own, or the one shared by Aggregators. */
+  protected clock = new FeedClock();
   abstract readonly stats: Readonly<S>;
   abstract addAt(id: number, t: Trade): void;
   abstract flush(now: number): void;
   abstract drain(): void;
 
   add(t: Trade): void {
-    this.addAt(this.ids.idOf(t.symbol), t);
+    const id = this.ids.idOf(t.symbol);
+    if (this.clock.admit(id, t.ts, t.receivedAt)) this.addAt(id, t);
   }
 
-  shareIds(ids: SymbolIds): void {
-    if (this.ids.size > 0) throw new Error('shareIds: only before the first symbol');
+  share(ids: SymbolIds, clock: FeedClock): void {
+    if (this.ids.size > 0) throw new Error('share: only before the first symbol');
     this.ids = ids;
+    this.clock = clock;
+  }
+
+  /** Quarantined trades and re-anchored symbols (shared: the same object for every part of Aggregators). */
+  get clockStats(): FeedClock['stats'] {
+    return this.clock.stats;
   }
 }
 
 function isIdAggregator(a: CandleAggregator): a is IdAggregator {
   const x = a as Partial<IdAggregator>;
-  return typeof x.addAt === 'function' && typeof x.shareIds === 'function';
+  return typeof x.addAt === 'function' && typeof x.share === 'function';
 }
 
 /**
@@ -55,20 +68,24 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
   readonly parts: S;
   /** The shared table, or null when some part does not take ids. */
   readonly ids: SymbolIds | null;
+  /** The shared feed clock (null with ids): each trade is admitted once, here. */
+  readonly clock: FeedClock | null;
   private readonly list: CandleAggregator[];
   private readonly idList: IdAggregator[];
 
-  constructor(parts: S) {
+  constructor(parts: S, clock: FeedClock = new FeedClock()) {
     this.parts = parts;
     this.list = Object.values(parts);
     const idList = this.list.filter(isIdAggregator);
     if (idList.length === this.list.length && idList.length > 0) {
       const ids = new SymbolIds();
-      for (const a of idList) a.shareIds(ids);
+      for (const a of idList) a.share(ids, clock);
       this.ids = ids;
+      this.clock = clock;
       this.idList = idList;
     } else {
       this.ids = null;
+      this.clock = null;
       this.idList = [];
     }
   }
@@ -77,6 +94,7 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
     const ids = this.ids;
     if (ids !== null) {
       const id = ids.idOf(t.symbol);
+      if (!this.clock!.admit(id, t.ts, t.receivedAt)) return;
       const list = this.idList;
       for (let i = 0; i < list.length; i++) list[i]!.addAt(id, t);
       return;

@@ -79,8 +79,6 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
   private readonly woken: SymbolBuckets[] = [];
   /** Symbols with openCount > 0. */
   private openSymbols = 0;
-  /** The collector's clock as last seen (flush `now` or a trade's receivedAt); never goes backwards. */
-  private now = Number.NEGATIVE_INFINITY;
 
   constructor(opts: SecondAggregatorOptions, out: CandleOut) {
     super();
@@ -95,14 +93,24 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
 
   addAt(id: number, t: Trade): void {
     this.stats.trades++;
-    if (t.receivedAt > this.now) this.now = t.receivedAt;
+    const off = this.clock.offsetOf(id);
+    let s = this.byId[id];
+    if (s !== undefined && off !== s.offset) {
+      // The feed showed it is further ahead: this symbol's candles come due earlier (collector time).
+      s.offset = off;
+      if (s.dueAt !== Number.POSITIVE_INFINITY) this.wakeBy(s, s.dueAt - off);
+    }
     // A trade that may update nothing (an official open/close report) belongs to no candle.
     if ((t.flags & UPDATES_ALL) === 0) {
       this.stats.uncounted++;
       return;
     }
-    let s = this.byId[id];
-    if (s === undefined) s = this.newState(id);
+    if (s === undefined) {
+      s = this.newState(id);
+      s.offset = off;
+    }
+    // Lateness and dueness are measured on the feed's clock (event time), not the collector's.
+    const feedNow = this.clock.now + off;
     const ts = t.ts;
     const interval = this.interval;
     const n = s.size;
@@ -111,14 +119,14 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
       const o = s.slot(n - 1);
       const lastStart = s.start(o);
       if (ts >= lastStart && ts < lastStart + interval) {
-        if (this.now - (lastStart + interval) > this.lateness) this.stats.lateDropped++;
+        if (feedNow - (lastStart + interval) > this.lateness) this.stats.lateDropped++;
         else s.merge(o, t);
         return;
       }
     }
     const start = ts - (((ts % interval) + interval) % interval);
     const end = start + interval;
-    if (this.now - end > this.lateness) {
+    if (feedNow - end > this.lateness) {
       this.stats.lateDropped++;
       return;
     }
@@ -142,12 +150,12 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     }
     const due = end + this.grace;
     if (due < s.dueAt) s.dueAt = due;
-    this.wakeBy(s, due);
+    this.wakeBy(s, due - off);
   }
 
   flush(now: number): void {
-    if (now > this.now) this.now = now;
-    now = this.now;
+    this.clock.advance(now);
+    now = this.clock.now;
     const wakes = this.wakes;
     if (wakes.peekTime() <= now) {
       // Take every wake-up that has come first, then visit: a visit schedules the symbol's next one (later).
@@ -161,8 +169,8 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
       }
       for (let i = 0; i < woken.length; i++) {
         const s = woken[i]!;
-        this.emitDue(s, now);
-        if (s.size > 0) this.wakeBy(s, s.dueAt);
+        this.emitDue(s, now + s.offset);
+        if (s.size > 0) this.wakeBy(s, s.dueAt - s.offset);
       }
       woken.length = 0;
     }
@@ -195,7 +203,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     return s;
   }
 
-  /** flush() must visit s at `at` (or earlier, as already queued). */
+  /** flush() must visit s at collector time `at` (or earlier, as already queued). */
   private wakeBy(s: SymbolBuckets, at: number): void {
     if (at < s.wakeAt) {
       s.wakeAt = at;
@@ -203,7 +211,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     }
   }
 
-  /** Emits the dirty buckets due at `now`, oldest first (due order is start order). */
+  /** Emits the dirty buckets due at feed time `now`, oldest first (due order is start order). */
   private emitDue(s: SymbolBuckets, now: number): void {
     const interval = this.interval;
     const grace = this.grace;
@@ -229,7 +237,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     const c = s.oldestCandle();
     const log = this.written;
     const o = s.shiftOldest();
-    s.lastWritten = log.append(s.slots, o, s.lastWritten);
+    s.lastWritten = log.append(s.slots, o, s.lastWritten, s.offset);
     if (c.bucket > s.maxWrittenStart) s.maxWrittenStart = c.bucket;
     this.out(c);
   }

@@ -35,15 +35,19 @@ export const PREV = 12;
 /** min/max ts over the counted trades. */
 const FIRST_TS = 13;
 const LAST_TS = 14;
-export const FIELDS = 15;
+/** In the log: the symbol's feed-clock offset when the candle was written (offsets only grow: never early). */
+export const OFFSET = 15;
+export const FIELDS = 16;
 /** Dirty buckets a symbol's arena region holds (a power of two). */
 export const REGION_SLOTS = 4;
 
 export class SymbolBuckets {
   readonly symbol: string;
-  /** `end + grace` of the oldest dirty bucket (the first due); Infinity when none. */
+  /** `end + grace` of the oldest dirty bucket (the first due), in feed time; Infinity when none. */
   dueAt = Number.POSITIVE_INFINITY;
-  /** Time of this symbol's live entry in the aggregator's WakeQueue; Infinity when it has none. */
+  /** The symbol's feed-clock offset as last seen (feedClock.ts): feed time = collector time + offset. */
+  offset = Number.NEGATIVE_INFINITY;
+  /** Collector time of this symbol's live entry in the aggregator's WakeQueue; Infinity when it has none. */
   wakeAt = Number.POSITIVE_INFINITY;
   /** Buckets not yet written. */
   openCount = 0;

@@ -3,7 +3,7 @@
 // from the oldest, both sequential in memory, so a candle kept ~60 s for a possible late trade costs no
 // per-symbol cache line and no GC work. A symbol reaches its entries through a chain of absolute positions:
 // its latest one, and in each entry the one before.
-import { FIELDS, LIVE, PREV, START } from './symbolBuckets.js';
+import { FIELDS, LIVE, OFFSET, PREV, START } from './symbolBuckets.js';
 
 export class WrittenCandles {
   /** Absolute positions [head, tail) are held; position p sits at (p & mask) * FIELDS (exact below 2^53). */
@@ -32,8 +32,11 @@ export class WrittenCandles {
     this.data[this.slot(p) + LIVE] = 0;
   }
 
-  /** Appends a copy of slot `from` of `src`, linked to `prev` (the symbol's previous entry); its position. */
-  append(src: Float64Array, from: number, prev: number): number {
+  /**
+   * Appends a copy of slot `from` of `src`, linked to `prev` (the symbol's previous entry), written when the
+   * symbol's feed-clock offset was `offset`; its position.
+   */
+  append(src: Float64Array, from: number, prev: number, offset: number): number {
     if (this.tail - this.head > this.mask) this.grow();
     const p = this.tail++;
     const d = this.data;
@@ -41,6 +44,7 @@ export class WrittenCandles {
     for (let f = 0; f < FIELDS; f++) d[o + f] = src[from + f]!;
     d[o + LIVE] = 1;
     d[o + PREV] = prev;
+    d[o + OFFSET] = offset;
     return p;
   }
 
@@ -57,7 +61,8 @@ export class WrittenCandles {
   }
 
   /**
-   * Lets go of entries from the oldest while they are out of the window (`now - end > lateness`) or dead;
+   * Lets go of entries from the oldest while they are out of the window (`now + offset - end > lateness`, in
+   * the feed time of the entry's symbol as of its writing) or dead;
    * returns how many live candles it let go. An entry written late (an amendment) can sit behind a newer one
    * and is let go with it, at most about one window later: never early, so no trade misses its candle.
    */
@@ -67,7 +72,7 @@ export class WrittenCandles {
     while (this.head < this.tail) {
       const o = this.slot(this.head);
       if (d[o + LIVE] !== 0) {
-        if (!(now - (d[o + START]! + interval) > lateness)) break;
+        if (!(now + d[o + OFFSET]! - (d[o + START]! + interval) > lateness)) break;
         dropped++;
       }
       this.head++;

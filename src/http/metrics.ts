@@ -22,6 +22,11 @@ const GAUGES: Array<[string, string, Read]> = [
   ],
   ['feed_last_trade_age_ms', 'Age of the last valid trade (NaN: none yet).', (s) => s.feed.lastTradeAgeMs],
   ['open_symbols', 'Symbols with an open candle in the aggregators.', (s) => s.aggregate.openSymbols],
+  [
+    'feed_clock_offset_seconds',
+    "The feed's clock minus the collector's, from the last trade (negative: a delayed feed; NaN: none yet).",
+    (s) => (s.aggregate.feedClockOffsetMs === null ? null : s.aggregate.feedClockOffsetMs / 1000),
+  ],
   ['sink_buffer_rows', 'Rows waiting in memory for the database.', (s) => s.sink.bufferedRows],
   ['sink_buffer_max_rows', 'Buffer bound; beyond it rows spool to disk.', (s) => s.sink.maxBufferRows],
   ['sink_spooled_rows', 'Rows spooled to disk awaiting the database.', (s) => s.sink.spooledRows],
@@ -46,6 +51,11 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['feed_gaps_total', 'Feed gaps recorded (since the session date began).', (s) => s.feed.gapsToday],
   ['late_trades_total', 'Late trades merged into written candles.', (s) => s.aggregate.lateTrades],
   ['late_trades_dropped_total', 'Trades too late to amend, dropped.', (s) => s.aggregate.lateDropped],
+  [
+    'quarantined_trades_total',
+    "Trades kept out of every candle for a timestamp far from the feed's clock.",
+    (s) => s.aggregate.quarantined,
+  ],
   ['sink_rows_written_total', 'Rows written to the database.', (s) => s.sink.rowsWritten],
   ['sink_retries_total', 'Database write retries.', (s) => s.sink.retries],
   ['sink_dead_lettered_rows_total', 'Rows set aside after a data or code error.', (s) => s.sink.deadLettered],

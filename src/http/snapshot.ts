@@ -52,6 +52,10 @@ export interface HealthSnapshot {
     candles1s: number;
     candles100t: number;
     openSymbols: number;
+    /** The feed's clock minus ours, from the last trade (negative: a delayed feed); null before any trade. */
+    feedClockOffsetMs: number | null;
+    /** Trades kept out of every candle for a timestamp far from the feed's clock. */
+    quarantined: number;
   };
   sink: {
     bufferedRows: number;
@@ -90,7 +94,15 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       subscribedSymbols: 0,
     },
     conditions: { mode: 'sip', all: 0, volumeOnly: 0, none: 0, partial: 0, unknown: {} },
-    aggregate: { lateTrades: 0, lateDropped: 0, candles1s: 0, candles100t: 0, openSymbols: 0 },
+    aggregate: {
+      lateTrades: 0,
+      lateDropped: 0,
+      candles1s: 0,
+      candles100t: 0,
+      openSymbols: 0,
+      feedClockOffsetMs: null,
+      quarantined: 0,
+    },
     sink: {
       bufferedRows: 0,
       maxBufferRows: 0,

@@ -24,6 +24,7 @@ import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
 import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
+import { createLagWatch } from './lagWatch.js';
 import { startProgress } from './progress.js';
 import { createSessionRunner } from './session.js';
 import { createSnapshotter } from './snapshot.js';
@@ -134,6 +135,7 @@ async function wire(
     feed: feedStats,
     second: second.stats,
     tick: tick.stats,
+    feedClock: aggs.clock!,
     conditions: rules,
     sink: sink.stats,
     maxBufferRows: config.sinkMaxBufferRows,
@@ -187,7 +189,14 @@ async function wire(
   }
 
   // Idle symbols close their candles on the collector's clock, not only when a later trade arrives.
-  const flushTimer = setInterval(() => aggs.flush(clock.now()), Math.min(250, config.sinkFlushMs));
+  const lagWatch = createLagWatch(log, aggs.clock!);
+  const flushTimer = setInterval(
+    () => {
+      aggs.flush(clock.now());
+      lagWatch();
+    },
+    Math.min(250, config.sinkFlushMs),
+  );
   const progress = startProgress({
     log,
     everyMs: config.mode === 'local' ? 5_000 : 300_000,

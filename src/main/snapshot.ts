@@ -1,6 +1,7 @@
 // Maps every part's plain stats onto the HealthSnapshot that /health and /metrics serve.
 // Read at scrape time only: nothing here runs per trade.
 import type { ConditionMode, ConditionStats } from '../aggregate/conditions.js';
+import type { FeedClock } from '../aggregate/feedClock.js';
 import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
 import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
 import { etDate, statusAt } from '../calendar/index.js';
@@ -18,6 +19,7 @@ export interface SnapshotSources {
   second: SecondAggregatorStats;
   tick: TickAggregatorStats;
   conditions: { mode: ConditionMode; stats: ConditionStats };
+  feedClock: FeedClock;
   sink: SinkStats;
   maxBufferRows: number;
   news: NewsStats | null;
@@ -96,6 +98,8 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         candles1s: src.second.candlesEmitted,
         candles100t: src.tick.candlesEmitted,
         openSymbols: src.second.openSymbols,
+        feedClockOffsetMs: src.feedClock.lastOffset,
+        quarantined: src.feedClock.stats.quarantined,
       },
       sink: {
         bufferedRows: src.sink.bufferedRows,

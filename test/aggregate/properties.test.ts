@@ -6,7 +6,7 @@ import { ConditionRules } from '../../src/aggregate/conditions.js';
 import { SecondAggregator } from '../../src/aggregate/secondAggregator.js';
 import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import type { Candle, TickCandle, Trade } from '../../src/aggregate/types.js';
-import { type Event, referenceSeconds, referenceTicks } from './reference.js';
+import { type Event, ReferenceClock, referenceSeconds, referenceTicks } from './reference.js';
 import { candleKey } from './trades.js';
 
 const symbolArb = fc.constantFrom('A', 'B', 'C', 'D');
@@ -105,27 +105,30 @@ describe('SecondAggregator against the reference', () => {
     fc.assert(
       fc.property(opts, opsArb(lag, fc.integer({ min: 0, max: 700 }), 250), (o, ops) => {
         const events = toEvents(START, ops);
-        let now = Number.NEGATIVE_INFINITY;
+        // The oracle's feed clock, fed the same events: "early" and "due" are in each symbol's feed time.
+        const clock = new ReferenceClock();
         let draining = false;
         const latest = new Map<string, Candle>();
         const agg = new SecondAggregator(o, (c) => {
           if (c.kind !== '1s') throw new Error('not a time candle');
           // Never before its interval has ended and the grace has passed (drain excepted).
-          if (!draining) expect(now).toBeGreaterThanOrEqual(c.bucket + o.intervalMs + o.graceMs);
+          if (!draining)
+            expect(clock.feedNow(c.symbol)).toBeGreaterThanOrEqual(c.bucket + o.intervalMs + o.graceMs);
           latest.set(candleKey(c), c);
         });
         events.forEach((e, i) => {
           if (e.kind === 'trade') {
-            now = Math.max(now, e.trade.receivedAt);
+            clock.admit(e.trade);
             agg.add(e.trade);
             return;
           }
-          now = Math.max(now, e.now);
+          clock.advance(e.now);
           agg.flush(e.now);
           // Everything due by now is written, with every kept trade so far.
           const ref = referenceSeconds(events, o, i + 1);
           for (const [k, c] of ref.candles) {
-            if (c.bucket + o.intervalMs + o.graceMs <= now) expect(latest.get(k)).toEqual(c);
+            if (c.bucket + o.intervalMs + o.graceMs <= clock.feedNow(c.symbol))
+              expect(latest.get(k)).toEqual(c);
           }
         });
         draining = true;
@@ -133,6 +136,7 @@ describe('SecondAggregator against the reference', () => {
         const ref = referenceSeconds(events, o);
         expect(latest).toEqual(ref.candles);
         expect(agg.stats.lateDropped).toBe(ref.dropped);
+        expect(agg.clockStats.quarantined).toBe(ref.clock.quarantined);
         expect(agg.stats.trades).toBe(events.filter((e) => e.kind === 'trade').length);
         expect(agg.stats.openCandles).toBe(0);
       }),
@@ -225,7 +229,12 @@ describe('TickAggregator against the reference', () => {
         runTicks(after, events.slice(at));
         after.drain();
 
-        const ref = referenceTicks(tradesOf(events), n);
+        // The restarted process starts a new feed clock: quarantine is decided by two clocks, one per run.
+        const runs = [new ReferenceClock(), new ReferenceClock()];
+        const admitted = tradesOf(events.slice(0, at))
+          .filter((t) => runs[0]!.admit(t))
+          .concat(tradesOf(events.slice(at)).filter((t) => runs[1]!.admit(t)));
+        const ref = referenceTicks(admitted, n, () => true);
         expect([...store.keys()].sort()).toEqual([...ref.candles.keys()].sort());
         for (const [k, want] of ref.candles) {
           const got = store.get(k)!;

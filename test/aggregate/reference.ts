@@ -59,30 +59,64 @@ function fromTrades(trades: readonly Trade[]) {
   };
 }
 
+/**
+ * The feed clock, stated simply (src/aggregate/feedClock.ts defaults): per symbol, the offset is the largest
+ * (ts − collector time) seen; a symbol's first trade more than 1 h from the collector's clock, or a later one
+ * more than 5 min ahead of / 1 h behind its symbol's clock, is quarantined (and changes nothing).
+ * Re-anchoring (50 consistent quarantined trades in a row) is not modelled: the streams here never reach it.
+ */
+export class ReferenceClock {
+  readonly offsets = new Map<string, number>();
+  now = Number.NEGATIVE_INFINITY;
+  quarantined = 0;
+
+  advance(now: number): void {
+    this.now = Math.max(this.now, now);
+  }
+
+  admit(t: Trade): boolean {
+    this.advance(t.receivedAt);
+    const d = t.ts - this.now;
+    const off = this.offsets.get(t.symbol);
+    const far = off === undefined ? Math.abs(d) > 3_600_000 : d - off > 300_000 || off - d > 3_600_000;
+    if (far) {
+      this.quarantined++;
+      return false;
+    }
+    this.offsets.set(t.symbol, Math.max(off ?? d, d));
+    return true;
+  }
+
+  /** The feed's clock for `symbol` now. */
+  feedNow(symbol: string): number {
+    return this.now + (this.offsets.get(symbol) ?? Number.NEGATIVE_INFINITY);
+  }
+}
+
 export interface SecondReference {
   candles: Map<string, SecondCandle>;
   dropped: number;
+  clock: ReferenceClock;
 }
 
 /**
- * The lateness rule, stated once: at each add, `now` is the largest collector time seen so far (flush `now`
- * or a trade's receivedAt); a trade with now − bucketEnd > latenessMs is dropped. `upTo` stops early.
+ * The lateness rule, stated once: at each add, the symbol's feed clock (ReferenceClock) is read after the trade
+ * was admitted; a trade with feedNow − bucketEnd > latenessMs is dropped. `upTo` stops early.
  */
 export function referenceSeconds(events: readonly Event[], o: Opts, upTo = events.length): SecondReference {
-  let now = Number.NEGATIVE_INFINITY;
+  const clock = new ReferenceClock();
   let dropped = 0;
   const groups = new Map<string, Trade[]>();
   for (let i = 0; i < upTo; i++) {
     const e = events[i]!;
     if (e.kind === 'flush') {
-      now = Math.max(now, e.now);
+      clock.advance(e.now);
       continue;
     }
     const t = e.trade;
-    now = Math.max(now, t.receivedAt);
-    if (!counts(t)) continue;
+    if (!clock.admit(t) || !counts(t)) continue;
     const bucket = Math.floor(t.ts / o.intervalMs) * o.intervalMs;
-    if (now - (bucket + o.intervalMs) > o.latenessMs) {
+    if (clock.feedNow(t.symbol) - (bucket + o.intervalMs) > o.latenessMs) {
       dropped++;
       continue;
     }
@@ -110,7 +144,7 @@ export function referenceSeconds(events: readonly Event[], o: Opts, upTo = event
       lastTradeAt: c.last,
     });
   }
-  return { candles, dropped };
+  return { candles, dropped, clock };
 }
 
 export interface TickReference {
@@ -119,12 +153,19 @@ export interface TickReference {
 }
 
 /** Per symbol, per ET date (sessions only move forward), trades in arrival order cut into groups of `size`. */
-export function referenceTicks(trades: readonly Trade[], size: number): TickReference {
+/** `admit` decides quarantine (a restart starts a new clock: pass admitAll for trades already filtered). */
+export function referenceTicks(
+  trades: readonly Trade[],
+  size: number,
+  admit?: (t: Trade) => boolean,
+): TickReference {
+  const clock = new ReferenceClock();
+  const admitted = admit ?? ((t: Trade) => clock.admit(t));
   const session = new Map<string, string>();
   const groups = new Map<string, Trade[]>(); // `${symbol} ${date}` -> trades in arrival order
   let staleDropped = 0;
   for (const t of trades) {
-    if (!counts(t)) continue;
+    if (!admitted(t) || !counts(t)) continue;
     const date = DateTime.fromMillis(t.ts, { zone: 'America/New_York' }).toISODate()!;
     const cur = session.get(t.symbol);
     if (cur !== undefined && date < cur) {

@@ -99,22 +99,26 @@ describe('SecondAggregator', () => {
   it('drops and counts a trade older than the lateness window', () => {
     const { c, agg } = setup({ latenessMs: 60_000 });
     agg.add(trade('X', T + 100, 10));
+    agg.add(trade('Y', T + 1100, 20));
     agg.flush(T + 3000);
     agg.add(trade('X', T + 200, 99, 1, { receivedAt: T + 1000 + 60_001 }));
     agg.add(trade('Y', T + 200, 99, 1, { receivedAt: T + 1000 + 60_001 })); // never-seen second, too old too
     agg.flush(T + 70_000);
     agg.drain();
-    expect(c.seconds).toHaveLength(1);
+    expect(c.seconds).toHaveLength(2);
     expect(c.seconds[0]).toMatchObject({ tradeCount: 1, close: 10 });
     expect(agg.stats.lateDropped).toBe(2);
   });
 
-  it('writes a late trade for a second that had no candle yet as a new candle, not an amendment', () => {
+  it('closes a candle by the feed clock: 2 s after its end in feed time, not collector time', () => {
     const { c, agg } = setup();
+    agg.add(trade('X', T + 100, 10, 1, { receivedAt: T + 29_800 })); // the feed runs 29.7 s behind us
     agg.flush(T + 30_000);
     agg.add(trade('X', T + 300, 10, 1, { receivedAt: T + 30_000 }));
     agg.flush(T + 30_250);
-    expect(c.seconds).toMatchObject([{ bucket: T, tradeCount: 1 }]);
+    expect(c.seconds).toEqual([]); // due 2 s after its end by the feed's clock, not ours
+    agg.flush(T + 32_700);
+    expect(c.seconds).toMatchObject([{ bucket: T, tradeCount: 2 }]);
     expect(agg.stats.amendments).toBe(0);
   });
 

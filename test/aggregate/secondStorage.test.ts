@@ -68,7 +68,7 @@ describe('WrittenCandles', () => {
         const start = T + k * 1000;
         const at = sym.insert(sym.size, start, trade('X', start, k));
         expect(at).toBeGreaterThanOrEqual(0);
-        sym.lastWritten = log.append(sym.slots, sym.shiftOldest(), sym.lastWritten);
+        sym.lastWritten = log.append(sym.slots, sym.shiftOldest(), sym.lastWritten, 0);
         if (sym === s) pos.push(sym.lastWritten);
       }
     }
@@ -91,9 +91,9 @@ describe('WrittenCandles', () => {
     const at = s.insert(0, T, trade('X', T, 1));
     const pos: number[] = [];
     // 1,000 in, all let go (head moves), then 3,000 more: the 1,024-slot log grows while wrapped.
-    for (let k = 0; k < 1000; k++) pos.push(log.append(s.slots, at, -1));
+    for (let k = 0; k < 1000; k++) pos.push(log.append(s.slots, at, -1, 0));
     expect(log.prune(Number.POSITIVE_INFINITY, 1000, 0)).toBe(1000);
-    for (let k = 0; k < 3000; k++) pos.push(log.append(s.slots, at, k === 0 ? -1 : pos.at(-1)!));
+    for (let k = 0; k < 3000; k++) pos.push(log.append(s.slots, at, k === 0 ? -1 : pos.at(-1)!, 0));
     for (const p of pos.slice(1000)) expect(log.live(p)).toBe(true);
     for (const p of pos.slice(0, 1000)) expect(log.live(p)).toBe(false);
     // The chain from the newest reaches the oldest held entry (all start at T: the newest live one is found).
@@ -167,8 +167,9 @@ describe('SecondAggregator storage through the public API', () => {
     });
     // The last two seconds of all three symbols are still inside their grace.
     expect(agg.stats).toMatchObject({ amendments: 3, lateMerged: 3, lateDropped: 0, openCandles: 6 });
-    // 61 s after its end it is out of the window: dropped, and no longer held.
-    agg.add(trade('X', T + 1, 1, 1, { receivedAt: T + 1000 + 60_001 }));
+    // 61 s after its end by the feed's clock (which runs 10 ms behind ours) it is out of the window: dropped,
+    // and no longer held.
+    agg.add(trade('X', T + 1, 1, 1, { receivedAt: T + 1000 + 60_011 }));
     expect(agg.stats.lateDropped).toBe(1);
     agg.flush(T + 200_000);
     expect(agg.stats.retainedCandles).toBe(0);
@@ -176,10 +177,11 @@ describe('SecondAggregator storage through the public API', () => {
 
   it('a symbol with thousands of seconds open at once (growth far past the initial ring)', () => {
     const c = new Collector();
-    const agg = new SecondAggregator({ intervalMs: 1, graceMs: 5000, latenessMs: 0 }, c.out);
-    for (let k = 4999; k >= 0; k--) agg.add(trade('X', T + k, k, 1, { receivedAt: T }));
+    const agg = new SecondAggregator({ intervalMs: 1, graceMs: 5000, latenessMs: 10_000 }, c.out);
+    // Received 5 s after the newest trade time: the feed's clock runs 1 ms behind the collector's.
+    for (let k = 4999; k >= 0; k--) agg.add(trade('X', T + k, k, 1, { receivedAt: T + 5000 }));
     expect(agg.stats.openCandles).toBe(5000);
-    agg.flush(T + 5000 + 2500);
+    agg.flush(T + 5001 + 2500);
     expect(c.seconds.map((x) => x.bucket)).toEqual(Array.from({ length: 2500 }, (_, k) => T + k));
     agg.drain();
     expect(c.seconds.map((x) => x.open)).toEqual(Array.from({ length: 5000 }, (_, k) => k));
