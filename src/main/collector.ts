@@ -24,6 +24,7 @@ import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
 import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
+import { feedHealthy } from './feedHealth.js';
 import { createLagWatch } from './lagWatch.js';
 import { startProgress } from './progress.js';
 import { createSessionRunner } from './session.js';
@@ -142,6 +143,7 @@ async function wire(
     news: newsStats,
     eventLoop,
     collecting,
+    feedStaleMs: config.feedDataStaleMs,
   });
 
   const http = await startHttpServer({
@@ -164,12 +166,10 @@ async function wire(
         // Outside market hours the feed is idle by design: a deploy before the open must not fail on it.
         ...(collecting()
           ? {
-              feed: () => {
-                const fresh =
-                  feedStats.lastMessageAt !== null &&
-                  clock.now() - feedStats.lastMessageAt < config.feedDataStaleMs;
-                return { ok: feedStats.state === 'subscribed' && fresh, detail: feedStats.state };
-              },
+              feed: () => ({
+                ok: feedHealthy(feedStats, clock.now(), config.feedDataStaleMs, true),
+                detail: feedStats.state,
+              }),
             }
           : {}),
       }),

@@ -11,6 +11,7 @@ import type { HealthSnapshot } from '../http/snapshot.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
 import type { SinkStats } from '../store/sink.js';
+import { feedHealthy } from './feedHealth.js';
 
 export interface SnapshotSources {
   mode: string;
@@ -26,6 +27,8 @@ export interface SnapshotSources {
   eventLoop: EventLoopMonitor;
   /** Whether the feed is expected to be streaming now (collecting). */
   collecting: () => boolean;
+  /** FEED_DATA_STALE_MS: no frame this long while collecting = the feed is not healthy. */
+  feedStaleMs: number;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -58,7 +61,7 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
     const today = daily.read(now, src.feed);
     const el = src.eventLoop.stats();
     const rowsWritten = Object.values(src.sink.rowsWritten).reduce((a, b) => a + b, 0);
-    const feedDown = src.collecting() && feed.state !== 'subscribed';
+    const feedDown = !feedHealthy(src.feed, now, src.feedStaleMs, src.collecting());
     const news = src.news?.totals;
     const feedsOk = src.news?.feeds.filter((f) => f.state === 'ok').length ?? 0;
     return {
