@@ -86,6 +86,7 @@ async function wire(
     flushMs: config.sinkFlushMs,
     batchRows: config.sinkBatchRows,
     maxBufferRows: config.sinkMaxBufferRows,
+    hardMaxRows: config.sinkHardMaxRows,
     archiveTicks: config.archiveTicks,
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
@@ -128,6 +129,7 @@ async function wire(
     tick: tick.stats,
     sink: sink.stats,
     maxBufferRows: config.sinkMaxBufferRows,
+    hardMaxRows: config.sinkHardMaxRows,
     news: newsStats,
     eventLoop,
     collecting,

@@ -18,6 +18,7 @@ export interface SnapshotSources {
   tick: TickAggregatorStats;
   sink: SinkStats;
   maxBufferRows: number;
+  hardMaxRows: number;
   news: NewsStats | null;
   eventLoop: EventLoopMonitor;
   /** Whether the feed is expected to be streaming now (collecting). */
@@ -58,7 +59,11 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
     const news = src.news?.totals;
     const feedsOk = src.news?.feeds.filter((f) => f.state === 'ok').length ?? 0;
     return {
-      status: !src.sink.connected && src.sink.lastError !== null ? 'degraded' : feedDown ? 'degraded' : 'ok',
+      // Lost rows keep it degraded until a restart: nothing lost without a trace that stays.
+      status:
+        (!src.sink.connected && src.sink.lastError !== null) || src.sink.lostRows > 0 || feedDown
+          ? 'degraded'
+          : 'ok',
       mode: src.mode,
       uptimeS: Math.round((now - src.startedAt) / 1000),
       market: {
@@ -91,6 +96,10 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         bufferedRows: src.sink.bufferedRows,
         maxBufferRows: src.maxBufferRows,
         spooledRows: src.sink.spooledRows,
+        hardMaxRows: src.hardMaxRows,
+        lostRows: src.sink.lostRows,
+        spoolErrors: src.sink.spoolErrors,
+        lastSpoolError: src.sink.lastSpoolError,
         lastWriteAt: iso(src.sink.lastWriteAt),
         rowsWritten,
         retries: src.sink.retries,
