@@ -46,6 +46,15 @@ export async function copyTicks(pool: pg.Pool, rows: readonly Trade[], timeoutMs
   } catch (err) {
     if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
   }
+  return copyTicksStaged(pool, rows, timeoutMs);
+}
+
+/** The slow path: COPY into a staging table, then INSERT … ON CONFLICT DO NOTHING; returns rows added. */
+export async function copyTicksStaged(
+  pool: pg.Pool,
+  rows: readonly Trade[],
+  timeoutMs: number,
+): Promise<number> {
   return withClient(pool, async (client) => {
     await client.query('BEGIN');
     await client.query(STAGE);

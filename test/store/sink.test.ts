@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, migrationsApplied } from '../../src/store/migrate.js';
 import { latestCandles, loadOpenTickCandles, ping } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
+import { Spool } from '../../src/store/spool.js';
 import { copyTicks, insertTicks } from '../../src/store/writeTicks.js';
 import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec, T0, tick, trade } from './candles.js';
@@ -160,6 +161,23 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
     expect(await count(`ticks WHERE symbol = 'ONCE'`)).toBe(601);
     const r = await db.admin.query(`SELECT min(seq)::text AS lo FROM ticks WHERE symbol = 'ONCE'`);
     expect(r.rows[0].lo).toBe('1000000000000000');
+  });
+
+  it('a spool file of ticks replayed twice (a replay cut short before its delete) stores them once', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ ...trade('TWICE', i), seq: 3e15 + i }));
+    const dir = mkdtempSync(join(tmpdir(), 'tc-twice-'));
+    try {
+      for (let run = 0; run < 2; run++) {
+        await new Spool(dir).write('ticks', rows);
+        const s = sink({ dataDir: dir, archiveTicks: true, ticksVia: kind === 'pglite' ? 'insert' : 'copy' });
+        await waitFor(() => s.stats.replayedRows === 300, 'the spool file to be replayed');
+        await s.stop(10_000);
+        expect(s.stats.rowsWritten.ticks).toBe(run === 0 ? 300 : 0);
+      }
+      expect(await count(`ticks WHERE symbol = 'TWICE'`)).toBe(300);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers ping and reports the migrations (and migrating again is a no-op)', async () => {
