@@ -140,7 +140,8 @@ async function main(): Promise<void> {
             const rows = Array.from({ length: Math.min(batch, again - start) }, (_, k) =>
               trade(offset + start + k),
             );
-            stored += await write(pool, rows, 60_000);
+            const n = await write(pool, rows, 60_000);
+            stored += n;
           }
         }),
       );
@@ -156,6 +157,8 @@ async function main(): Promise<void> {
         }),
       );
     }
+    const total = Number((await pool.query('SELECT count(*) AS n FROM ticks')).rows[0].n);
+    if (total !== TICKS + again) throw new Error(`ticks holds ${total} rows, expected ${TICKS + again}`);
   } finally {
     await root.query(`DROP SCHEMA ${schema} CASCADE`);
     await endPool(pool);
