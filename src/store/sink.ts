@@ -269,7 +269,15 @@ export class Sink {
     const lanes = Object.values(this.lanes) as AnyLane[];
     for (const l of lanes) for (const w of l.wake) w.abort();
     const timer = new AbortController();
-    const drained = Promise.all(lanes.map((l) => l.done)).then(() => true);
+    const drained = (async () => {
+      await Promise.all(lanes.map((l) => l.done));
+      // A spool write that failed after its lane ended put its rows back in the queue: write those too.
+      await this.overflow.settled();
+      const left = lanes.filter((l) => l.queue.length > 0) as Lane<object>[];
+      for (const l of left) l.done = this.runLane(l, 0);
+      await Promise.all(left.map((l) => l.done));
+      return true;
+    })();
     const expired = this.clock.sleep(deadlineMs, timer.signal).then(() => false);
     const inTime = await Promise.race([drained, expired]);
     timer.abort();
@@ -279,19 +287,16 @@ export class Sink {
     const grace = new AbortController();
     await Promise.race([this.replay.done, this.clock.sleep(inTime ? 1_000 : 200, grace.signal)]);
     grace.abort();
-    // A spool write that failed puts its rows back in their queue: let those settle before collecting.
+    // Whatever is still unwritten (the deadline came first) is spooled for the next start.
     await this.overflow.settled();
-    let spooledAtStop = 0;
-    if (!inTime) {
-      const spooling: Promise<number>[] = [];
-      for (const l of lanes) {
-        const rows = [...[...l.inflight].flat(), ...l.queue.take(l.queue.length)] as object[];
-        if (rows.length > 0) spooling.push(this.overflow.spoolAtStop(l.table, rows));
-      }
-      this.stats.bufferedRows = 0;
-      for (const n of await Promise.all(spooling)) spooledAtStop += n;
+    const spooling: Promise<number>[] = [];
+    for (const l of lanes) {
+      const rows = [...[...l.inflight].flat(), ...l.queue.take(l.queue.length)] as object[];
+      if (rows.length > 0) spooling.push(this.overflow.spoolAtStop(l.table, rows));
     }
-    await this.overflow.settled();
+    this.stats.bufferedRows = 0;
+    let spooledAtStop = 0;
+    for (const n of await Promise.all(spooling)) spooledAtStop += n;
     this.limited.stop();
     const summary: SinkSummary = {
       written: { ...this.stats.rowsWritten },

@@ -67,17 +67,31 @@ describe('sink on a full disk (tmpfs filled to ENOSPC)', () => {
     await proxy.setMode('refuse');
     const s = sink();
     for (let i = 0; i < 3000; i++) s.push(sec('FULL', i));
-    await waitFor(() => s.stats.lostRows === 2000, 'the rows beyond the hard cap to be counted lost');
+    // Every spool write fails; each puts its rows back in memory, where the oldest beyond the cap go.
+    await waitFor(
+      () => s.stats.lostRows === 2000 && s.stats.bufferedRows === 1000,
+      'memory at the hard cap and the rest counted lost',
+    );
     expect(s.stats.spoolErrors).toBeGreaterThan(0);
     expect(s.stats.lastSpoolError).toMatch(/^ENOSPC /);
     expect(s.stats.spooledRows).toBe(0);
-    expect(s.stats.bufferedRows).toBe(1000);
     expect(spoolEntries()).toEqual([]); // every failed .tmp was removed
     // The database returns: what memory held is written.
     await proxy.setMode('pass');
     await waitFor(async () => (await rows('FULL')) === 1000, 'the held rows to be written', 20_000);
     const summary = await s.stop(5_000);
     expect(summary).toMatchObject({ lostRows: 2000, spooledAtStop: 0 });
+    expect(spoolEntries()).toEqual([]);
+  }, 30_000);
+
+  it('with the database up, rows the disk refused go to the database, even when stopping at once', async () => {
+    await proxy.setMode('pass');
+    const s = sink({ maxBufferRows: 100 });
+    for (let i = 0; i < 400; i++) s.push(sec('UPFULL', i));
+    const summary = await s.stop(10_000);
+    expect(s.stats.spoolErrors).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ lostRows: 0, spooledAtStop: 0 });
+    expect(await rows('UPFULL')).toBe(400);
     expect(spoolEntries()).toEqual([]);
   }, 30_000);
 
