@@ -17,7 +17,8 @@ import { StoreError, StoreErrorCode } from './errors.js';
 const COLUMNS = 'symbol, ts, price, size, conditions, dark_pool, received_at, seq';
 const copyInto = (table: string) => `COPY ${table} (${COLUMNS}) FROM STDIN (FORMAT binary)`;
 /** Per connection, emptied at each commit; LIKE keeps it in step with the table's columns. */
-const STAGE = 'CREATE TEMP TABLE IF NOT EXISTS ticks_stage (LIKE ticks) ON COMMIT DELETE ROWS';
+const STAGE =
+  'CREATE TEMP TABLE IF NOT EXISTS ticks_stage (LIKE ticks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS';
 const MERGE = `INSERT INTO ticks (${COLUMNS}) SELECT ${COLUMNS} FROM ticks_stage ON CONFLICT DO NOTHING`;
 const UNIQUE_VIOLATION = '23505';
 
