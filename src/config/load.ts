@@ -99,6 +99,12 @@ function derive(raw: Settings, env: NodeJS.ProcessEnv): Config {
       `(${s.reconnectBaseMs}) must not exceed RECONNECT_MAX_MS (${s.reconnectMaxMs})`,
     );
   }
+  if (s.sinkHardMaxRows < s.sinkMaxBufferRows) {
+    throw new ConfigError(
+      'SINK_HARD_MAX_ROWS',
+      `(${s.sinkHardMaxRows}) must not be below SINK_MAX_BUFFER_ROWS (${s.sinkMaxBufferRows})`,
+    );
+  }
   if (s.databaseUrl) checkDatabaseUrl(s.databaseUrl, env);
   const feedKind: FeedKind = s.feed ?? (s.eodhdApiToken ? 'eodhd' : 'sim');
   return {

@@ -186,6 +186,13 @@ export const SETTINGS = {
     'database',
     'Rows kept in memory during an outage; beyond it the oldest spool to DATA_DIR.',
   ),
+  sinkHardMaxRows: s(
+    'SINK_HARD_MAX_ROWS',
+    integer(100, 100_000_000),
+    1_000_000,
+    'database',
+    'When DATA_DIR cannot be written (disk full), rows kept in memory up to this many; beyond it the oldest are lost (counted).',
+  ),
   archiveTicks: s(
     'ARCHIVE_TICKS',
     boolean,

@@ -9,6 +9,9 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
 import { type ConnectionStats, createFeedStats, type FeedStats } from './stats.js';
 
+/** Trade seq is seeded from the clock at this many per millisecond (see runFeed). */
+const SEQ_PER_MS = 1_000;
+
 export interface FeedOptions {
   /** Endpoint without the token, e.g. wss://ws.eodhistoricaldata.com/ws/us. */
   url: string;
@@ -99,8 +102,11 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     `feed starting: ${symbols.length} symbols over ${chunks.length} connection(s)`,
   );
 
-  // Arrival order must keep growing across runs (a session restarted the same second still breaks ties right).
-  const seq = { next: stats.messages + 1 };
+  // Arrival order must keep growing across runs (a session restarted the same second still breaks ties
+  // right), and across processes: it is part of the raw archive's key (ticks (symbol, ts, seq)), so a
+  // restart must never reuse one. Seeded from the clock in microseconds: it stays ahead unless the feed
+  // averaged over 1,000 messages a millisecond, and below 2^53 until the year 2255.
+  const seq = { next: Math.max(stats.messages + 1, Math.floor(clock.now()) * SEQ_PER_MS) };
   const rejectionsLogged = new Set<string>();
   let settled: PromiseSettledResult<void>[];
   try {

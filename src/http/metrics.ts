@@ -30,6 +30,11 @@ const GAUGES: Array<[string, string, Read]> = [
   ['sink_buffer_rows', 'Rows waiting in memory for the database.', (s) => s.sink.bufferedRows],
   ['sink_buffer_max_rows', 'Buffer bound; beyond it rows spool to disk.', (s) => s.sink.maxBufferRows],
   ['sink_spooled_rows', 'Rows spooled to disk awaiting the database.', (s) => s.sink.spooledRows],
+  [
+    'sink_buffer_hard_max_rows',
+    'Memory cap while the spool cannot be written; beyond it rows are lost.',
+    (s) => s.sink.hardMaxRows,
+  ],
   ['sink_connected', '1 while the last database round trip succeeded.', (s) => s.sink.connected],
   [
     'sink_last_write_timestamp_seconds',
@@ -59,6 +64,16 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['sink_rows_written_total', 'Rows written to the database.', (s) => s.sink.rowsWritten],
   ['sink_retries_total', 'Database write retries.', (s) => s.sink.retries],
   ['sink_dead_lettered_rows_total', 'Rows set aside after a data or code error.', (s) => s.sink.deadLettered],
+  [
+    'sink_lost_rows_total',
+    'Rows neither written, dead-lettered nor spooled (spool unwritable at the memory cap).',
+    (s) => s.sink.lostRows,
+  ],
+  [
+    'sink_spool_errors_total',
+    'Spool file writes that failed (disk full, I/O error).',
+    (s) => s.sink.spoolErrors,
+  ],
   ['news_items_total', 'News items stored.', (s) => s.news.items],
 ];
 

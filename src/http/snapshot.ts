@@ -61,6 +61,13 @@ export interface HealthSnapshot {
     bufferedRows: number;
     maxBufferRows: number;
     spooledRows: number;
+    /** Memory cap while the spool cannot be written (SINK_HARD_MAX_ROWS). */
+    hardMaxRows: number;
+    /** Rows lost since start (counter; > 0 keeps status degraded until a restart). */
+    lostRows: number;
+    /** Failed spool writes since start, and the last one's error. */
+    spoolErrors: number;
+    lastSpoolError: string | null;
     /** ISO-8601 UTC of the last successful write. */
     lastWriteAt: string | null;
     rowsWritten: number;
@@ -107,6 +114,10 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       bufferedRows: 0,
       maxBufferRows: 0,
       spooledRows: 0,
+      hardMaxRows: 0,
+      lostRows: 0,
+      spoolErrors: 0,
+      lastSpoolError: null,
       lastWriteAt: null,
       rowsWritten: 0,
       retries: 0,

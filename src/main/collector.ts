@@ -90,6 +90,7 @@ async function wire(
     flushMs: config.sinkFlushMs,
     batchRows: config.sinkBatchRows,
     maxBufferRows: config.sinkMaxBufferRows,
+    hardMaxRows: config.sinkHardMaxRows,
     archiveTicks: config.archiveTicks,
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
@@ -140,6 +141,7 @@ async function wire(
     conditions: rules,
     sink: sink.stats,
     maxBufferRows: config.sinkMaxBufferRows,
+    hardMaxRows: config.sinkHardMaxRows,
     news: newsStats,
     eventLoop,
     collecting,

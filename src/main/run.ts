@@ -8,7 +8,7 @@ import type { SinkSummary } from '../store/sink.js';
 import { type Collector, StartAborted, startCollector } from './collector.js';
 
 /** The last line: what was written, and what (if anything) was not and where it went. */
-function describeSummary(reason: string, s: SinkSummary): string {
+export function describeSummary(reason: string, s: SinkSummary): string {
   const w = s.written;
   const unwritten = s.spooledAtStop + s.lostRows;
   return (
@@ -30,14 +30,20 @@ export async function runCommand(config: Config): Promise<number> {
   const shutdown = installShutdown({
     log,
     timeoutMs: config.shutdownTimeoutMs,
-    onShutdown: async (reason, { step }) => {
+    onShutdown: async (reason, { step, raiseExitCode }) => {
       // A signal during start-up waits for it (bounded by the deadline), then stops what was started:
       // exiting with the embedded database half-open could damage it.
       startAbort.abort();
       const collector = await starting?.catch(() => undefined);
       if (!collector) return;
       const summary = await collector.stop(config.shutdownTimeoutMs, step);
-      if (summary) log.info({ component: 'main', reason, ...summary }, describeSummary(reason, summary));
+      if (!summary) return;
+      const line = { component: 'main', reason, ...summary };
+      // Rows lost (the spool unwritable): the platform and the operator must see a failure, not a clean stop.
+      if (summary.lostRows > 0) {
+        log.error(line, describeSummary(reason, summary));
+        raiseExitCode(1);
+      } else log.info(line, describeSummary(reason, summary));
     },
   });
   let collector: Collector;

@@ -23,6 +23,7 @@ export interface SnapshotSources {
   feedClock: FeedClock;
   sink: SinkStats;
   maxBufferRows: number;
+  hardMaxRows: number;
   news: NewsStats | null;
   eventLoop: EventLoopMonitor;
   /** Whether the feed is expected to be streaming now (collecting). */
@@ -65,7 +66,11 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
     const news = src.news?.totals;
     const feedsOk = src.news?.feeds.filter((f) => f.state === 'ok').length ?? 0;
     return {
-      status: !src.sink.connected && src.sink.lastError !== null ? 'degraded' : feedDown ? 'degraded' : 'ok',
+      // Lost rows keep it degraded until a restart: nothing lost without a trace that stays.
+      status:
+        (!src.sink.connected && src.sink.lastError !== null) || src.sink.lostRows > 0 || feedDown
+          ? 'degraded'
+          : 'ok',
       mode: src.mode,
       uptimeS: Math.round((now - src.startedAt) / 1000),
       market: {
@@ -108,6 +113,10 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         bufferedRows: src.sink.bufferedRows,
         maxBufferRows: src.maxBufferRows,
         spooledRows: src.sink.spooledRows,
+        hardMaxRows: src.hardMaxRows,
+        lostRows: src.sink.lostRows,
+        spoolErrors: src.sink.spoolErrors,
+        lastSpoolError: src.sink.lastSpoolError,
         lastWriteAt: iso(src.sink.lastWriteAt),
         rowsWritten,
         retries: src.sink.retries,

@@ -4,8 +4,8 @@
 // An uncaught exception or unhandled rejection is logged as fatal and ends the process with 1 after a
 // best-effort shutdown under the same deadline: never swallowed, and Railway restarts us on non-zero.
 //
-// Exit codes: 0 clean stop on a signal · 1 fatal error, failed or timed-out shutdown, or a programmatic
-// shutdown(reason, 1) · 128+n on a second signal (130 SIGINT, 143 SIGTERM), as a shell reports a kill.
+// Exit codes: 0 clean stop on a signal · 1 fatal error, failed or timed-out shutdown, a programmatic
+// shutdown(reason, 1), or a drain that reported a loss (ctx.raiseExitCode: rows lost) · 128+n on a second signal (130 SIGINT, 143 SIGTERM), as a shell reports a kill.
 // SIGPIPE is not handled: libuv ignores it and the write returns EPIPE instead.
 import { constants } from 'node:os';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +14,8 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 export interface ShutdownContext {
   /** Run one named step; while it runs it is "pending", and a timeout names every pending step. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** The shutdown completed but something was lost: exit with at least `code`. */
+  raiseExitCode(code: number): void;
 }
 
 export interface ShutdownOptions {
@@ -101,7 +103,12 @@ export function installShutdown(opts: ShutdownOptions): Shutdown {
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), opts.timeoutMs);
     });
-    const ctx: ShutdownContext = { step };
+    const ctx: ShutdownContext = {
+      step,
+      raiseExitCode: (code) => {
+        exitCode = Math.max(exitCode, code);
+      },
+    };
     try {
       const outcome = await Promise.race([
         Promise.resolve()

@@ -2,8 +2,9 @@
 // them in batches — one statement per batch per table, every flushMs or batchRows (up to 4× batchRows per
 // statement while a backlog waits) — and keeps every row through database trouble: retryable errors keep
 // the batch and retry with full-jitter backoff while running; rejected rows are isolated (bisection) and
-// set aside as dead letters (both in batchWriter.ts); a full buffer spools its oldest rows to disk,
-// replayed once writes succeed (spoolReplay.ts). One lane per table, one batch in flight per worker.
+// set aside as dead letters (both in batchWriter.ts); a full buffer spools its oldest rows to disk
+// (overflow.ts: in memory up to a hard cap while the disk refuses), replayed once writes succeed
+// (spoolReplay.ts). One lane per table, one batch in flight per worker.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Candle, SecondCandle, TickCandle, Trade } from '../aggregate/types.js';
@@ -11,7 +12,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { BatchWriter } from './batchWriter.js';
-import { describeError } from './errors.js';
+import { Overflow, type OverflowLane } from './overflow.js';
 import { RowQueue } from './rowQueue.js';
 import type { SinkOptions, SinkSettings, SinkStats, SinkSummary } from './sinkTypes.js';
 import { Spool, type TableName } from './spool.js';
@@ -48,6 +49,8 @@ export class Sink {
     spooledRows: 0,
     replayedRows: 0,
     lostRows: 0,
+    spoolErrors: 0,
+    lastSpoolError: null,
     lastWriteAt: null,
     lastError: null,
     connected: false,
@@ -67,7 +70,7 @@ export class Sink {
     ticks: Lane<Trade>;
     feed_gaps: Lane<FeedGap>;
   };
-  private spoolWrites: Promise<void> = Promise.resolve();
+  private readonly overflow: Overflow;
   private stopping = false;
   private closed = false;
   private readonly deadline = new AbortController();
@@ -84,6 +87,7 @@ export class Sink {
       flushMs: opts.flushMs ?? 250,
       batchRows: opts.batchRows ?? 500,
       maxBufferRows: opts.maxBufferRows ?? 200_000,
+      hardMaxRows: Math.max(opts.hardMaxRows ?? 1_000_000, opts.maxBufferRows ?? 200_000),
       archiveTicks: opts.archiveTicks ?? false,
       ticksVia: opts.ticksVia ?? 'copy',
       queryTimeoutMs: opts.queryTimeoutMs ?? 15_000,
@@ -141,11 +145,21 @@ export class Sink {
       ),
       feed_gaps: lane('feed_gaps', (rows) => upsertGaps(this.pool, rows)),
     };
+    this.overflow = new Overflow({
+      spool: this.spool,
+      stats: this.stats,
+      clock: this.clock,
+      log: this.log,
+      limited: this.limited,
+      lanes: () => Object.values(this.lanes) as OverflowLane[],
+      hardMaxRows: this.o.hardMaxRows,
+      chunkRows: this.chunkRows,
+    });
     this.replay = new SpoolReplay({
       ...shared,
       spool: this.spool,
       isStopping: () => this.stopping,
-      spoolWrites: () => this.spoolWrites,
+      spoolWrites: () => this.overflow.settled(),
       write: async (table, rows) => {
         const lane = this.lanes[table] as Lane<object>;
         for (let i = 0; i < rows.length; i += this.o.batchRows) {
@@ -186,35 +200,7 @@ export class Sink {
     lane.queue.push(row);
     this.stats.bufferedRows++;
     if (lane.queue.length >= this.o.batchRows) for (const w of lane.wake) w.abort();
-    if (this.stats.bufferedRows > this.o.maxBufferRows) this.overflow();
-  }
-
-  /** Moves the oldest chunk of the longest queue to the spool (async; memory stays bounded). */
-  private overflow(): void {
-    const all = Object.values(this.lanes) as AnyLane[];
-    const lane = all.reduce((a, b) => (b.queue.length > a.queue.length ? b : a));
-    const rows = lane.queue.take(this.chunkRows) as object[];
-    if (rows.length === 0) return;
-    this.stats.bufferedRows -= rows.length;
-    this.spoolRows(lane.table, rows);
-  }
-
-  private spoolRows(table: TableName, rows: readonly object[]): void {
-    this.spoolWrites = this.spoolWrites.then(async () => {
-      try {
-        const file = await this.spool.write(table, rows);
-        this.stats.spooledRows += rows.length;
-        this.limited.event(
-          'store.spool',
-          'warn',
-          { table, rows: rows.length, file },
-          'buffer full: rows spooled to disk',
-        );
-      } catch (err) {
-        this.stats.lostRows += rows.length;
-        this.log.error({ table, rows: rows.length, err: describeError(err) }, 'could not spool rows: lost');
-      }
-    });
+    if (this.stats.bufferedRows > this.o.maxBufferRows) this.overflow.check();
   }
 
   private async runLane<T extends object>(lane: Lane<T>, worker: number): Promise<void> {
@@ -255,8 +241,9 @@ export class Sink {
   async spoolDrained(signal?: AbortSignal, maxWaitMs = 30_000): Promise<boolean> {
     const until = this.clock.now() + maxWaitMs;
     const lane = this.lanes.candles_100t;
+    this.replay.wake(); // files may be waiting for the replay's idle timer: look now
     for (;;) {
-      await this.spoolWrites;
+      await this.overflow.settled();
       const files = (await this.spool.list()).filter((f) => f.endsWith('-candles_100t.jsonl'));
       if (files.length === 0 && lane.queue.length === 0 && lane.inflight.size === 0) return true;
       if (signal?.aborted || this.clock.now() >= until) {
@@ -282,7 +269,15 @@ export class Sink {
     const lanes = Object.values(this.lanes) as AnyLane[];
     for (const l of lanes) for (const w of l.wake) w.abort();
     const timer = new AbortController();
-    const drained = Promise.all(lanes.map((l) => l.done)).then(() => true);
+    const drained = (async () => {
+      await Promise.all(lanes.map((l) => l.done));
+      // A spool write that failed after its lane ended put its rows back in the queue: write those too.
+      await this.overflow.settled();
+      const left = lanes.filter((l) => l.queue.length > 0) as Lane<object>[];
+      for (const l of left) l.done = this.runLane(l, 0);
+      await Promise.all(left.map((l) => l.done));
+      return true;
+    })();
     const expired = this.clock.sleep(deadlineMs, timer.signal).then(() => false);
     const inTime = await Promise.race([drained, expired]);
     timer.abort();
@@ -292,17 +287,16 @@ export class Sink {
     const grace = new AbortController();
     await Promise.race([this.replay.done, this.clock.sleep(inTime ? 1_000 : 200, grace.signal)]);
     grace.abort();
-    let spooledAtStop = 0;
-    if (!inTime) {
-      for (const l of lanes) {
-        const rows = [...[...l.inflight].flat(), ...l.queue.take(l.queue.length)] as object[];
-        if (rows.length === 0) continue;
-        spooledAtStop += rows.length;
-        this.spoolRows(l.table, rows);
-      }
-      this.stats.bufferedRows = 0;
+    // Whatever is still unwritten (the deadline came first) is spooled for the next start.
+    await this.overflow.settled();
+    const spooling: Promise<number>[] = [];
+    for (const l of lanes) {
+      const rows = [...[...l.inflight].flat(), ...l.queue.take(l.queue.length)] as object[];
+      if (rows.length > 0) spooling.push(this.overflow.spoolAtStop(l.table, rows));
     }
-    await this.spoolWrites;
+    this.stats.bufferedRows = 0;
+    let spooledAtStop = 0;
+    for (const n of await Promise.all(spooling)) spooledAtStop += n;
     this.limited.stop();
     const summary: SinkSummary = {
       written: { ...this.stats.rowsWritten },
@@ -311,7 +305,8 @@ export class Sink {
       spoolDir: this.spool.dir,
       lostRows: this.stats.lostRows,
     };
-    if (spooledAtStop > 0)
+    if (summary.lostRows > 0) this.log.error(summary, `sink stopped: ${summary.lostRows} rows lost`);
+    else if (spooledAtStop > 0)
       this.log.warn(summary, 'sink stopped at its deadline: unwritten rows spooled for the next start');
     else this.log.info(summary, 'sink drained');
     return summary;

@@ -17,6 +17,11 @@ export interface SinkOptions {
    */
   batchRows?: number;
   maxBufferRows?: number;
+  /**
+   * While the spool cannot be written (disk full), rows stay in memory past maxBufferRows up to this many;
+   * beyond it the oldest are dropped and counted in lostRows. At least maxBufferRows.
+   */
+  hardMaxRows?: number;
   archiveTicks?: boolean;
   /** How ticks are archived: COPY (real server, ~4x faster) or an INSERT (embedded PGlite: no COPY). */
   ticksVia?: 'copy' | 'insert';
@@ -34,11 +39,17 @@ export interface SinkStats {
   deadLettered: number;
   /** Rows in memory (queued or in flight). */
   bufferedRows: number;
-  /** Rows moved to the spool (counter) and read back from it (counter). */
+  /** Rows durably written to the spool (counter: fsync'd and renamed) and read back from it (counter). */
   spooledRows: number;
   replayedRows: number;
-  /** Rows that could be neither written, dead-lettered nor spooled (disk failure), or pushed after stop. */
+  /**
+   * Rows that could be neither written, dead-lettered nor spooled: dropped at SINK_HARD_MAX_ROWS while the
+   * spool could not be written, unspoolable at stop, or pushed after stop. Counter; > 0 = /health degraded.
+   */
   lostRows: number;
+  /** Spool writes that failed (counter), and the last failure. */
+  spoolErrors: number;
+  lastSpoolError: string | null;
   lastWriteAt: number | null;
   lastError: string | null;
   connected: boolean;
@@ -47,7 +58,7 @@ export interface SinkStats {
 export interface SinkSummary {
   written: Record<TableName, number>;
   deadLettered: number;
-  /** Rows left unwritten at the deadline and spooled for the next start. */
+  /** Rows left unwritten at the deadline and durably spooled for the next start. */
   spooledAtStop: number;
   spoolDir: string;
   lostRows: number;

@@ -2,7 +2,9 @@
 // JSONL files under <dataDir>/spool/, one file per chunk, and are read back once writes succeed again —
 // also by the next start when stop() could not drain everything. Replay order does not matter for candles:
 // the no-partial-overwrite rule keeps the fullest version whatever order versions arrive in.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// A file counts only once it is durable: written to <name>.tmp, fsync'd, renamed, and the directory
+// fsync'd; a write that fails on the way (ENOSPC, EDQUOT, EIO) removes its .tmp and throws.
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SecondCandle, TickCandle, Trade } from '../aggregate/types.js';
 import type { FeedGap } from './writeGaps.js';
@@ -24,16 +26,47 @@ export class Spool {
     this.dir = join(dataDir, 'spool');
   }
 
-  /** Writes one chunk of one table's rows; returns the file. Atomic (tmp + rename): replay never sees half. */
+  /** Writes one chunk of one table's rows durably; returns the file. Replay never sees half a file. */
   async write(table: TableName, rows: readonly unknown[]): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     const name = `${Date.now()}-${process.pid}-${String(this.seq++).padStart(6, '0')}-${table}.jsonl`;
     const file = join(this.dir, name);
+    const tmp = `${file}.tmp`;
     let text = '';
     for (const r of rows) text += `${JSON.stringify(r)}\n`;
-    await writeFile(`${file}.tmp`, text);
-    await rename(`${file}.tmp`, file);
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(text);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, file);
+      await syncDir(this.dir); // the rename itself survives a power cut only once the directory is synced
+    } catch (err) {
+      // Not durable: the caller keeps the rows, so no file of them may stay behind.
+      await Promise.all([tmp, file].map((f) => rm(f, { force: true }).catch(() => undefined)));
+      throw err;
+    }
     return file;
+  }
+
+  /**
+   * Removes .tmp files left by other processes (a crash mid-write: never renamed, so never counted). This
+   * process's own may be in progress and are kept.
+   */
+  async removeStaleTemp(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    const own = `-${process.pid}-`;
+    const stale = names.filter((n) => n.endsWith('.tmp') && !n.includes(own));
+    await Promise.all(stale.map((n) => rm(join(this.dir, n), { force: true })));
+    return stale.length;
   }
 
   /** Complete spool files, oldest first. */
@@ -68,5 +101,14 @@ export class Spool {
 
   async remove(file: string): Promise<void> {
     await rm(file, { force: true });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -29,6 +29,8 @@ export class SpoolReplay {
   /** Settles when the loop has ended (after the sink started stopping). */
   readonly done: Promise<void>;
   private wakeCtl: AbortController | null = null;
+  /** stats.spooledRows when the spool was last listed: more since then means new files to replay. */
+  private spooledAtList = 0;
 
   constructor(private readonly d: SpoolReplayDeps) {
     this.done = this.run();
@@ -43,6 +45,7 @@ export class SpoolReplay {
     await Promise.resolve(); // let the sink's constructor finish first
     const { stats, settings: o } = this.d;
     let pendingFiles = true; // a previous run may have left some
+    await this.removeStaleTemp();
     while (!this.d.isStopping()) {
       if (pendingFiles && stats.bufferedRows <= o.maxBufferRows / 2) {
         try {
@@ -61,7 +64,18 @@ export class SpoolReplay {
       const busy = pendingFiles && stats.connected;
       await this.d.clock.sleep(busy ? o.flushMs : Math.max(1_000, o.flushMs * 4), this.wakeCtl.signal);
       this.wakeCtl = null;
-      if (stats.spooledRows > stats.replayedRows) pendingFiles = true;
+      // Re-armed by rows spooled since the last pass listed the files (replayedRows also counts files from
+      // earlier runs, so it cannot be compared with spooledRows).
+      if (stats.spooledRows > this.spooledAtList) pendingFiles = true;
+    }
+  }
+
+  private async removeStaleTemp(): Promise<void> {
+    try {
+      const n = await this.d.spool.removeStaleTemp();
+      if (n > 0) this.d.log.info({ files: n }, 'removed unfinished spool files of an earlier run');
+    } catch (err) {
+      this.d.log.warn({ err: describeError(err) }, 'could not clean the spool directory');
     }
   }
 
@@ -69,7 +83,9 @@ export class SpoolReplay {
   private async replayOnce(): Promise<boolean> {
     const { stats, spool, settings: o } = this.d;
     await this.d.spoolWrites();
+    const spooledBefore = stats.spooledRows; // every file counted so far is in the listing below
     const files = await spool.list();
+    this.spooledAtList = spooledBefore;
     if (files.length === 0) return false;
     if (!stats.connected) await this.d.pool.query('SELECT 1'); // probe: throws while the database is away
     for (const file of files) {

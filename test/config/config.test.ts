@@ -76,6 +76,10 @@ describe('configuration', () => {
     [{ ENABLE_RSS_NEWS: 'perhaps' }, /^ENABLE_RSS_NEWS must be true or false/],
     [{ RSS_FEEDS: 'https://ok.example/rss,ftp://x/y' }, /^RSS_FEEDS must start with http:\/\/ or https:\/\//],
     [{ RECONNECT_BASE_MS: '5000', RECONNECT_MAX_MS: '1000' }, /^RECONNECT_BASE_MS \(5000\) must not exceed/],
+    [
+      { SINK_MAX_BUFFER_ROWS: '5000', SINK_HARD_MAX_ROWS: '1000' },
+      /^SINK_HARD_MAX_ROWS \(1000\) must not be below SINK_MAX_BUFFER_ROWS/,
+    ],
   ])('rejects %j with one line naming the variable', (env, pattern) => {
     expect(problem(env)).toMatch(pattern);
   });

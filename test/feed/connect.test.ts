@@ -18,6 +18,7 @@ afterEach(async () => {
 
 describe('connect and stream', () => {
   it('connects with the token, subscribes to the chunk, and delivers trades in arrival order', async () => {
+    const startedAt = Date.now();
     feed = startFeed({ url: server.url });
     await server.waitFor(() => server.subscribes.length === 1, 5000, 'subscribe');
     expect(server.subscribes[0]!.symbols).toEqual(['AAPL', 'MSFT']);
@@ -29,6 +30,9 @@ describe('connect and stream', () => {
       ['MSFT', 2.5, [14]],
     ]);
     expect(feed.trades[1]!.seq).toBe(feed.trades[0]!.seq + 1);
+    // seq is part of the raw archive's key: seeded from the clock (µs), so a restarted process never reuses one.
+    expect(feed.trades[0]!.seq).toBeGreaterThanOrEqual(startedAt * 1000);
+    expect(Number.isSafeInteger(feed.trades[1]!.seq)).toBe(true);
     expect(feed.stats).toMatchObject({
       state: 'subscribed',
       connects: 1,

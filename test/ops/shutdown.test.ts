@@ -224,3 +224,30 @@ describe('shutdown in-process (no signals, injected exit)', () => {
     }
   });
 });
+
+describe('a drain that reports a loss', () => {
+  it('raiseExitCode: the shutdown completes, then exits with the raised code', async () => {
+    const { log, stream } = memoryLogger();
+    const codes: number[] = [];
+    const s = installShutdown({
+      log,
+      timeoutMs: 5_000,
+      signals: [],
+      catchFatalErrors: false,
+      exit: (c) => codes.push(c),
+      onShutdown: async (_reason, { raiseExitCode }) => {
+        raiseExitCode(1); // e.g. the sink's summary says rows were lost
+        raiseExitCode(0); // can only raise
+      },
+    });
+    try {
+      await s.shutdown('SIGTERM', 0);
+      expect(codes).toEqual([1]);
+      expect(stream.lines.find((l) => String(l.msg).startsWith('shutdown complete'))).toMatchObject({
+        code: 1,
+      });
+    } finally {
+      s.uninstall();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Error classification, sslmode planning and the redacted target: pure functions.
 import { describe, expect, it } from 'vitest';
 import { describeTarget } from '../../src/store/connection.js';
-import { classifyError } from '../../src/store/errors.js';
+import { classifyError, StoreError, StoreErrorCode } from '../../src/store/errors.js';
 import { RowQueue } from '../../src/store/rowQueue.js';
 import { planTls } from '../../src/store/sslMode.js';
 import { dedupeCandles, key1s } from '../../src/store/writeCandles.js';
@@ -9,12 +9,22 @@ import { sec } from './candles.js';
 
 describe('classifyError', () => {
   const pgErr = (code: string) => Object.assign(new Error('x'), { code });
-  it.each(['08006', '08007', '57P01', '57P02', '57P03', '53300', '40001', '40P01', '57014'])(
-    'retries SQLSTATE %s',
-    (c) => {
-      expect(classifyError(pgErr(c))).toBe('retry');
-    },
-  );
+  it.each([
+    '08006',
+    '08007',
+    '57P01',
+    '57P02',
+    '57P03',
+    '53300',
+    '40001',
+    '40P01',
+    '57014',
+    '25006', // read-only after a failover
+    '53100', // disk full
+    '53200', // out of memory
+  ])('retries SQLSTATE %s', (c) => {
+    expect(classifyError(pgErr(c))).toBe('retry');
+  });
   it.each(['23505', '23514', '22P02', '42P01', '42703', '21000', 'XX000'])('rejects SQLSTATE %s', (c) => {
     expect(classifyError(pgErr(c))).toBe('reject');
   });
@@ -34,6 +44,11 @@ describe('classifyError', () => {
     'Query read timeout',
     'SSL connection has been closed unexpectedly',
   ])('retries "%s"', (m) => expect(classifyError(new Error(m))).toBe('retry'));
+  it("recognises the store's own errors by code, not message", () => {
+    expect(classifyError(new StoreError(StoreErrorCode.COPY_TIMEOUT, 'took too long'))).toBe('retry');
+    expect(classifyError(new StoreError(StoreErrorCode.BAD_ROW, 'connection terminated'))).toBe('reject');
+    expect(new StoreError(StoreErrorCode.COPY_TIMEOUT, 'x').code).toBe('TC_COPY_TIMEOUT');
+  });
   it('rejects unknown shapes and a pool used after end', () => {
     expect(classifyError(new Error('boom'))).toBe('reject');
     expect(classifyError('str')).toBe('reject');

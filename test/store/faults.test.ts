@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/store/connection.js';
 import { loadOpenTickCandles } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
+import { Spool } from '../../src/store/spool.js';
 import { pgTestDb, TEST_DATABASE_URL, type TestDb, waitFor } from '../helpers/pg.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { sec, tick } from './candles.js';
@@ -149,6 +150,31 @@ describe('sink under faults (real PostgreSQL)', () => {
     expect(readdirSync(join(dir, 'spool'))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+
+  it('after a start-up replay, rows spooled in this run are replayed in this run too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tc-rearm-'));
+    // An earlier run left 500 rows; this run replays them first.
+    await new Spool(dir).write(
+      'candles_100t',
+      Array.from({ length: 500 }, (_, i) => tick('LEFT', i)),
+    );
+    const s = sink(db.pool(), { dataDir: dir, maxBufferRows: 100, batchRows: 50 });
+    await waitFor(() => s.stats.replayedRows === 500, 'the leftover file to be replayed');
+    // Then fewer rows than that overflow the buffer and go to the spool.
+    for (let i = 0; i < 300; i++) s.push(tick('REARM', i));
+    await waitFor(() => s.stats.spooledRows > 0, 'an overflow to the spool');
+    expect(s.stats.spooledRows).toBeLessThan(500);
+    const t0 = Date.now();
+    expect(await s.spoolDrained(undefined, 10_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(readdirSync(join(dir, 'spool'))).toEqual([]);
+    // (the file is removed just before its rows are counted as replayed)
+    await waitFor(() => s.stats.replayedRows === 500 + s.stats.spooledRows, 'every spooled row replayed');
+    await s.stop(5_000);
+    const r = await db.admin.query(`SELECT count(*)::int AS n FROM candles_100t WHERE symbol = 'REARM'`);
+    expect(r.rows[0].n).toBe(300);
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
 
   it('spoolDrained: a restart resumes 100-tick candles only after the spooled ones are in the table', async () => {
     await proxy.setMode('refuse');

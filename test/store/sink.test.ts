@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, migrationsApplied } from '../../src/store/migrate.js';
 import { latestCandles, loadOpenTickCandles, ping } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
+import { Spool } from '../../src/store/spool.js';
+import { copyTicks, insertTicks } from '../../src/store/writeTicks.js';
 import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec, T0, tick, trade } from './candles.js';
 
@@ -146,11 +148,44 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
     expect(g.rows).toEqual([{ symbol: '*', reason: 'reconnect (extended)', s: 9 }]);
   });
 
+  it('stores a raw trade once however often its batch is written (key: symbol, ts, seq)', async () => {
+    const write = (rows: ReturnType<typeof trade>[]) =>
+      kind === 'pglite' ? insertTicks(db.admin, rows) : copyTicks(db.admin, rows, 10_000);
+    const rows = Array.from({ length: 600 }, (_, i) => ({ ...trade('ONCE', i), seq: 1e15 + i }));
+    expect(await write(rows.slice(0, 400))).toBe(400);
+    // A retry after a lost acknowledgement (the same batch again), then a replay that overlaps it.
+    expect(await write(rows.slice(0, 400))).toBe(0);
+    expect(await write(rows.slice(200))).toBe(200);
+    // Same symbol and time, another arrival: a distinct trade, kept.
+    expect(await write([{ ...rows[0]!, seq: 2e15 }])).toBe(1);
+    expect(await count(`ticks WHERE symbol = 'ONCE'`)).toBe(601);
+    const r = await db.admin.query(`SELECT min(seq)::text AS lo FROM ticks WHERE symbol = 'ONCE'`);
+    expect(r.rows[0].lo).toBe('1000000000000000');
+  });
+
+  it('a spool file of ticks replayed twice (a replay cut short before its delete) stores them once', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ ...trade('TWICE', i), seq: 3e15 + i }));
+    const dir = mkdtempSync(join(tmpdir(), 'tc-twice-'));
+    try {
+      for (let run = 0; run < 2; run++) {
+        await new Spool(dir).write('ticks', rows);
+        const s = sink({ dataDir: dir, archiveTicks: true, ticksVia: kind === 'pglite' ? 'insert' : 'copy' });
+        await waitFor(() => s.stats.replayedRows === 300, 'the spool file to be replayed');
+        await s.stop(10_000);
+        expect(s.stats.rowsWritten.ticks).toBe(run === 0 ? 300 : 0);
+      }
+      expect(await count(`ticks WHERE symbol = 'TWICE'`)).toBe(300);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers ping and reports the migrations (and migrating again is a no-op)', async () => {
     expect(await ping(db.admin)).toMatchObject({ ok: true });
     expect(await migrate(db.admin)).toEqual([]);
     const all = (await loadMigrations()).map((m) => m.name);
     expect(all.slice(0, 2)).toEqual(['0001_init', '0002_condition_rules']);
+    expect(all).toContain('0004_ticks_key');
     expect(await migrationsApplied(db.admin)).toEqual({
       applied: all,
       pending: [],

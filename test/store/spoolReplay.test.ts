@@ -1,6 +1,6 @@
 // A spool file is deleted only once its rows are settled: a crash (or a stop) mid-replay leaves it for
 // the next start instead of losing it.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -65,6 +65,20 @@ describe('spool replay', () => {
     await replay.done;
     expect(spoolFiles(t.dir)).toEqual([]);
     expect(t.stats.replayedRows).toBe(2);
+  });
+
+  it("removes an earlier run's unfinished .tmp files at start, never this process's own", async () => {
+    const t = setup(async () => true);
+    mkdirSync(join(t.dir, 'spool'));
+    const stale = `1700000000000-${process.pid + 1}-000000-ticks.jsonl.tmp`;
+    const own = `1700000000000-${process.pid}-000001-ticks.jsonl.tmp`;
+    for (const f of [stale, own]) writeFileSync(join(t.dir, 'spool', f), '{"half":');
+    const replay = t.start();
+    t.stop();
+    replay.wake();
+    await replay.done;
+    expect(spoolFiles(t.dir)).toEqual([own]);
+    expect(t.writes).toEqual([]); // a .tmp is never replayed
   });
 
   it('a write cut short by the stop deadline leaves the file for the next start', async () => {
