@@ -22,6 +22,9 @@ export interface SecondAggregatorOptions {
   latenessMs?: number;
 }
 
+/** The defaults, once: the settings table (CANDLE_INTERVAL_MS, CANDLE_GRACE_MS, CANDLE_LATENESS_MS) uses them. */
+export const SECOND_DEFAULTS = { intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 } as const;
+
 export interface SecondAggregatorStats {
   /** Every trade given to add(). */
   trades: number;
@@ -82,9 +85,9 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
 
   constructor(opts: SecondAggregatorOptions, out: CandleOut) {
     super();
-    this.interval = opts.intervalMs ?? 1000;
-    this.grace = opts.graceMs ?? 2000;
-    this.lateness = opts.latenessMs ?? 60_000;
+    this.interval = opts.intervalMs ?? SECOND_DEFAULTS.intervalMs;
+    this.grace = opts.graceMs ?? SECOND_DEFAULTS.graceMs;
+    this.lateness = opts.latenessMs ?? SECOND_DEFAULTS.latenessMs;
     if (!(this.interval >= 1) || !(this.grace >= 0) || !(this.lateness >= 0)) {
       throw new RangeError('SecondAggregator: intervalMs must be >= 1, graceMs and latenessMs >= 0');
     }

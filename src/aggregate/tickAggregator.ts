@@ -41,6 +41,9 @@ export interface TickAggregatorOptions {
   checkpointMs?: number;
 }
 
+/** The defaults, once: the settings table (TICK_CANDLE_SIZE) uses them. */
+export const TICK_DEFAULTS = { size: 100, checkpointMs: 5000 } as const;
+
 export interface TickAggregatorStats {
   trades: number;
   /** Trades whose conditions let them update nothing: in no candle, not counted toward the size. */
@@ -93,8 +96,8 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
 
   constructor(opts: TickAggregatorOptions, out: CandleOut) {
     super();
-    this.size = opts.size ?? 100;
-    this.checkpointMs = opts.checkpointMs ?? 5000;
+    this.size = opts.size ?? TICK_DEFAULTS.size;
+    this.checkpointMs = opts.checkpointMs ?? TICK_DEFAULTS.checkpointMs;
     if (!Number.isInteger(this.size) || this.size < 1)
       throw new RangeError('TickAggregator: size must be >= 1');
     if (!(this.checkpointMs >= 0)) throw new RangeError('TickAggregator: checkpointMs must be >= 0');

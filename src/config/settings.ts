@@ -1,5 +1,8 @@
 // Every setting in one table: its environment variable, its flag (the same name in kebab case),
 // its default and its parser. The loader, `--help`, .env.example and the README are all read off it.
+import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
+import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
+import { SINK_DEFAULTS } from '../store/sinkTypes.js';
 import { boolean, integer, oneOf, type Parser, redactUrl, symbolList, text, url, urlList } from './parse.js';
 
 export interface Setting<T> {
@@ -171,25 +174,31 @@ export const SETTINGS = {
     'database',
     'Recycle connections after this long (keep it below any proxy idle timeout).',
   ),
-  sinkFlushMs: s('SINK_FLUSH_MS', integer(10, 60_000), 250, 'database', 'Write a batch at least this often.'),
+  sinkFlushMs: s(
+    'SINK_FLUSH_MS',
+    integer(10, 60_000),
+    SINK_DEFAULTS.flushMs,
+    'database',
+    'Write a batch at least this often.',
+  ),
   sinkBatchRows: s(
     'SINK_BATCH_ROWS',
     integer(1, 100_000),
-    500,
+    SINK_DEFAULTS.batchRows,
     'database',
     'Rows per statement (up to 4x while catching up on a backlog).',
   ),
   sinkMaxBufferRows: s(
     'SINK_MAX_BUFFER_ROWS',
     integer(100, 100_000_000),
-    200_000,
+    SINK_DEFAULTS.maxBufferRows,
     'database',
     'Rows kept in memory during an outage; beyond it the oldest spool to DATA_DIR.',
   ),
   sinkHardMaxRows: s(
     'SINK_HARD_MAX_ROWS',
     integer(100, 100_000_000),
-    1_000_000,
+    SINK_DEFAULTS.hardMaxRows,
     'database',
     'When DATA_DIR cannot be written (disk full), rows kept in memory up to this many; beyond it the oldest are lost (counted).',
   ),
@@ -201,19 +210,31 @@ export const SETTINGS = {
     'Also store every raw trade in `ticks` (COPY).',
   ),
 
-  candleIntervalMs: s('CANDLE_INTERVAL_MS', integer(1, 3_600_000), 1_000, 'candles', 'Time candle length.'),
-  tickCandleSize: s('TICK_CANDLE_SIZE', integer(1, 1_000_000), 100, 'candles', 'Trades per tick candle.'),
+  candleIntervalMs: s(
+    'CANDLE_INTERVAL_MS',
+    integer(1, 3_600_000),
+    SECOND_DEFAULTS.intervalMs,
+    'candles',
+    'Time candle length.',
+  ),
+  tickCandleSize: s(
+    'TICK_CANDLE_SIZE',
+    integer(1, 1_000_000),
+    TICK_DEFAULTS.size,
+    'candles',
+    'Trades per tick candle.',
+  ),
   candleGraceMs: s(
     'CANDLE_GRACE_MS',
     integer(0, 600_000),
-    2_000,
+    SECOND_DEFAULTS.graceMs,
     'candles',
     'Write a time candle this long after its interval ends (collector clock).',
   ),
   candleLatenessMs: s(
     'CANDLE_LATENESS_MS',
     integer(0, 3_600_000),
-    60_000,
+    SECOND_DEFAULTS.latenessMs,
     'candles',
     'Late trades within this window amend a written candle; older ones are dropped and counted.',
   ),

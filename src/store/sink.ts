@@ -14,7 +14,13 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 import { BatchWriter } from './batchWriter.js';
 import { Overflow, type OverflowLane } from './overflow.js';
 import { RowQueue } from './rowQueue.js';
-import type { SinkOptions, SinkSettings, SinkStats, SinkSummary } from './sinkTypes.js';
+import {
+  SINK_DEFAULTS,
+  type SinkOptions,
+  type SinkSettings,
+  type SinkStats,
+  type SinkSummary,
+} from './sinkTypes.js';
 import { Spool, type TableName } from './spool.js';
 import { SpoolReplay } from './spoolReplay.js';
 import { upsertSecondCandles, upsertTickCandles } from './writeCandles.js';
@@ -84,10 +90,13 @@ export class Sink {
     this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
     this.o = {
       dataDir: opts.dataDir,
-      flushMs: opts.flushMs ?? 250,
-      batchRows: opts.batchRows ?? 500,
-      maxBufferRows: opts.maxBufferRows ?? 200_000,
-      hardMaxRows: Math.max(opts.hardMaxRows ?? 1_000_000, opts.maxBufferRows ?? 200_000),
+      flushMs: opts.flushMs ?? SINK_DEFAULTS.flushMs,
+      batchRows: opts.batchRows ?? SINK_DEFAULTS.batchRows,
+      maxBufferRows: opts.maxBufferRows ?? SINK_DEFAULTS.maxBufferRows,
+      hardMaxRows: Math.max(
+        opts.hardMaxRows ?? SINK_DEFAULTS.hardMaxRows,
+        opts.maxBufferRows ?? SINK_DEFAULTS.maxBufferRows,
+      ),
       archiveTicks: opts.archiveTicks ?? false,
       ticksVia: opts.ticksVia ?? 'copy',
       queryTimeoutMs: opts.queryTimeoutMs ?? 15_000,

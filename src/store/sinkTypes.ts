@@ -4,6 +4,14 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { TableName } from './spool.js';
 
+/** The defaults, once: the settings table (SINK_FLUSH_MS, SINK_BATCH_ROWS, …) uses them. */
+export const SINK_DEFAULTS = {
+  flushMs: 250,
+  batchRows: 500,
+  maxBufferRows: 200_000,
+  hardMaxRows: 1_000_000,
+} as const;
+
 export interface SinkOptions {
   pool: pg.Pool;
   /** Spool and dead-letter files go under it. */
