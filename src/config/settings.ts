@@ -210,6 +210,35 @@ export const SETTINGS = {
     'candles',
     'Late trades within this window amend a written candle; older ones are dropped and counted.',
   ),
+  candleConditions: s(
+    'CANDLE_CONDITIONS',
+    oneOf(['sip', 'all'] as const),
+    'sip' as 'sip' | 'all',
+    'candles',
+    'sip: each trade updates only the candle fields its conditions allow; all: every trade updates everything.',
+  ),
+
+  eodhdApiUrl: s(
+    'EODHD_API_URL',
+    url(['https:', 'http:']),
+    'https://eodhd.com/api',
+    'backfill',
+    'EODHD REST base; the backfill reads {base}/ticks/. Local mode uses the simulator\'s tape instead.',
+  ),
+  backfill: s(
+    'BACKFILL',
+    oneOf(['auto', 'off'] as const),
+    'auto' as 'auto' | 'off',
+    'backfill',
+    'auto: fill the gap ledger from the tick API while waiting overnight (never while collecting); off: only `tick-collector backfill`.',
+  ),
+  backfillMaxCallsPerDay: s(
+    'BACKFILL_MAX_CALLS_PER_DAY',
+    integer(1, 10_000_000),
+    20_000,
+    'backfill',
+    'Tick API requests the backfill may make per UTC day (EODHD counts them against the daily API budget).',
+  ),
 
   port: s(
     'PORT',
