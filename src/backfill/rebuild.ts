@@ -1,8 +1,9 @@
 // Candles from the tape, by the same pure aggregators the live collector uses (one code path): each print
 // becomes a Trade whose flags come from its `sl` letters (ConditionRules.ofLetters), the session rule is
 // inSessionCandles, and the 100-tick series counts in `seq` order. Pure: no I/O, no clock.
-import { SecondAggregator } from '../aggregate/secondAggregator.js';
+
 import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.js';
+import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { SecondCandle, TickCandle, Trade } from '../aggregate/types.js';
 import type { SecondWindow } from '../store/writeTape.js';

@@ -3,7 +3,7 @@
 // stored 100-tick series must be renumbered from, fetch the tape from there to the end of the day, rebuild the
 // gaps' 1-second windows and the series, replace the stored rows, then mark each gap filled (or say why not).
 import type pg from 'pg';
-import { ConditionRules, type ConditionMode } from '../aggregate/conditions.js';
+import { type ConditionMode, ConditionRules } from '../aggregate/conditions.js';
 import { etDayNamed, etDayOf } from '../aggregate/etDay.js';
 import { sessionOn } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
@@ -13,7 +13,7 @@ import { replaceFromTape, type SecondWindow } from '../store/writeTape.js';
 import { BudgetExhausted } from './limits.js';
 import { rebuild, type SessionBounds } from './rebuild.js';
 import { seriesCut } from './seriesCut.js';
-import { TickApiError, type TapeTrade, type TickApi } from './tickApi.js';
+import { type TapeTrade, type TickApi, TickApiError } from './tickApi.js';
 
 export interface BackfillSettings {
   candleLatenessMs: number;
@@ -36,6 +36,8 @@ export interface BackfillRequest {
   symbols?: readonly string[] | null;
   /** Fetch and rebuild, but write nothing. */
   dryRun?: boolean;
+  /** Asked between symbols: true stops the pass (a session is starting); the rest stays unfilled. */
+  shouldStop?: () => boolean;
   /** Called once per gap as soon as its outcome is known (the CLI prints a line). */
   onGap?: (o: GapOutcome) => void;
 }
@@ -101,9 +103,21 @@ export async function runBackfill(req: BackfillRequest): Promise<BackfillResult>
 
   const results = new Map<Group, GroupResult>();
   let denied: string | null = null;
+  // One 404 says the day is not loaded: the other symbols of that day are not asked this pass.
+  const notLoaded = new Set<string>();
+  let stopped = false;
   for (const grp of groups.values()) {
     if (denied !== null) {
       results.set(grp, { state: 'failed', error: denied, trades: new Map() });
+      continue;
+    }
+    if (stopped || req.shouldStop?.()) {
+      stopped = true;
+      results.set(grp, { state: 'not-loaded', error: 'stopped: a session started', trades: new Map() });
+      continue;
+    }
+    if (notLoaded.has(grp.date)) {
+      results.set(grp, { state: 'not-loaded', error: 'not loaded yet', trades: new Map() });
       continue;
     }
     try {
@@ -114,7 +128,9 @@ export async function runBackfill(req: BackfillRequest): Promise<BackfillResult>
         denied = msg;
         req.log.error({ component: 'backfill', status: err.status }, msg);
       }
-      const state: GapState = err instanceof TickApiError && err.code === 'NOT_LOADED' ? 'not-loaded' : 'failed';
+      const state: GapState =
+        err instanceof TickApiError && err.code === 'NOT_LOADED' ? 'not-loaded' : 'failed';
+      if (state === 'not-loaded') notLoaded.add(grp.date);
       results.set(grp, { state, error: state === 'not-loaded' ? 'not loaded yet' : msg, trades: new Map() });
       if (err instanceof BudgetExhausted) denied = msg;
     }
@@ -157,7 +173,9 @@ async function fillGroup(req: BackfillRequest, grp: Group): Promise<GroupResult>
     for (const g of grp.gaps) trades.set(g.id, 0);
     return { state: 'filled', error: null, trades };
   }
-  const session: SessionBounds | null = cal ? { open: cal.open, close: cal.close, tailMs: st.sessionTailMs } : null;
+  const session: SessionBounds | null = cal
+    ? { open: cal.open, close: cal.close, tailMs: st.sessionTailMs }
+    : null;
   const windows: SecondWindow[] = grp.gaps.map((g) => ({
     fromMs: Math.max(day.start, Math.floor((g.startedAt - L) / iv) * iv),
     toMs: Math.min(day.end, Math.floor((g.endedAt + L) / iv) * iv + iv),

@@ -99,14 +99,16 @@ export class TickApi {
         if (signal?.aborted) throw err;
         // Never the URL (it holds the token): only the cause's code.
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? 'network error';
-        if (attempt >= this.o.maxAttempts) throw new TickApiError('FAILED', `tick API unreachable (${cause})`);
+        if (attempt >= this.o.maxAttempts)
+          throw new TickApiError('FAILED', `tick API unreachable (${cause})`);
         await clock.sleep(this.backoff(attempt), signal);
         continue;
       }
       const status = res.status;
       if (status === 200) {
         const page = parsePage(await res.json().catch(() => null));
-        if (page === null) throw new TickApiError('FAILED', 'tick API answered 200 with an unreadable body', 200);
+        if (page === null)
+          throw new TickApiError('FAILED', 'tick API answered 200 with an unreadable body', 200);
         if (page.length >= this.o.pageRows) {
           if (b > a) return 'split';
           throw new TickApiError('FAILED', `more than ${this.o.pageRows} prints of ${symbol} in one second`);
@@ -124,7 +126,8 @@ export class TickApi {
           status,
         );
       if (status === 429) {
-        if (attempt >= this.o.maxAttempts) throw new TickApiError('FAILED', 'tick API kept answering 429', 429);
+        if (attempt >= this.o.maxAttempts)
+          throw new TickApiError('FAILED', 'tick API kept answering 429', 429);
         await clock.sleep(retryAfterMs(res.headers.get('retry-after'), clock.now()), signal);
         continue;
       }
@@ -152,7 +155,10 @@ export function parsePage(body: unknown): TapeTrade[] | null {
   const ts = b.ts;
   if (ts === undefined) return [];
   const cols = ['price', 'seq', 'shares', 'sl'] as const;
-  if (!Array.isArray(ts) || cols.some((c) => !Array.isArray(b[c]) || (b[c] as unknown[]).length !== ts.length))
+  if (
+    !Array.isArray(ts) ||
+    cols.some((c) => !Array.isArray(b[c]) || (b[c] as unknown[]).length !== ts.length)
+  )
     return null;
   const price = b.price as unknown[];
   const seq = b.seq as unknown[];

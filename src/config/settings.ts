@@ -223,7 +223,7 @@ export const SETTINGS = {
     url(['https:', 'http:']),
     'https://eodhd.com/api',
     'backfill',
-    'EODHD REST base; the backfill reads {base}/ticks/. Local mode uses the simulator\'s tape instead.',
+    "EODHD REST base; the backfill reads {base}/ticks/. Local mode uses the simulator's tape instead.",
   ),
   backfill: s(
     'BACKFILL',

@@ -5,6 +5,14 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
+import {
+  backfillPass,
+  createTickApi,
+  gapsOfDropped,
+  runOvernight,
+  simTapeFile,
+  startRunMark,
+} from '../backfill/index.js';
 import { etDate, statusAt, withinSession } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
@@ -90,6 +98,10 @@ async function wire(
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
+    // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
+    onDropped: (table, rows) => {
+      for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) sink.pushGap(g);
+    },
   });
   cleanups.push(() => sink.stop(1_000));
   const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
@@ -108,7 +120,13 @@ async function wire(
   // The simulator runs in-process in local mode: a real WebSocket on loopback, the same code path as EODHD.
   let sim: SimServer | null = null;
   if (config.feedKind === 'sim') {
-    sim = await startSimServer({ port: config.simPort, rate: config.simRate, symbols: config.symbols, log });
+    sim = await startSimServer({
+      port: config.simPort,
+      rate: config.simRate,
+      symbols: config.symbols,
+      log,
+      tapeFile: simTapeFile(config),
+    });
     cleanups.push(() => sim?.close());
   }
   const feedUrl = sim ? sim.url : config.eodhdWsUrl;
@@ -237,6 +255,35 @@ async function wire(
     aggs.drain();
   };
 
+  // The durable run mark, the unclean-stop and late-start gaps, and the overnight backfill (src/backfill).
+  const mark = await startRunMark({
+    pool,
+    clock,
+    log,
+    symbols: config.symbols,
+    sink: sink.stats,
+    connections: () => feedStats.connections,
+    holdMs: config.candleIntervalMs + config.candleGraceMs + 250,
+    sessionAt: (now) => {
+      const s = statusAt(now);
+      return s.open ? s.session : null;
+    },
+    tailMs: config.sessionTailMs,
+    skipMarketHours: config.skipMarketHours,
+    pushGap: (g) => sink.pushGap(g),
+  });
+  const tickApi = createTickApi(config, clock, sim ? sim.apiUrl : config.eodhdApiUrl);
+  const overnight =
+    config.backfill === 'auto'
+      ? runOvernight({
+          clock,
+          log,
+          signal: abort.signal,
+          collecting: () => schedulerStats.state !== 'waiting',
+          pass: (stop) => backfillPass(config, { pool, api: tickApi, clock, log }, { shouldStop: stop }),
+        })
+      : Promise.resolve();
+
   const done = runScheduler({
     statusAt,
     clock,
@@ -303,6 +350,9 @@ async function wire(
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      await step('stop backfill', () => boundedWait(overnight, 500, clock));
+      // Clean only when nothing was lost: otherwise the next start records the gap from the last mark.
+      await step('run mark', () => boundedWait(mark.stop(summary.lostRows === 0), 1_000, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.
       await step('stop news', () => boundedWait(news, 500, clock));
       // pool.end() waits for checked-out clients, which a black-holed link never returns: bounded, so the
