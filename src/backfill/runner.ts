@@ -184,7 +184,8 @@ async function fillGroup(req: BackfillRequest, grp: Group): Promise<GroupResult>
   const cut = await seriesCut(pool, grp.symbol, grp.date, windowStart, day.start);
   const lastUseful = session ? session.close + session.tailMs : day.end;
   const to = Math.min(day.end - 1, lastUseful, req.clock.now());
-  const from = Math.max(day.start, Math.min(cut.cutTs, windowStart));
+  // Prints before the open enter no candle: never fetched.
+  const from = Math.max(session ? session.open : day.start, Math.min(cut.cutTs, windowStart));
   const tape: TapeTrade[] = from <= to ? await req.api.fetchRange(grp.symbol, from, to) : [];
   const out = rebuild({
     symbol: grp.symbol,

@@ -70,22 +70,46 @@ export class TickApi {
   /** Every print of `symbol` with fromMs <= ts <= toMs, deduplicated on (ts, seq), in seq order. */
   async fetchRange(symbol: string, fromMs: number, toMs: number): Promise<TapeTrade[]> {
     const byKey = new Map<string, TapeTrade>();
+    const keep = (t: TapeTrade) => {
+      if (t.ts >= fromMs && t.ts <= toMs) byKey.set(`${t.ts}:${t.seq}`, t);
+    };
     const windows: [number, number][] = [[Math.floor(fromMs / 1000), Math.floor(toMs / 1000)]];
     while (windows.length > 0) {
       const [a, b] = windows.shift()!;
       const page = await this.window(symbol, a, b);
-      if (page === 'split') {
-        const mid = Math.floor((a + b) / 2);
-        windows.unshift([a, mid], [mid + 1, b]);
+      if (!page.full) {
+        for (const t of page.prints) keep(t);
         continue;
       }
-      for (const t of page) if (t.ts >= fromMs && t.ts <= toMs) byKey.set(`${t.ts}:${t.seq}`, t);
+      // A full page was cut, at its start or its end (which one is not documented): the seconds strictly
+      // between its first and last print are complete either way; ask again for the two ends.
+      let f = Number.POSITIVE_INFINITY;
+      let l = Number.NEGATIVE_INFINITY;
+      for (const t of page.prints) {
+        const sec = Math.floor(t.ts / 1000);
+        if (sec < f) f = sec;
+        if (sec > l) l = sec;
+      }
+      if (l - f >= 2) {
+        for (const t of page.prints) {
+          const sec = Math.floor(t.ts / 1000);
+          if (sec > f && sec < l) keep(t);
+        }
+        windows.unshift([a, f], [l, b]);
+      } else {
+        const mid = Math.floor((a + b) / 2);
+        windows.unshift([a, mid], [mid + 1, b]);
+      }
     }
     return [...byKey.values()].sort((x, y) => x.seq - y.seq || x.ts - y.ts);
   }
 
-  /** One window [a, b] (unix seconds, inclusive): its prints, or 'split' when it must be halved. */
-  private async window(symbol: string, a: number, b: number): Promise<TapeTrade[] | 'split'> {
+  /** One window [a, b] (unix seconds, inclusive): its prints, `full` when the page may have been cut. */
+  private async window(
+    symbol: string,
+    a: number,
+    b: number,
+  ): Promise<{ prints: TapeTrade[]; full: boolean }> {
     const { clock, limits, signal } = this.o;
     for (let attempt = 1; ; attempt++) {
       await limits.take(signal);
@@ -110,10 +134,10 @@ export class TickApi {
         if (page === null)
           throw new TickApiError('FAILED', 'tick API answered 200 with an unreadable body', 200);
         if (page.length >= this.o.pageRows) {
-          if (b > a) return 'split';
+          if (b > a) return { prints: page, full: true };
           throw new TickApiError('FAILED', `more than ${this.o.pageRows} prints of ${symbol} in one second`);
         }
-        return page;
+        return { prints: page, full: false };
       }
       await res.body?.cancel().catch(() => undefined);
       if (status === 404) throw new TickApiError('NOT_LOADED', 'not loaded yet (404)', 404);
@@ -133,7 +157,7 @@ export class TickApi {
       }
       if (status >= 500) {
         // A span too large times out on their side: halve it (a one-second window is retried instead).
-        if (b > a) return 'split';
+        if (b > a) return { prints: [], full: true };
         if (attempt >= this.o.maxAttempts) throw new TickApiError('FAILED', `tick API ${status}`, status);
         await clock.sleep(this.backoff(attempt), signal);
         continue;
