@@ -30,7 +30,12 @@ export interface RunMarkDeps {
 }
 
 export interface RunMark {
-  /** Stops the updates; `clean` records a clean stop at the last durable mark. Idempotent. */
+  /**
+   * The feed has stopped (shutdown): while collecting, trades are missed from now on, so the ledger gets a
+   * gap from this instant (the next start extends it to its first subscription). Call before the sink drains.
+   */
+  stopping(): void;
+  /** Stops the updates; `clean` records a clean stop at the stopping() instant. Idempotent. */
   stop(clean: boolean): Promise<void>;
 }
 
@@ -67,12 +72,17 @@ export async function startRunMark(d: RunMarkDeps): Promise<RunMark> {
   let pending: { start: number; reason: string } | null = null;
   const current = d.skipMarketHours ? null : d.sessionAt(startedAt);
   if (d.skipMarketHours) {
-    // No calendar: an unclean stop's loss runs to this run's first subscription.
-    if (prev !== null && !prev.clean) pending = { start: prev.mark, reason: 'unclean stop' };
+    // No calendar: whatever came before this run's first subscription may be missing (the first second it
+    // sees is partial), and after an unclean stop the loss runs back to the mark.
+    pending =
+      prev === null
+        ? { start: startedAt, reason: 'start' }
+        : { start: prev.mark, reason: prev.clean ? 'restart' : 'unclean stop' };
   } else if (current !== null) {
     const from = Math.max(current.open, prev?.mark ?? Number.NEGATIVE_INFINITY);
-    const crashed = prev !== null && !prev.clean && prev.mark >= current.open;
-    if (startedAt > from) pending = { start: from, reason: crashed ? 'unclean stop' : 'late start' };
+    const after = prev !== null && prev.mark >= current.open;
+    const reason = !after ? 'late start' : prev.clean ? 'restart' : 'unclean stop';
+    if (startedAt > from) pending = { start: from, reason };
   } else if (prev !== null && !prev.clean) {
     const s = sessionOn(etDate(prev.mark));
     if (s !== null && prev.mark < s.close + d.tailMs && prev.mark >= s.open) {
@@ -142,7 +152,15 @@ export async function startRunMark(d: RunMarkDeps): Promise<RunMark> {
   })();
 
   let stopping: Promise<void> | null = null;
+  let stoppedAt: number | null = null;
   return {
+    stopping() {
+      if (stoppedAt !== null) return;
+      const now = clock.now();
+      stoppedAt = now;
+      if (!d.skipMarketHours && d.sessionAt(now) === null) return; // outside a session nothing is missed
+      d.pushGap({ symbol: '*', symbols: [...d.symbols], startedAt: now, endedAt: now, reason: 'stopped' });
+    },
     stop(clean) {
       stopping ??= (async () => {
         ctl.abort();
@@ -150,7 +168,7 @@ export async function startRunMark(d: RunMarkDeps): Promise<RunMark> {
         advance();
         await pool.query(
           'UPDATE collector_marks SET mark_at = to_timestamp($2 / 1000.0), clean_stop = $3 WHERE name = $1',
-          [name, clean ? clock.now() : mark, clean],
+          [name, clean ? (stoppedAt ?? clock.now()) : mark, clean],
         );
       })();
       return stopping;

@@ -347,6 +347,7 @@ async function wire(
       clearInterval(flushTimer);
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
+      mark.stopping();
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
