@@ -83,16 +83,17 @@ export async function startRunMark(d: RunMarkDeps): Promise<RunMark> {
     const after = prev !== null && prev.mark >= current.open;
     const reason = !after ? 'late start' : prev.clean ? 'restart' : 'unclean stop';
     if (startedAt > from) pending = { start: from, reason };
-  } else if (prev !== null && !prev.clean) {
+  } else if (prev !== null) {
     const s = sessionOn(etDate(prev.mark));
     if (s !== null && prev.mark < s.close + d.tailMs && prev.mark >= s.open) {
-      // Crashed during a session that has ended since: the rest of it is missing.
+      // Stopped (or crashed) during a session that has ended since: the rest of it is missing. After a clean
+      // stop this extends the row its stop recorded (same '*' and start).
       d.pushGap({
         symbol: '*',
         symbols: prev.symbols,
         startedAt: prev.mark,
         endedAt: Math.min(startedAt, s.close + d.tailMs),
-        reason: 'unclean stop',
+        reason: prev.clean ? 'stopped' : 'unclean stop',
       });
     }
   }

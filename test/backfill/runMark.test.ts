@@ -159,3 +159,58 @@ describe.each(['postgres', 'pglite'] as const)('run mark on %s', (kind) => {
     await run.stop(true);
   });
 });
+
+describe('run mark across a close', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await pgTestDb('runmark_close');
+  });
+  afterAll(() => db?.close());
+
+  it('a stop mid-session followed by a start after the close: the rest of the session is a gap', async () => {
+    const open = Date.UTC(2026, 2, 2, 14, 30);
+    const close = Date.UTC(2026, 2, 2, 21, 0);
+    const session = { date: '2026-03-02', open, close, earlyClose: false };
+    for (const clean of [true, false]) {
+      await db.admin.query('DELETE FROM collector_marks');
+      const clock = new FakeClock(T0);
+      const gaps: FeedGap[] = [];
+      const deps = {
+        pool: db.pool(),
+        clock,
+        log: nullLogger(),
+        symbols: ['AAPL'],
+        sink: { rowsPushed: 0, bufferedRows: 0 },
+        connections: () => [],
+        holdMs: 0,
+        sessionAt: (now: number) => (now >= open && now < close ? session : null),
+        tailMs: 10_000,
+        skipMarketHours: false,
+        pushGap: (g: FeedGap) => gaps.push(g),
+      };
+      const run = await startRunMark(deps);
+      gaps.length = 0; // its own late start
+      clock.set(T0 + 60_000);
+      if (clean) {
+        run.stopping();
+        await run.stop(true);
+      } else {
+        await run.stop(false); // as a crash leaves it: clean_stop false, mark at the last update
+      }
+      gaps.length = 0;
+      clock.set(close + 3_600_000);
+      const next = await startRunMark(deps);
+      const mark = T0 + 60_000; // holdMs 0 and nothing buffered: the mark is the stop instant either way
+      expect(gaps).toEqual([
+        {
+          symbol: '*',
+          symbols: ['AAPL'],
+          startedAt: mark,
+          endedAt: close + 10_000,
+          reason: clean ? 'stopped' : 'unclean stop',
+        },
+      ]);
+      await next.stop(true);
+    }
+  });
+});
