@@ -168,6 +168,40 @@ describe.each(['postgres', 'pglite'] as const)('backfill on %s', (kind) => {
     expect(again.rows[0].open).toBe(tapeRow.open);
   });
 
+  it('--dry-run and --symbols: nothing written, and a gap is not marked while some of its symbols were left out', async () => {
+    const pool = db.pool();
+    await db.admin.query('DELETE FROM feed_gaps');
+    await upsertGaps(pool, [
+      { symbol: '*', symbols: SYMBOLS, startedAt: T0 + 50_000, endedAt: T0 + 51_000, reason: 'x' },
+    ]);
+    await db.admin.query(
+      `UPDATE candles_1s SET open = -1 WHERE bucket = to_timestamp(${(T0 + 50_000) / 1000})`,
+    );
+    const clock = instantClock(T0 + 86_400_000);
+    const api = new TickApi({
+      baseUrl: srv.url,
+      token: 't',
+      clock,
+      limits: new RequestLimits(clock, 900, 1000),
+    });
+    const dry = await runBackfill({ pool, api, settings, clock, log: nullLogger(), dryRun: true });
+    expect(dry.outcomes.map((o) => o.state)).toEqual(['filled']);
+    const opens = async () =>
+      (
+        await db.admin.query(
+          `SELECT open FROM candles_1s WHERE bucket = to_timestamp(${(T0 + 50_000) / 1000})`,
+        )
+      ).rows.map((r) => r.open);
+    expect(await opens()).toEqual([-1, -1]);
+    expect((await listGaps(db.admin))[0]!.filledAt).toBeNull();
+    await runBackfill({ pool, api, settings, clock, log: nullLogger(), symbols: ['AAPL'] });
+    expect((await opens()).filter((o) => o === -1).length).toBe(1); // AAPL rebuilt, MSFT not
+    expect((await listGaps(db.admin))[0]!.filledAt).toBeNull();
+    await runBackfill({ pool, api, settings, clock, log: nullLogger() });
+    expect((await opens()).includes(-1)).toBe(false);
+    expect((await listGaps(db.admin))[0]!.filledAt).not.toBeNull();
+  });
+
   it('says "not loaded yet" on 404 and leaves the gap unfilled with the reason', async () => {
     const pool = db.pool();
     await upsertGaps(pool, [

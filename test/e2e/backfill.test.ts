@@ -92,6 +92,17 @@ describe('backfill end to end', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/failed 0|0 failed/);
     expect(r.stdout).not.toContain('tok');
+    const listed = await runCliToEnd(['gaps', '--json'], env);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { filledAt: string | null });
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.every((g) => g.filledAt !== null)).toBe(true);
+    const bad = await runCliToEnd(['backfill', '--date', '2026-02-30'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^tick-collector: --date /);
 
     // The oracle: the whole tape in seq order, every trade updating everything.
     const all: Trade[] = [];
