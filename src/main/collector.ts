@@ -5,14 +5,8 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
-import {
-  backfillPass,
-  createTickApi,
-  gapsOfDropped,
-  runOvernight,
-  simTapeFile,
-  startRunMark,
-} from '../backfill/index.js';
+import { startGapKeeper } from '../backfill/daemon.js';
+import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { etDate, statusAt, withinSession } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
@@ -255,34 +249,18 @@ async function wire(
     aggs.drain();
   };
 
-  // The durable run mark, the unclean-stop and late-start gaps, and the overnight backfill (src/backfill).
-  const mark = await startRunMark({
+  // The ledger's own gaps (unclean stop, late start, stop) and the overnight backfill: src/backfill.
+  const gapKeeper = await startGapKeeper(config, {
     pool,
     clock,
     log,
-    symbols: config.symbols,
-    sink: sink.stats,
+    sink,
     connections: () => feedStats.connections,
-    holdMs: config.candleIntervalMs + config.candleGraceMs + 250,
-    sessionAt: (now) => {
-      const s = statusAt(now);
-      return s.open ? s.session : null;
-    },
-    tailMs: config.sessionTailMs,
-    skipMarketHours: config.skipMarketHours,
-    pushGap: (g) => sink.pushGap(g),
+    waiting: () => schedulerStats.state === 'waiting',
+    apiUrl: sim ? sim.apiUrl : config.eodhdApiUrl,
+    signal: abort.signal,
   });
-  const tickApi = createTickApi(config, clock, sim ? sim.apiUrl : config.eodhdApiUrl);
-  const overnight =
-    config.backfill === 'auto'
-      ? runOvernight({
-          clock,
-          log,
-          signal: abort.signal,
-          collecting: () => schedulerStats.state !== 'waiting',
-          pass: (stop) => backfillPass(config, { pool, api: tickApi, clock, log }, { shouldStop: stop }),
-        })
-      : Promise.resolve();
+  cleanups.push(() => gapKeeper.stop(false));
 
   const done = runScheduler({
     statusAt,
@@ -347,13 +325,12 @@ async function wire(
       clearInterval(flushTimer);
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
-      mark.stopping();
+      gapKeeper.stopping();
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
-      await step('stop backfill', () => boundedWait(overnight, 500, clock));
       // Clean only when nothing was lost: otherwise the next start records the gap from the last mark.
-      await step('run mark', () => boundedWait(mark.stop(summary.lostRows === 0), 1_000, clock));
+      await step('run mark', () => boundedWait(gapKeeper.stop(summary.lostRows === 0), 1_500, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.
       await step('stop news', () => boundedWait(news, 500, clock));
       // pool.end() waits for checked-out clients, which a black-holed link never returns: bounded, so the
