@@ -42,6 +42,23 @@ const COMMANDS: Record<string, Command> = {
     ],
     settings: true,
   },
+  backfill: {
+    summary: 'Fill the unfilled gaps of the ledger from the tick API (local mode: the simulator tape).',
+    flags: [
+      { name: '--date', doc: 'Only gaps of this New York date, YYYY-MM-DD (default: every unfilled gap).' },
+      { name: '--symbols', doc: 'Only these symbols, comma-separated.' },
+      { name: '--dry-run', switch: true, doc: 'Fetch and rebuild, write nothing.' },
+    ],
+    settings: true,
+  },
+  gaps: {
+    summary: "List the gap ledger with each gap's fill state.",
+    flags: [
+      { name: '--date', doc: 'Only gaps of this New York date, YYYY-MM-DD.' },
+      { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
+    ],
+    settings: true,
+  },
   sim: {
     summary: 'Serve the simulated EODHD feed on a local port.',
     flags: [
@@ -116,6 +133,14 @@ async function main(argv: string[]): Promise<number> {
     case 'news': {
       const { newsCommand } = await import('./cli/news.js');
       return newsCommand(config, args.own);
+    }
+    case 'backfill': {
+      const { backfillCommand } = await import('./cli/backfill.js');
+      return backfillCommand(config, args.own);
+    }
+    case 'gaps': {
+      const { gapsCommand } = await import('./cli/gaps.js');
+      return gapsCommand(config, args.own);
     }
     case 'sim': {
       const { simCommand } = await import('./cli/sim.js');

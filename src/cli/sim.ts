@@ -24,10 +24,11 @@ export async function simCommand(config: Config, flags: Flags): Promise<number> 
   const port = intFlag(flags, '--port', config.simPort || 8765, 0, 65_535);
   const rate = intFlag(flags, '--rate', config.simRate, 1, 5_000_000);
   const host = stringFlag(flags, '--host') ?? '127.0.0.1';
-  const sim = await startSimServer({ host, port, rate, log });
+  // Its tape too: a collector pointed at it can backfill through the same tick API (EODHD_API_URL).
+  const sim = await startSimServer({ host, port, rate, log, keepTape: true });
   log.info(
-    { url: sim.url, rate },
-    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any tick-collector run --skip-market-hours`,
+    { url: sim.url, apiUrl: sim.apiUrl, rate },
+    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any EODHD_API_URL=${sim.apiUrl} tick-collector run --skip-market-hours`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -7,6 +7,7 @@ const GROUP_TITLES: Record<string, string> = {
   schedule: 'Schedule',
   database: 'Database',
   candles: 'Candles',
+  backfill: 'Gaps and backfill (EODHD tick REST API)',
   operations: 'Operations',
   news: 'News',
 };

@@ -246,6 +246,28 @@ export const SETTINGS = {
     "sip = trade conditions decide what a trade updates (the consolidated tape's rules); all = every trade updates every field.",
   ),
 
+  eodhdApiUrl: s(
+    'EODHD_API_URL',
+    url(['https:', 'http:']),
+    'https://eodhd.com/api',
+    'backfill',
+    "EODHD REST base; the backfill reads {base}/ticks/. Local mode uses the simulator's tape instead.",
+  ),
+  backfill: s(
+    'BACKFILL',
+    oneOf(['auto', 'off'] as const),
+    'auto' as 'auto' | 'off',
+    'backfill',
+    'auto: fill the gap ledger from the tick API while waiting overnight (never while collecting); off: only `tick-collector backfill`.',
+  ),
+  backfillMaxCallsPerDay: s(
+    'BACKFILL_MAX_CALLS_PER_DAY',
+    integer(1, 10_000_000),
+    20_000,
+    'backfill',
+    'Tick API requests the backfill may make per UTC day (EODHD counts them against the daily API budget).',
+  ),
+
   port: s(
     'PORT',
     integer(0, 65_535),

@@ -6,6 +6,8 @@ import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
+import { startGapKeeper } from '../backfill/daemon.js';
+import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
@@ -95,6 +97,10 @@ async function wire(
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
+    // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
+    onDropped: (table, rows) => {
+      for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) sink.pushGap(g);
+    },
   });
   cleanups.push(() => sink.stop(1_000));
   const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
@@ -119,7 +125,13 @@ async function wire(
   // The simulator runs in-process in local mode: a real WebSocket on loopback, the same code path as EODHD.
   let sim: SimServer | null = null;
   if (config.feedKind === 'sim') {
-    sim = await startSimServer({ port: config.simPort, rate: config.simRate, symbols: config.symbols, log });
+    sim = await startSimServer({
+      port: config.simPort,
+      rate: config.simRate,
+      symbols: config.symbols,
+      log,
+      tapeFile: simTapeFile(config),
+    });
     cleanups.push(() => sim?.close());
   }
   const feedUrl = sim ? sim.url : config.eodhdWsUrl;
@@ -240,6 +252,19 @@ async function wire(
       }),
   });
 
+  // The ledger's own gaps (unclean stop, late start, stop) and the overnight backfill: src/backfill.
+  const gapKeeper = await startGapKeeper(config, {
+    pool,
+    clock,
+    log,
+    sink,
+    connections: () => feedStats.connections,
+    waiting: () => schedulerStats.state === 'waiting',
+    apiUrl: sim ? sim.apiUrl : config.eodhdApiUrl,
+    signal: abort.signal,
+  });
+  cleanups.push(() => gapKeeper.stop(false));
+
   const done = runScheduler({
     statusAt,
     clock,
@@ -303,9 +328,12 @@ async function wire(
       clearInterval(flushTimer);
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
+      gapKeeper.stopping();
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      // Clean only when nothing was lost: otherwise the next start records the gap from the last mark.
+      await step('run mark', () => boundedWait(gapKeeper.stop(summary.lostRows === 0), 1_500, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.
       await step('stop news', () => boundedWait(news, 500, clock));
       // pool.end() waits for checked-out clients, which a black-holed link never returns: bounded, so the

@@ -21,6 +21,8 @@ export interface BatchWriterDeps {
   deadline: AbortSignal;
   /** Called when writes succeed again after a failure (the spool replay may start). */
   onRecovered: () => void;
+  /** Rows set aside or lost: their candles are missing from the tables. */
+  onDropped: (table: TableName, rows: readonly object[]) => void;
 }
 
 /** Where a batch goes: its table and the statement that writes it (returns the rows written). */
@@ -97,6 +99,7 @@ export class BatchWriter {
   private async deadLetter(table: TableName, rows: readonly object[], err: unknown): Promise<void> {
     const { stats } = this.d;
     const error = describeError(err);
+    this.d.onDropped(table, rows);
     stats.lastError = error;
     try {
       const { where } = await writeDeadLetter(this.d.pool, this.d.settings.dataDir, table, error, rows);

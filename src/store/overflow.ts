@@ -28,6 +28,8 @@ export interface OverflowDeps {
   lanes: () => readonly OverflowLane[];
   hardMaxRows: number;
   chunkRows: number;
+  /** Rows lost for good (the backfill records them as gaps). */
+  onDropped: (table: TableName, rows: readonly object[]) => void;
 }
 
 export class Overflow {
@@ -75,6 +77,7 @@ export class Overflow {
       const ok = await this.write(table, rows);
       if (!ok) {
         this.d.stats.lostRows += rows.length;
+        this.d.onDropped(table, rows);
         this.d.log.error({ table, rows: rows.length }, 'could not spool rows at stop: lost');
       }
       done(ok ? rows.length : 0);
@@ -118,6 +121,7 @@ export class Overflow {
       excess -= rows.length;
       stats.bufferedRows -= rows.length;
       stats.lostRows += rows.length;
+      this.d.onDropped(lane.table, rows);
       this.d.limited.event(
         `store.lost.${lane.table}`,
         'error',

@@ -47,6 +47,7 @@ type AnyLane = Lane<SecondCandle> | Lane<TickCandle> | Lane<Trade> | Lane<FeedGa
 
 export class Sink {
   readonly stats: SinkStats = {
+    rowsPushed: 0,
     rowsWritten: { candles_1s: 0, candles_100t: 0, ticks: 0, feed_gaps: 0 },
     batches: 0,
     retries: 0,
@@ -81,10 +82,12 @@ export class Sink {
   private closed = false;
   private readonly deadline = new AbortController();
   private readonly replay: SpoolReplay;
+  private readonly onDropped: (table: TableName, rows: readonly object[]) => void;
   private stopPromise: Promise<SinkSummary> | null = null;
 
   constructor(opts: SinkOptions) {
     this.pool = opts.pool;
+    this.onDropped = opts.onDropped ?? (() => undefined);
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? nullLogger()).child({ component: 'store' });
     this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
@@ -117,6 +120,7 @@ export class Sink {
     };
     this.writer = new BatchWriter({
       ...shared,
+      onDropped: opts.onDropped ?? (() => undefined),
       deadline: this.deadline.signal,
       onRecovered: () => this.replay.wake(),
     });
@@ -163,6 +167,7 @@ export class Sink {
       lanes: () => Object.values(this.lanes) as OverflowLane[],
       hardMaxRows: this.o.hardMaxRows,
       chunkRows: this.chunkRows,
+      onDropped: this.onDropped,
     });
     this.replay = new SpoolReplay({
       ...shared,
@@ -207,6 +212,7 @@ export class Sink {
       return;
     }
     lane.queue.push(row);
+    this.stats.rowsPushed++;
     this.stats.bufferedRows++;
     if (lane.queue.length >= this.o.batchRows) for (const w of lane.wake) w.abort();
     if (this.stats.bufferedRows > this.o.maxBufferRows) this.overflow.check();

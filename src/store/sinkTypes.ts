@@ -38,9 +38,13 @@ export interface SinkOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   random?: () => number;
+  /** Rows the sink could not store (dead-lettered or lost): the collector records them as gaps. */
+  onDropped?: (table: TableName, rows: readonly object[]) => void;
 }
 
 export interface SinkStats {
+  /** Rows taken by push/pushTick/pushGap (the run mark compares it with bufferedRows). */
+  rowsPushed: number;
   rowsWritten: Record<TableName, number>;
   batches: number;
   retries: number;
@@ -73,4 +77,4 @@ export interface SinkSummary {
 }
 
 /** The resolved options (every default applied). */
-export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock'>>;
+export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'onDropped'>>;

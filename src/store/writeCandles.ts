@@ -1,6 +1,7 @@
 // One statement per batch per table: INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, with the
 // no-partial-overwrite rule (a stored candle is only replaced by one with at least as many trades: retries
-// and amendments replace, a newcomer's partial first second after a restart does not).
+// and amendments replace, a newcomer's partial first second after a restart does not), and a live write
+// never replaces a row rebuilt from the tape (source 'tape', written by replaceFromTape below).
 // Timestamps travel as epoch-ms float8 arrays (no Date per row) and become timestamptz in SQL; the arrays
 // go as literals built in arrayLiteral.ts (pg's own array serialiser was most of the client's CPU time).
 import type pg from 'pg';
@@ -17,7 +18,7 @@ ON CONFLICT (symbol, bucket) DO UPDATE SET
   open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
   volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
   first_trade_at = EXCLUDED.first_trade_at, last_trade_at = EXCLUDED.last_trade_at
-WHERE EXCLUDED.trade_count >= c.trade_count`;
+WHERE EXCLUDED.trade_count >= c.trade_count AND c.source = 'live'`;
 
 const UPSERT_100T = `
 INSERT INTO candles_100t AS c
@@ -30,7 +31,7 @@ ON CONFLICT (symbol, session_date, seq) DO UPDATE SET
   open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
   volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
   start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
-WHERE EXCLUDED.trade_count >= c.trade_count`;
+WHERE EXCLUDED.trade_count >= c.trade_count AND c.source = 'live'`;
 
 /**
  * One row per key, as the database would end up after applying the rows in order under the
@@ -57,6 +58,12 @@ export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionD
 export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondCandle[]): Promise<number> {
   const rows = dedupeCandles(batch, key1s);
   if (rows.length === 0) return 0;
+  await pool.query(UPSERT_1S, secondColumns(rows));
+  return rows.length;
+}
+
+/** The 11 array parameters of a 1-second candle statement. */
+export function secondColumns(rows: readonly SecondCandle[]): string[] {
   const cols: string[][] = Array.from({ length: 11 }, () => new Array<string>(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i]!;
@@ -72,14 +79,19 @@ export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondC
     cols[9]![i] = num(c.firstTradeAt);
     cols[10]![i] = num(c.lastTradeAt);
   }
-  await pool.query(UPSERT_1S, arrayLiterals(cols));
-  return rows.length;
+  return arrayLiterals(cols);
 }
 
 /** Upserts 100-tick candles in one statement; returns the rows sent. */
 export async function upsertTickCandles(pool: pg.Pool, batch: readonly TickCandle[]): Promise<number> {
   const rows = dedupeCandles(batch, key100t);
   if (rows.length === 0) return 0;
+  await pool.query(UPSERT_100T, tickColumns(rows));
+  return rows.length;
+}
+
+/** The 12 array parameters of a 100-tick candle statement. */
+export function tickColumns(rows: readonly TickCandle[]): string[] {
   const cols: string[][] = Array.from({ length: 12 }, () => new Array<string>(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i]!;
@@ -96,6 +108,5 @@ export async function upsertTickCandles(pool: pg.Pool, batch: readonly TickCandl
     cols[10]![i] = num(c.startAt);
     cols[11]![i] = num(c.endAt);
   }
-  await pool.query(UPSERT_100T, arrayLiterals(cols));
-  return rows.length;
+  return arrayLiterals(cols);
 }

@@ -1,21 +1,27 @@
-// Feed gaps: one row per (symbol, started_at); a gap reported again (e.g. re-sent after a retry, or
-// extended) keeps the latest end.
+// Feed gaps (the ledger): one row per (symbol, started_at); a gap reported again (e.g. re-sent after a retry,
+// or extended) keeps the latest end. A row for a whole connection ('*', or the chunk's symbols joined) keeps
+// the list of symbols it covers, so the backfill knows what to fetch. A gap that grows after it was filled
+// is unfilled again.
 import type pg from 'pg';
 
 export interface FeedGap {
   /** A symbol, or '*' for the whole connection. */
   symbol: string;
+  /** The symbols it covers (empty: just `symbol`). */
+  symbols?: readonly string[];
   startedAt: number;
   endedAt: number;
   reason: string;
 }
 
 const UPSERT_GAPS = `
-INSERT INTO feed_gaps AS g (symbol, started_at, ended_at, reason)
-SELECT s, to_timestamp(st / 1000.0), to_timestamp(en / 1000.0), r
-FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[]) AS u(s, st, en, r)
+INSERT INTO feed_gaps AS g (symbol, started_at, ended_at, reason, symbols)
+SELECT s, to_timestamp(st / 1000.0), to_timestamp(en / 1000.0), r,
+       CASE WHEN sy = '' THEN '{}'::text[] ELSE string_to_array(sy, ',') END
+FROM unnest($1::text[], $2::float8[], $3::float8[], $4::text[], $5::text[]) AS u(s, st, en, r, sy)
 ON CONFLICT (symbol, started_at) DO UPDATE SET
-  ended_at = GREATEST(g.ended_at, EXCLUDED.ended_at), reason = EXCLUDED.reason`;
+  ended_at = GREATEST(g.ended_at, EXCLUDED.ended_at), reason = EXCLUDED.reason, symbols = EXCLUDED.symbols,
+  filled_at = CASE WHEN EXCLUDED.ended_at > g.ended_at THEN NULL ELSE g.filled_at END`;
 
 export async function upsertGaps(pool: pg.Pool, batch: readonly FeedGap[]): Promise<number> {
   const byKey = new Map<string, FeedGap>();
@@ -27,6 +33,83 @@ export async function upsertGaps(pool: pg.Pool, batch: readonly FeedGap[]): Prom
     rows.map((g) => g.startedAt),
     rows.map((g) => g.endedAt),
     rows.map((g) => g.reason),
+    rows.map((g) => (g.symbols ?? []).join(',')),
   ]);
   return rows.length;
+}
+
+/** A ledger row as stored. */
+export interface GapRow {
+  id: number;
+  symbol: string;
+  /** Every symbol it covers (never empty). */
+  symbols: string[];
+  startedAt: number;
+  endedAt: number;
+  reason: string;
+  filledAt: number | null;
+  filledTrades: number | null;
+  fillError: string | null;
+}
+
+interface Raw {
+  id: string;
+  symbol: string;
+  symbols: string[];
+  started_at: Date;
+  ended_at: Date;
+  reason: string;
+  filled_at: Date | null;
+  filled_trades: number | null;
+  fill_error: string | null;
+}
+
+/**
+ * Ledger rows, oldest first: those touching [fromMs, toMs) when given, only unfilled ones when asked.
+ */
+export async function listGaps(
+  pool: pg.Pool,
+  opts: { fromMs?: number; toMs?: number; unfilled?: boolean } = {},
+): Promise<GapRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (opts.fromMs !== undefined) {
+    params.push(opts.fromMs);
+    where.push(`ended_at >= to_timestamp($${params.length} / 1000.0)`);
+  }
+  if (opts.toMs !== undefined) {
+    params.push(opts.toMs);
+    where.push(`started_at < to_timestamp($${params.length} / 1000.0)`);
+  }
+  if (opts.unfilled) where.push('filled_at IS NULL');
+  const r = await pool.query<Raw>(
+    `SELECT id::text, symbol, symbols, started_at, ended_at, reason, filled_at, filled_trades, fill_error
+     FROM feed_gaps ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
+    params,
+  );
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    symbol: x.symbol,
+    symbols: x.symbols.length > 0 ? x.symbols : x.symbol.split(','),
+    startedAt: x.started_at.getTime(),
+    endedAt: x.ended_at.getTime(),
+    reason: x.reason,
+    filledAt: x.filled_at?.getTime() ?? null,
+    filledTrades: x.filled_trades,
+    fillError: x.fill_error,
+  }));
+}
+
+/** Marks a gap filled (clears any earlier error), unless it grew since it was read. */
+export async function markGapFilled(pool: pg.Pool, g: GapRow, at: number, trades: number): Promise<void> {
+  await pool.query(
+    `UPDATE feed_gaps SET filled_at = to_timestamp($2 / 1000.0), filled_trades = $3, fill_error = NULL
+     WHERE id = $1 AND ended_at <= to_timestamp($4 / 1000.0)`,
+    [g.id, at, trades, g.endedAt],
+  );
+}
+
+/** Says why a gap is not filled yet. */
+export async function markGapError(pool: pg.Pool, id: number, error: string): Promise<void> {
+  await pool.query('UPDATE feed_gaps SET fill_error = $2 WHERE id = $1', [id, error]);
 }

@@ -2,12 +2,13 @@
 // connect, subscribe/unsubscribe actions, one trade per frame, only for subscribed symbols). Trades are
 // generated per timer tick and sent in a batch, so a rate of 100k trades/s costs ~100 timer ticks/s.
 // Used for local mode, `tick-collector sim`, the feed tests and benchmarks.
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { type AddressInfo, WebSocketServer } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import { SimMarket } from './market.js';
+import { SimTape } from './tape.js';
 
 export interface SimServerOptions {
   host?: string;
@@ -22,6 +23,10 @@ export interface SimServerOptions {
   log?: Logger;
   /** Batch period (ms). */
   tickMs?: number;
+  /** Keep the tape and serve the tick API over it (off by default: benchmarks run at 100k trades/s). */
+  keepTape?: boolean;
+  /** Keep it in this file too, across restarts (local mode: DATA_DIR/sim-tape.jsonl). */
+  tapeFile?: string | null;
 }
 
 export interface SimServerStats {
@@ -38,6 +43,8 @@ export interface SimServerStats {
 export interface SimServer {
   /** ws://host:port/ws/us, without the token. */
   url: string;
+  /** http://host:port/api: the same tick REST API as EODHD, over the simulator's tape. */
+  apiUrl: string;
   port: number;
   stats: SimServerStats;
   /** Abruptly drop every client (TCP destroyed, no close frame): local chaos testing. */
@@ -57,6 +64,7 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
   const host = opts.host ?? '127.0.0.1';
   const tickMs = opts.tickMs ?? 10;
   const market = new SimMarket(opts.seed ?? 1);
+  const tape = opts.keepTape || opts.tapeFile ? new SimTape(opts.tapeFile ?? null) : null;
   const only = opts.symbols ? new Set(opts.symbols) : null;
   const log = opts.log?.child({ component: 'sim' });
   const stats: SimServerStats = {
@@ -79,11 +87,14 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
   };
 
   return new Promise((resolve, reject) => {
-    const wss = new WebSocketServer({
-      host,
-      port: opts.port ?? 0,
-      perMessageDeflate: false,
-      clientTracking: true,
+    const http = createServer((req, res) => {
+      if (!tape?.handle(req, res)) res.writeHead(404).end();
+    });
+    const wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: true });
+    http.on('error', (err) => {
+      log?.error({ err }, 'sim server error');
+      clearInterval(timer);
+      reject(err);
     });
     wss.on('error', (err) => {
       log?.error({ err }, 'sim server error');
@@ -155,11 +166,19 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
       if (active.length === 0) return;
       const n = market.arrivals(opts.rate, dt);
       // Cork every client's TCP socket for the batch: one write syscall per tick instead of one per frame.
-      const corked = [...subsOf.keys()].map(rawSocket);
-      for (const sock of corked) sock?.cork();
+      const batch: string[] = [];
       for (let i = 0; i < n; i++) {
         const symbol = market.pick(active)!;
-        const frame = JSON.stringify(market.trade(symbol, now));
+        const trade = market.trade(symbol, now);
+        tape?.add(trade);
+        batch.push(symbol, JSON.stringify(trade));
+      }
+      tape?.flush(); // on the tape before it is sent
+      const corked = [...subsOf.keys()].map(rawSocket);
+      for (const sock of corked) sock?.cork();
+      for (let i = 0; i < batch.length; i += 2) {
+        const symbol = batch[i]!;
+        const frame = batch[i + 1]!;
         stats.tradesGenerated++;
         for (const ws of subscribers.get(symbol) ?? []) {
           if (ws.readyState !== ws.OPEN) continue;
@@ -174,13 +193,14 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
       for (const sock of corked) sock?.uncork();
     }, tickMs);
 
-    wss.on('listening', () => {
-      const port = (wss.address() as AddressInfo).port;
+    http.listen(opts.port ?? 0, host, () => {
+      const port = (http.address() as AddressInfo).port;
       const url = `ws://${host}:${port}/ws/us`;
       log?.info({ url, rate: opts.rate }, 'simulated EODHD feed listening');
       let closing: Promise<void> | null = null;
       resolve({
         url,
+        apiUrl: `http://${host}:${port}/api`,
         port,
         stats,
         dropClients() {
@@ -195,7 +215,8 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
           closing ??= new Promise<void>((done) => {
             clearInterval(timer);
             for (const ws of wss.clients) ws.terminate();
-            wss.close(() => done());
+            wss.close(() => http.close(() => done()));
+            http.closeAllConnections();
           });
           return closing;
         },

@@ -1,0 +1,102 @@
+// `tick-collector backfill [--date D] [--symbols A,B] [--dry-run]`: fills the ledger's unfilled gaps from the
+// tick API (the simulator's tape in local mode), one line per gap and a summary; exit 0 when nothing failed
+// ("not loaded yet" is not a failure: the tape is published T+1). Needs only DATABASE_URL and the token.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { backfillPass, createTickApi, type GapOutcome, openSimTape } from '../backfill/index.js';
+import { RequestLimits } from '../backfill/limits.js';
+import { parseDateArg } from '../calendar/index.js';
+import { systemClock } from '../clock.js';
+import { type Config, ConfigError, type Flags } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
+import { openDatabase } from '../main/database.js';
+import { migrate } from '../store/migrate.js';
+import { stringFlag } from './args.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function gapLine(o: GapOutcome): string {
+  const g = o.gap;
+  const what =
+    o.state === 'filled'
+      ? `filled ${o.trades} trades`
+      : o.state === 'not-loaded'
+        ? 'not loaded yet'
+        : `failed: ${o.error}`;
+  return `#${g.id} ${g.symbol === '*' ? `* (${g.symbols.length} symbols)` : g.symbol} ${iso(g.startedAt)} … ${iso(g.endedAt)} ${g.reason}: ${what}`;
+}
+
+export function parseSymbolsFlag(raw: string | undefined): string[] | null {
+  if (raw === undefined) return null;
+  const list = raw
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s.length > 0);
+  if (list.length === 0) throw new ConfigError('--symbols', 'must name at least one symbol, e.g. AAPL,MSFT');
+  return list;
+}
+
+export function parseDateFlag(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    return parseDateArg(raw);
+  } catch (err) {
+    throw new ConfigError('--date', (err as Error).message);
+  }
+}
+
+export async function backfillCommand(config: Config, flags: Flags): Promise<number> {
+  const date = parseDateFlag(stringFlag(flags, '--date'));
+  const symbols = parseSymbolsFlag(stringFlag(flags, '--symbols'));
+  const dryRun = flags['--dry-run'] === true;
+  const log = createLogger({ level: 'warn' });
+  const clock = systemClock;
+  // Local mode: the simulator's tape file, served on loopback through the same tick API the real one has.
+  let close: () => Promise<void> = async () => undefined;
+  let base = config.eodhdApiUrl;
+  if (config.feedKind === 'sim') {
+    const tape = openSimTape(config);
+    const server = createServer((req, res) => {
+      if (!tape.handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    close = () => new Promise((r) => server.close(() => r()));
+  } else if (!config.eodhdApiToken) {
+    throw new ConfigError('EODHD_API_TOKEN', 'must be set: the backfill reads the tick API with it');
+  }
+  const limits = new RequestLimits(clock, 900, config.backfillMaxCallsPerDay);
+  const api = createTickApi(config, clock, base, limits);
+  const db = await openDatabase(config, log);
+  const started = clock.now();
+  try {
+    await migrate(db.pool);
+    const n = { filled: 0, 'not-loaded': 0, failed: 0 };
+    const r = await backfillPass(
+      config,
+      { pool: db.pool, api, clock, log },
+      {
+        date,
+        symbols,
+        dryRun,
+        onGap: (o) => {
+          n[o.state]++;
+          process.stdout.write(`${gapLine(o)}\n`);
+        },
+      },
+    );
+    const total = r.outcomes.length;
+    const secs = ((clock.now() - started) / 1000).toFixed(1);
+    process.stdout.write(
+      total === 0
+        ? `no unfilled gaps${date ? ` on ${date}` : ''}\n`
+        : `${total} gaps: ${n.filled} filled, ${n['not-loaded']} not loaded yet, ${n.failed} failed; ` +
+            `${limits.requests} requests in ${secs} s${dryRun ? ' (dry run: nothing written)' : ''}\n`,
+    );
+    if (r.denied) process.stderr.write(`tick-collector: ${r.denied}\n`);
+    return n.failed > 0 ? 1 : 0;
+  } finally {
+    await db.close();
+    await close();
+  }
+}

@@ -1,0 +1,184 @@
+// The whole tape, as the issue's check runs it: a stand-in serving the WebSocket and the tick API over one
+// tape; a 4 s outage with reconnects refused; kill -9 and a restart 4 s later; SIGTERM; then
+// `tick-collector backfill` with the same environment (the API answering one 429 and one 500). Every stored
+// candle must equal the one an independent oracle computes from the whole tape, and every gap must be filled.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
+import type { Trade } from '../../src/aggregate/types.js';
+import { referenceSeconds, referenceTicks } from '../aggregate/reference.js';
+import { type StandIn, startStandIn } from '../backfill/standIn.js';
+import { type CliRun, runCli, runCliToEnd } from '../helpers/cli.js';
+import { TEST_DATABASE_URL } from '../helpers/pg.js';
+
+const dbName = `tc_e2e_backfill_${process.pid}`;
+const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+const dataDir = mkdtempSync(join(tmpdir(), 'tc-e2e-backfill-'));
+const SYMBOLS = ['AAPL', 'MSFT'];
+let url = '';
+let standIn: StandIn;
+
+beforeAll(async () => {
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `/${dbName}`;
+  url = u.toString();
+  standIn = await startStandIn(SYMBOLS, 60);
+});
+
+afterAll(async () => {
+  await standIn?.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function trades(port: number): Promise<number> {
+  const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { feed: { trades: number } };
+  return h.feed.trades;
+}
+
+async function started(env: NodeJS.ProcessEnv): Promise<{ run: CliRun; port: number }> {
+  const run = runCli(['run'], env);
+  const l = await run.waitForLog((x) => x.component === 'http' && typeof x.port === 'number', 'health');
+  const port = l.port as number;
+  for (let i = 0; i < 300 && (await trades(port)) < 100; i++) await sleep(100);
+  return { run, port };
+}
+
+describe('backfill end to end', () => {
+  it('outage, kill -9, restart, SIGTERM, backfill: every candle equals the whole tape', async () => {
+    const env = {
+      DATABASE_URL: url,
+      EODHD_API_TOKEN: 'tok',
+      EODHD_WS_URL: standIn.wsUrl,
+      EODHD_API_URL: standIn.apiUrl,
+      SKIP_MARKET_HOURS: 'true',
+      SYMBOLS: SYMBOLS.join(','),
+      PORT: '0',
+      DATA_DIR: dataDir,
+      // Until the live path classifies the ids, compare under `all` (every trade updates every field).
+      CANDLE_CONDITIONS: 'all',
+      CANDLE_LATENESS_MS: '1000',
+      CANDLE_GRACE_MS: '500',
+      RECONNECT_BASE_MS: '100',
+      RECONNECT_MAX_MS: '300',
+    };
+    const first = await started(env);
+    await sleep(2_000);
+    standIn.refuse(true);
+    await sleep(4_000);
+    standIn.refuse(false);
+    const before = await trades(first.port);
+    for (let i = 0; i < 100 && (await trades(first.port)) <= before + 100; i++) await sleep(100);
+    await sleep(1_500);
+    first.run.proc.kill('SIGKILL');
+    await first.run.exited;
+    await sleep(4_000);
+    const second = await started(env);
+    await sleep(2_000);
+    second.run.proc.kill('SIGTERM');
+    expect((await second.run.exited).code).toBe(0);
+    standIn.freeze();
+
+    standIn.script.push({ status: 429, headers: { 'retry-after': '1' } }, { status: 500 });
+    const r = await runCliToEnd(['backfill'], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/failed 0|0 failed/);
+    expect(r.stdout).not.toContain('tok');
+    const listed = await runCliToEnd(['gaps', '--json'], env);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { filledAt: string | null });
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    expect(rows.every((g) => g.filledAt !== null)).toBe(true);
+    const bad = await runCliToEnd(['backfill', '--date', '2026-02-30'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^tick-collector: --date /);
+
+    // The oracle: the whole tape in seq order, every trade updating everything.
+    const all: Trade[] = [];
+    for (const s of SYMBOLS) {
+      for (const p of standIn.tape[s]!) {
+        all.push({
+          symbol: s,
+          price: p.price,
+          size: p.shares,
+          ts: p.ts,
+          conditions: [],
+          flags: UPDATES_ALL,
+          darkPool: false,
+          marketStatus: null,
+          seq: p.seq,
+          receivedAt: p.ts,
+        });
+      }
+    }
+    all.sort((a, b) => a.seq - b.seq);
+    const refS = referenceSeconds(
+      all.map((trade) => ({ kind: 'trade' as const, trade })),
+      { intervalMs: 1000, latenessMs: Number.POSITIVE_INFINITY },
+    ).candles;
+    const refT = referenceTicks(all, 100).candles;
+
+    const db = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const s = await db.query(
+        `SELECT symbol, (extract(epoch FROM bucket) * 1000)::float8 AS b, open, high, low, close, volume,
+                trade_count, vwap FROM candles_1s`,
+      );
+      expect(s.rows.length).toBeGreaterThan(10);
+      let bad1s = 0;
+      for (const x of s.rows) {
+        const c = refS.get(`1s ${x.symbol} ${Math.round(x.b)}`);
+        const same =
+          c !== undefined &&
+          c.open === x.open &&
+          c.high === x.high &&
+          c.low === x.low &&
+          c.close === x.close &&
+          c.volume === x.volume &&
+          c.tradeCount === x.trade_count &&
+          Math.abs((c.vwap ?? 0) - (x.vwap ?? 0)) < 1e-9;
+        if (!same) bad1s++;
+      }
+      expect(bad1s).toBe(0);
+      const t = await db.query(
+        `SELECT symbol, session_date::text AS d, seq, open, high, low, close, volume, trade_count, vwap
+         FROM candles_100t`,
+      );
+      expect(t.rows.length).toBeGreaterThan(5);
+      let bad100t = 0;
+      for (const x of t.rows) {
+        const c = refT.get(`t ${x.symbol} ${x.d} ${x.seq}`);
+        const same =
+          c !== undefined &&
+          c.open === x.open &&
+          c.high === x.high &&
+          c.low === x.low &&
+          c.close === x.close &&
+          c.volume === x.volume &&
+          c.tradeCount === x.trade_count &&
+          Math.abs((c.vwap ?? 0) - (x.vwap ?? 0)) < 1e-9;
+        if (!same) bad100t++;
+      }
+      expect(bad100t).toBe(0);
+      const gaps = await db.query('SELECT reason, filled_at FROM feed_gaps ORDER BY started_at');
+      expect(gaps.rows.map((g) => g.reason)).toEqual(
+        expect.arrayContaining(['start', 'unclean stop', 'stopped']),
+      );
+      expect(gaps.rows.some((g) => /closed|refused|lost|drop|error|socket/i.test(g.reason))).toBe(true);
+      expect(gaps.rows.every((g) => g.filled_at !== null)).toBe(true);
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
+});
