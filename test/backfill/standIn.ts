@@ -8,12 +8,23 @@ import type { TapeTrade } from '../../src/backfill/tickApi.js';
 import { seededRandom } from '../../src/feed/sim/market.js';
 import type { Scripted } from './tapeServer.js';
 
-/** `sl` letters and the WebSocket's condition ids for the same print. */
-const CONDITIONS: [string, number[]][] = [
+/** `sl` letters and the WebSocket's condition ids for the same print: a mix where every rule shows. */
+export const CONDITIONS: [string, number[]][] = [
+  ['@   ', []],
+  ['@   ', []],
   ['@   ', []],
   ['@  I', [37]],
   ['@ F ', [14]],
-  ['@ FI', [14, 37]],
+  ['@ FI', [14, 37, 41]],
+  ['@ T ', [12]],
+  ['   W', [2]],
+  ['@  P', [22]],
+  ['@4  ', [10]],
+  ['C   ', [7]],
+  ['@7 V', [53, 52]],
+  ['@ 9 ', [38]],
+  ['@  M', [15]],
+  ['@  Q', [16]],
 ];
 
 export interface StandIn {

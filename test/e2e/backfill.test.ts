@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
 import type { Trade } from '../../src/aggregate/types.js';
 import { referenceSeconds, referenceTicks } from '../aggregate/reference.js';
-import { type StandIn, startStandIn } from '../backfill/standIn.js';
+import { CONDITIONS, type StandIn, startStandIn } from '../backfill/standIn.js';
 import { type CliRun, runCli, runCliToEnd } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 
@@ -63,8 +63,6 @@ describe('backfill end to end', () => {
       SYMBOLS: SYMBOLS.join(','),
       PORT: '0',
       DATA_DIR: dataDir,
-      // Until the live path classifies the ids, compare under `all` (every trade updates every field).
-      CANDLE_CONDITIONS: 'all',
       CANDLE_LATENESS_MS: '1000',
       CANDLE_GRACE_MS: '500',
       RECONNECT_BASE_MS: '100',
@@ -104,7 +102,9 @@ describe('backfill end to end', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^tick-collector: --date /);
 
-    // The oracle: the whole tape in seq order, every trade updating everything.
+    // The oracle: the whole tape in seq order, under the condition rules (the reference's own copy of them,
+    // read from the ids the stand-in sent with each print's letters).
+    const idsOf = new Map(CONDITIONS.map(([sl, ids]) => [sl, ids]));
     const all: Trade[] = [];
     for (const s of SYMBOLS) {
       for (const p of standIn.tape[s]!) {
@@ -113,7 +113,7 @@ describe('backfill end to end', () => {
           price: p.price,
           size: p.shares,
           ts: p.ts,
-          conditions: [],
+          conditions: idsOf.get(p.sl)!,
           flags: UPDATES_ALL,
           darkPool: false,
           marketStatus: null,

@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
+import { LETTER_IDS } from '../../aggregate/conditionTable.js';
 import type { SimTrade } from './market.js';
 
 interface Print {
@@ -15,8 +16,12 @@ interface Print {
   sl: string;
 }
 
-/** EODHD `sl` letters for the simulator's condition ids (conditionTable.ts LETTER_IDS); 41 has no letter. */
-const LETTERS: Record<number, string> = { 12: 'T', 14: 'F', 37: 'I' };
+/**
+ * EODHD `sl` letters for condition ids: the inverse of conditionTable.ts LETTER_IDS (the first letter that
+ * carries an id's rule). An id with no letter (41, Trade Thru Exempt) updates everything, as '@' does.
+ */
+const LETTERS: Record<number, string> = {};
+for (const [letter, id] of Object.entries(LETTER_IDS)) LETTERS[id] ??= letter;
 
 export function slOf(c: readonly number[]): string {
   let letters = '';
