@@ -6,8 +6,8 @@ import type { Trade } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RateLimitedLog } from '../log/rateLimit.js';
+import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
 import { type AttemptResult, runAttempt } from './attempt.js';
-import { Backoff } from './backoff.js';
 import { type ConnectionStats, type FeedStats, overallState } from './stats.js';
 
 /** An interval in which this chunk's symbols were not being received. */
@@ -49,7 +49,10 @@ export interface ChunkLoopDeps {
 
 export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
   const { clock, stats, conn } = d;
-  const backoff = new Backoff(d.reconnectBaseMs, d.reconnectMaxMs, d.random);
+  const backoff = new Backoff(
+    { ...RETRY_DELAYS['feed.connect'], baseMs: d.reconnectBaseMs, maxMs: d.reconnectMaxMs },
+    d.random,
+  );
   let gap: { startedAt: number; reason: string } | null = null;
   let attempts = 0;
 

@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/feed/backoff.js';
 import { createFeedStats, feedStatsSnapshot, lagQuantile, recordLag } from '../../src/feed/stats.js';
-
-describe('Backoff (full jitter)', () => {
-  it('grows exponentially to the cap, drawing uniformly below it', () => {
-    const caps: number[] = [];
-    const b = new Backoff(1000, 60_000, () => 0.999999);
-    for (let i = 0; i < 10; i++) caps.push(b.next());
-    expect(caps).toEqual([999, 1999, 3999, 7999, 15999, 31999, 59999, 59999, 59999, 59999]);
-  });
-
-  it('first retry is within the base (~1 s), and zero jitter gives zero', () => {
-    expect(new Backoff(1000, 60_000, () => 0.5).next()).toBe(500);
-    expect(new Backoff(1000, 60_000, () => 0).next()).toBe(0);
-  });
-
-  it('reset starts over from the base', () => {
-    const b = new Backoff(100, 10_000, () => 0.999999);
-    for (let i = 0; i < 5; i++) b.next();
-    b.reset();
-    expect(b.next()).toBe(99);
-  });
-});
 
 describe('lag histogram', () => {
   it('reports p50/p99 within a bucket (~19 %) of the true value', () => {
