@@ -2,7 +2,7 @@
 // Any problem is one ConfigError naming the variable, what is wrong and how to fix it.
 import { existsSync } from 'node:fs';
 import { ParseProblem } from './parse.js';
-import { flagName, SETTINGS, type SettingKey, type Settings } from './settings.js';
+import { flagName, SETTINGS, type SettingKey, type Settings, SSL_MODES } from './settings.js';
 
 export class ConfigError extends Error {
   readonly code = 'ECONFIG';
@@ -15,15 +15,6 @@ export class ConfigError extends Error {
 }
 
 export type FeedKind = 'eodhd' | 'sim';
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-export const SSL_MODES: readonly SslMode[] = [
-  'disable',
-  'allow',
-  'prefer',
-  'require',
-  'verify-ca',
-  'verify-full',
-];
 
 export interface Config extends Settings {
   /** local = nothing configured: embedded PGlite + simulated feed. */
