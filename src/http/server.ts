@@ -36,14 +36,14 @@ export const REQUEST_TIMEOUT_MS = 70_000;
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const log = opts.log.child({ component: 'http' });
-  const events = new RateLimitedLog(log);
-  events.startTimer();
+  const limited = new RateLimitedLog(log);
+  limited.startTimer();
   const deps = {
     snapshot: opts.snapshot,
     ready: opts.ready,
     readyTimeoutMs: opts.readyTimeoutMs ?? 5_000,
     metrics: createMetrics(),
-    events,
+    limited,
   };
 
   const server = createServer(
@@ -51,7 +51,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     (req, res) => {
       handleRequest(deps, req, res).catch((err: unknown) => {
         // handleRequest catches its own failures; this is the last line of defence.
-        events.event('http.handler_failed', 'error', { err }, 'http handler failed');
+        limited.event('http.handler_failed', 'error', { err }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -62,7 +62,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Resets and timeouts from probes are routine; malformed requests get a 400 when the socket still works.
     if (err.code !== 'ECONNRESET') {
-      events.event(
+      limited.event(
         `http.client_error.${err.code ?? 'unknown'}`,
         'debug',
         { code: err.code },
@@ -79,11 +79,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   try {
     await listen(server, opts.port, opts.host ?? '0.0.0.0');
   } catch (err) {
-    events.stop();
+    limited.stop();
     throw err; // EADDRINUSE and friends: main reports it and exits non-zero
   }
   // After listening, a server error (rare: e.g. EMFILE on accept) is logged, never thrown.
-  server.on('error', (err) => events.event('http.server_error', 'error', { err }, 'http server error'));
+  server.on('error', (err) => limited.event('http.server_error', 'error', { err }, 'http server error'));
 
   const { port } = server.address() as AddressInfo;
   const shownHost = opts.host === undefined || opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
@@ -92,7 +92,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => events.stop());
+    closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => limited.stop());
     return closing;
   };
   return { port, url, close };

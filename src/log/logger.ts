@@ -15,7 +15,13 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const base = { level: opts.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = {
+    level: opts.level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"error", not 50: Railway's log search filters on the label (@level:error).
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
   if (usePretty) {

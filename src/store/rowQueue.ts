@@ -24,16 +24,4 @@ export class RowQueue<T> {
     }
     return out;
   }
-
-  /** Puts items back at the front (a batch that could not be written), keeping their order. */
-  unshift(rows: readonly T[]): void {
-    if (rows.length === 0) return;
-    if (this.head >= rows.length) {
-      this.head -= rows.length;
-      for (let i = 0; i < rows.length; i++) this.items[this.head + i] = rows[i];
-    } else {
-      this.items = [...rows, ...this.items.slice(this.head)];
-      this.head = 0;
-    }
-  }
 }

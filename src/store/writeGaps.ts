@@ -1,14 +1,9 @@
 // Feed gaps: one row per (symbol, started_at); a gap reported again (e.g. re-sent after a retry, or
 // extended) keeps the latest end.
 import type pg from 'pg';
+import type { FeedGap } from '../aggregate/types.js';
 
-export interface FeedGap {
-  /** A symbol, or '*' for the whole connection. */
-  symbol: string;
-  startedAt: number;
-  endedAt: number;
-  reason: string;
-}
+export type { FeedGap } from '../aggregate/types.js';
 
 const UPSERT_GAPS = `
 INSERT INTO feed_gaps AS g (symbol, started_at, ended_at, reason)

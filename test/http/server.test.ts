@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadyResult } from '../../src/http/readiness.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
 import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
-import { memoryLogger } from '../log/memoryStream.js';
+import { captureLog } from '../helpers/logCapture.js';
 
 const servers: HttpServer[] = [];
 afterEach(async () => {
@@ -20,7 +20,7 @@ interface Opts {
 }
 
 async function start(opts: Opts = {}) {
-  const { log, stream } = memoryLogger();
+  const { log, lines: logged } = captureLog();
   const server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
@@ -31,7 +31,7 @@ async function start(opts: Opts = {}) {
     ...(opts.closeGraceMs === undefined ? {} : { closeGraceMs: opts.closeGraceMs }),
   });
   servers.push(server);
-  return { server, stream };
+  return { server, logged };
 }
 
 interface Res {
@@ -179,7 +179,7 @@ describe('health server routes', () => {
   });
 
   it('turns a throwing snapshot() into 500s with one rate-limited log line, and keeps serving', async () => {
-    const { server, stream } = await start({
+    const { server, logged } = await start({
       snapshot: () => {
         throw new Error('feed stats exploded');
       },
@@ -191,9 +191,9 @@ describe('health server routes', () => {
       expect((await call(`${server.url}/metrics`)).status).toBe(500);
     }
     expect((await call(`${server.url}/healthz`)).status).toBe(200);
-    const failures = stream.lines.filter((l) => l.msg.startsWith('health snapshot failed'));
+    const failures = logged.filter((l) => l.msg.startsWith('health snapshot failed'));
     expect(failures).toHaveLength(1);
-    expect(failures[0]?.level).toBe(50);
+    expect(failures[0]?.level).toBe('error');
     expect(failures[0]?.err).toMatchObject({ message: 'feed stats exploded' });
   });
 
@@ -221,7 +221,7 @@ describe('health server routes', () => {
 describe('health server lifecycle', () => {
   it('rejects when the port is taken', async () => {
     const { server } = await start();
-    const { log } = memoryLogger();
+    const { log } = captureLog();
     await expect(
       startHttpServer({
         port: server.port,
