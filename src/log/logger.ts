@@ -29,7 +29,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       base,
       pretty({
         sync: true,
-        colorize: true,
+        colorize: !process.env.NO_COLOR, // no-color.org: present and not empty = no colour
         translateTime: 'SYS:HH:MM:ss.l',
         // One line per event on a terminal: the message says what matters; the fields stay in JSON mode.
         hideObject: true,
@@ -38,7 +38,16 @@ export function createLogger(opts: LoggerOptions): Logger {
       }),
     );
   }
-  return pino(base, pino.destination({ sync: true }));
+  const dest = pino.destination({ sync: true });
+  let broken = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' || broken) return;
+    // The reader is gone (`run | head`): stop as SIGTERM would (the sink drains) instead of running on
+    // with every line failing. Without a shutdown handler SIGTERM simply ends the process.
+    broken = true;
+    process.kill(process.pid, 'SIGTERM');
+  });
+  return pino(base, dest);
 }
 
 function errorSuffix(err: unknown): string {

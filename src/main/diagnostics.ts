@@ -1,7 +1,7 @@
 // The startup diagnostics block, filled from the configuration (shared by `run` and `status`).
 import { statusAt } from '../calendar/index.js';
 import type { Config } from '../config/load.js';
-import { formatDiagnostics } from '../scheduler/index.js';
+import { type DiagnosticsInput, formatDiagnostics } from '../scheduler/index.js';
 import { describeTarget } from '../store/connection.js';
 import { embeddedTarget } from './database.js';
 
@@ -19,6 +19,7 @@ export function describeMode(config: Config): string {
   const hours = config.skipMarketHours
     ? 'collecting now (--skip-market-hours)'
     : 'following the NYSE calendar';
+  if (config.mode === 'embedded') return `EMBEDDED database (not production: set DATABASE_URL), ${hours}`;
   return `production, ${hours}`;
 }
 
@@ -28,7 +29,17 @@ export function diagnosticsLines(
   healthUrl: string,
   database?: string,
 ): string[] {
-  return formatDiagnostics({
+  return formatDiagnostics(diagnosticsInput(config, now, healthUrl, database));
+}
+
+/** What the diagnostics say, as data (`status --json`). */
+export function diagnosticsInput(
+  config: Config,
+  now: number,
+  healthUrl: string,
+  database?: string,
+): DiagnosticsInput {
+  return {
     now,
     status: statusAt(now),
     symbols: config.symbols,
@@ -45,5 +56,6 @@ export function diagnosticsLines(
     ],
     healthUrl,
     mode: describeMode(config),
-  });
+    ignoresMarketHours: config.skipMarketHours,
+  };
 }
