@@ -106,6 +106,13 @@ export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
           stats.subscribedSymbols += d.symbols.length;
           setState('subscribed');
           endGap(at, '');
+          // The line a new user waits for (rate-limited: a flapping link does not repeat it).
+          d.limited.event(
+            'feed.subscribed',
+            'info',
+            { symbols: d.symbols.length },
+            `feed subscribed: ${d.symbols.length} symbol(s), trades streaming`,
+          );
         },
       });
       if (r.subscribedAt !== null) stats.subscribedSymbols -= d.symbols.length;

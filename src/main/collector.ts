@@ -151,6 +151,7 @@ async function wire(
     news: newsStats,
     eventLoop,
     collecting,
+    lastTrades: (max) => aggs.lastTrades(max),
   });
 
   http.serve({

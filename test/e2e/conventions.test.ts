@@ -1,6 +1,7 @@
 // Conventions a user expects from a command line, tried as a user would: --version, "did you mean",
 // warnings about misspelt variables, read-only commands without a feed token, --json with ISO times,
 // NO_COLOR, a port in use, and `run | head` ending the process.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,11 +114,21 @@ describe.concurrent('command-line conventions', () => {
     expect(coloured.stdout).toContain('\x1b[');
   });
 
-  it('run | head: the collector exits once its output is gone', async () => {
-    const run = runCli(['run'], { PORT: '0', DATA_DIR: tempDir() });
-    await run.waitForLog((l) => l.component === 'http', 'the health server line');
+  it("a live /metrics passes promtool's lint; then run | head: the collector exits once its output is gone", async () => {
+    const run = runCli(['run'], { PORT: '0', DATA_DIR: tempDir(), SIM_RATE: '500' });
+    const http = await run.waitForLog((l) => l.component === 'http', 'the health server line');
+    await run.waitForLog((l) => l.event === 'feed.subscribed', 'feed subscribed');
+    await run.waitForLog((l) => l.component === 'progress', 'a progress line');
+    const text = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
+    expect(text).toMatch(/^tick_collector_symbol_last_trade_timestamp_seconds\{symbol="AAPL"\} /m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_count [1-9]/m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.error, 'promtool (Debian package prometheus) must be installed').toBeUndefined();
+    const ours = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.includes('tick_collector_'));
+    expect(ours).toEqual([]);
+
     run.proc.stdout!.destroy(); // the reader went away, as head does after its lines
     const exit = await run.exited;
     expect(exit.code).toBe(0);
-  });
+  }, 120_000);
 });

@@ -69,6 +69,10 @@ function busySnapshot(): HealthSnapshot {
   s.feed.lagP99Ms = 250;
   s.feed.reconnectsToday = 2;
   s.feed.gapsToday = 1;
+  s.feed.reconnects = 5;
+  s.feed.gaps = 3;
+  s.feed.lag = { le: [0, 0.003, 0.015], cumulative: [1, 4, 9], count: 10, sumSeconds: 2.5 };
+  s.symbolLastTradeAt = { AAPL: '2024-07-03T14:00:01.000Z', MSFT: '2024-07-03T13:59:00.000Z' };
   s.aggregate.candles1s = 17;
   s.aggregate.candles100t = 4;
   s.sink.bufferedRows = 123;
@@ -147,17 +151,23 @@ describe('health server routes', () => {
     expect(text).toMatch(/^tick_collector_invalid_messages_total\{reason="json"\} 1$/m);
     expect(text).toMatch(/^tick_collector_candles_written_total\{kind="1s"\} 17$/m);
     expect(text).toMatch(/^tick_collector_candles_written_total\{kind="100t"\} 4$/m);
-    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.5"\} 12$/m);
-    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.99"\} 250$/m);
+    expect(text).toMatch(/^# TYPE tick_collector_feed_lag_seconds histogram$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_bucket\{le="0.003"\} 4$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_bucket\{le="\+Inf"\} 10$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_sum 2.5$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_count 10$/m);
     expect(text).toMatch(/^tick_collector_sink_buffer_rows 123$/m);
-    expect(text).toMatch(/^tick_collector_event_loop_delay_p99_ms 21.5$/m);
-    expect(text).toMatch(/^tick_collector_reconnects_total 2$/m);
-    expect(text).toMatch(/^tick_collector_feed_gaps_total 1$/m);
+    expect(text).toMatch(/^tick_collector_event_loop_delay_p99_seconds 0.0215$/m);
+    // Totals since start, not the daily numbers /health shows: counters never reset while we run.
+    expect(text).toMatch(/^tick_collector_feed_reconnects_total 5$/m);
+    expect(text).toMatch(/^tick_collector_feed_gaps_total 3$/m);
+    expect(text).toMatch(/^tick_collector_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).toMatch(/^tick_collector_symbol_last_trade_timestamp_seconds\{symbol="AAPL"\} 1720015201$/m);
     expect(text).toMatch(/^tick_collector_market_open 1$/m);
     expect(text).toMatch(/^tick_collector_info\{mode="production"\} 1$/m);
     expect(text).toMatch(/^tick_collector_sink_last_write_timestamp_seconds 1720015200$/m);
     // prom-client spells it "Nan"; Prometheus parses NaN case-insensitively.
-    expect(text).toMatch(/^tick_collector_feed_last_trade_age_ms nan$/im);
+    expect(text).toMatch(/^tick_collector_feed_last_trade_age_seconds nan$/im);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
 
     snap = emptySnapshot('local');
@@ -165,9 +175,9 @@ describe('health server routes', () => {
     const again = (await call(`${server.url}/metrics`)).body;
     expect(again).toMatch(/^tick_collector_trades_total 43$/m);
     expect(again).toMatch(/^tick_collector_market_open 0$/m);
-    // Reasons and quantiles that vanished from the snapshot vanish from the scrape.
+    // Reasons and symbols that vanished from the snapshot vanish from the scrape.
     expect(again).not.toContain('reason="bad_price"');
-    expect(again).not.toContain('quantile="0.99"');
+    expect(again).not.toContain('symbol="AAPL"');
   });
 
   it('answers 404 for unknown paths and 405 with Allow for other methods', async () => {
