@@ -27,7 +27,7 @@ export async function simCommand(config: Config, flags: Flags): Promise<number> 
   const sim = await startSimServer({ host, port, rate, log });
   log.info(
     { url: sim.url, rate },
-    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any tick-collector run --skip-market-hours`,
+    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any npx tick-collector run --skip-market-hours`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
