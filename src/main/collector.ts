@@ -276,8 +276,6 @@ async function wire(
         symbols: config.symbols,
         intervalMs: config.rssPollIntervalMs,
         timeoutMs: config.rssTimeoutMs,
-        // rss-parser parses on this thread (~0.2 s per MB measured): keep big feeds off the trade path.
-        maxBodyBytes: 1 << 20,
         db: newsPool,
         clock,
         signal: abort.signal,

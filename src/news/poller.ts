@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { markFailed, markOk, newNewsFeedStats } from './feedHealth.js';
+import { FeedParser } from './feedParser.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_USER_AGENT,
@@ -12,11 +13,10 @@ import {
   fetchFeed,
   type Validators,
 } from './fetchFeed.js';
-import { parseFeedItems } from './parseFeed.js';
+import type { NewsItem } from './parseFeed.js';
 import { DEAD_POLL_MS, HOUR_MS, parseRetryAfter, type Random } from './schedule.js';
 import { createNewsStats, type NewsFeedStats, type NewsStats, summaryLine } from './stats.js';
 import { DEFAULT_MAX_PENDING, type NewsDb, NewsStore } from './store.js';
-import { createSymbolMatcher, type SymbolMatcher } from './symbols.js';
 
 export interface NewsPollerOptions {
   feeds: string[];
@@ -71,7 +71,7 @@ class Poller {
   private readonly limited: RateLimitedLog;
   private readonly stats: NewsStats;
   private readonly store: NewsStore;
-  private readonly match: SymbolMatcher;
+  private readonly parser: FeedParser;
   private readonly random: Random;
   private readonly feeds: Feed[];
   private lastSummaryAt: number | null = null;
@@ -81,7 +81,7 @@ class Poller {
     this.limited = new RateLimitedLog(this.log, { windowMs: WARN_WINDOW_MS, now: () => opts.clock.now() });
     this.stats = opts.stats ?? createNewsStats();
     this.store = new NewsStore(opts.db, opts.maxPendingItems ?? DEFAULT_MAX_PENDING);
-    this.match = createSymbolMatcher(opts.symbols);
+    this.parser = new FeedParser(opts.symbols);
     this.random = opts.random ?? Math.random;
     const now = opts.clock.now();
     this.feeds = [...new Set(opts.feeds)].map((url) => ({
@@ -107,6 +107,7 @@ class Poller {
         );
       }
       this.limited.stop();
+      await this.parser.close();
     }
   }
 
@@ -190,9 +191,9 @@ class Poller {
       return;
     }
 
-    let items: Awaited<ReturnType<typeof parseFeedItems>>;
+    let items: NewsItem[];
     try {
-      items = await parseFeedItems(result.body, this.match);
+      items = await this.parser.parse(result.body);
     } catch (err) {
       this.recordFailure(feed, 'malformed', null);
       this.log.debug({ feed: s.label, err: String(err).slice(0, 200) }, 'news feed unreadable');
