@@ -14,7 +14,11 @@ export interface BackoffPolicy {
   jitter: 'full' | 'none';
 }
 
-/** Every loop that retries, by the error class it waits out. Settings override base/max where they exist. */
+/**
+ * Every loop that retries, by the error class it waits out. Settings override base/max where they exist.
+ * (News polling is a schedule, not a retry: news/schedule.ts backs off from the poll interval and honours
+ * Retry-After.)
+ */
 export const RETRY_DELAYS = {
   /** Feed socket dropped or could not connect (RECONNECT_BASE_MS / RECONNECT_MAX_MS). */
   'feed.connect': {
@@ -22,7 +26,7 @@ export const RETRY_DELAYS = {
     maxMs: SETTINGS.reconnectMaxMs.default,
     jitter: 'full',
   },
-  /** The feed refused the token or the symbols: waiting longer will not help, asking often only annoys. */
+  /** The feed refused the token or the symbols (AUTH_FAILURE_BACKOFF_MS, waited as is): asking often only annoys. */
   'feed.rejected': {
     baseMs: SETTINGS.authFailureBackoffMs.default,
     maxMs: SETTINGS.authFailureBackoffMs.default,

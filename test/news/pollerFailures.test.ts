@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flushMicrotasks } from '../helpers/fakeClock.js';
+import { atLeast } from '../helpers/logCapture.js';
 import { pgTestDb, type TestDb } from '../helpers/pg.js';
 import {
   FeedServer,
@@ -15,7 +16,7 @@ import {
   statusRoute,
 } from './feedServer.js';
 import { BROKEN_XML, rssFeed } from './fixtures.js';
-import { advanceIfParked, HOUR, isInfoOrWarn, MIN, startPoller, T0 } from './harness.js';
+import { advanceIfParked, HOUR, MIN, startPoller, T0 } from './harness.js';
 
 let db: TestDb;
 let pool: pg.Pool;
@@ -93,7 +94,7 @@ describe('news poller failures', () => {
     for (const path of ['/ok', '/f403', '/f404', '/f429bare', '/broken', '/hang'])
       expect(next(path)).toBe(5 * MIN);
 
-    const loud = p.lines.filter(isInfoOrWarn);
+    const loud = p.lines.filter((l) => atLeast(l, 'info'));
     expect(loud).toHaveLength(1);
     expect(loud[0]?.level).toBe('info');
     const host = new URL(server.url('/')).host;
@@ -152,7 +153,7 @@ describe('news poller failures', () => {
     const elapsedHours = (p.clock.now() - T0) / HOUR;
     expect(elapsedHours).toBeGreaterThan(24);
 
-    const loud = p.lines.filter(isInfoOrWarn);
+    const loud = p.lines.filter((l) => atLeast(l, 'info'));
     const summaries = loud.filter((l) => l.summary === true);
     const dead = loud.filter((l) => /has failed for/.test(l.msg));
     expect(loud.length).toBe(summaries.length + dead.length);
