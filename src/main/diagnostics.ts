@@ -6,6 +6,9 @@ import { describeTarget } from '../store/connection.js';
 import { embeddedTarget } from './database.js';
 
 export function describeFeed(config: Config): string {
+  // A read-only command (status) with only DATABASE_URL: no feed is configured, and run would refuse.
+  if (config.databaseUrl && !config.eodhdApiToken && config.feed !== 'sim')
+    return 'none: EODHD_API_TOKEN is not set (run needs it with DATABASE_URL)';
   if (config.feedKind === 'sim')
     return `simulated, ${config.simRate} trades/s over a local WebSocket (no token needed)`;
   const token = config.eodhdApiToken ?? '';

@@ -74,8 +74,9 @@ describe.concurrent('command-line conventions', () => {
     expect([news.code, news.stderr]).toEqual([0, '']);
     const status = await runCliToEnd(['status', '--json'], env);
     expect(status.code).toBe(0);
-    const s = JSON.parse(status.stdout) as { mode: string; now: string; databaseCheck: string };
+    const s = JSON.parse(status.stdout) as { mode: string; now: string; databaseCheck: string; feed: string };
     expect(s.mode).toBe('production');
+    expect(s.feed).toMatch(/^none: EODHD_API_TOKEN is not set/);
     expect(s.now).toMatch(ISO);
     expect(s.databaseCheck).toMatch(/^reachable/);
     const run = await runCliToEnd(['run'], env);
