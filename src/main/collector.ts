@@ -68,7 +68,7 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
   try {
     return await wire(config, deps, database, http, cleanups);
   } catch (err) {
-    // A part that failed to start (a port in use, say): close what did start, the database last.
+    // A part that failed to start (the simulator's port in use, say): close what did start, the database last.
     await Promise.allSettled(cleanups.reverse().map((c) => c()));
     await database.close().catch(() => undefined);
     throw err;
