@@ -3,23 +3,33 @@
 // second with one line), then loads only the command it runs.
 import { type CommandFlag, parseArgs } from './cli/args.js';
 import { renderSettingsHelp } from './config/docs.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config/load.js';
+import { ConfigError, envTypos, loadConfig, loadDotEnv } from './config/load.js';
+import { VERSION } from './version.js';
 
 interface Command {
   summary: string;
   flags: CommandFlag[];
   /** Whether the settings apply (sessions needs none). */
   settings: boolean;
+  /** Streams trades: the feed's token is required with DATABASE_URL (read-only commands need none). */
+  feed?: boolean;
 }
 
+const JSON_FLAG: CommandFlag = {
+  name: '--json',
+  switch: true,
+  doc: 'One JSON object per line (times ISO-8601 UTC) instead of a table.',
+};
+
 const COMMANDS: Record<string, Command> = {
-  run: { summary: 'Run the collector (the default command).', flags: [], settings: true },
-  status: { summary: 'Print the startup diagnostics and exit.', flags: [], settings: true },
+  run: { summary: 'Run the collector (the default command).', flags: [], settings: true, feed: true },
+  status: { summary: 'Print the startup diagnostics and exit.', flags: [JSON_FLAG], settings: true },
   sessions: {
     summary: 'Print NYSE sessions: date, open and close (UTC ISO-8601), one per line.',
     flags: [
       { name: '--from', doc: 'First date, YYYY-MM-DD (default: today in New York).' },
       { name: '--to', doc: 'Last date, YYYY-MM-DD (default: 14 days after --from).' },
+      JSON_FLAG,
     ],
     settings: false,
   },
@@ -30,16 +40,13 @@ const COMMANDS: Record<string, Command> = {
       { name: '--symbol', doc: 'Only this symbol.' },
       { name: '--kind', doc: '1s (default) or 100t.' },
       { name: '--limit', doc: 'How many rows (default 20).' },
-      { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
+      JSON_FLAG,
     ],
     settings: true,
   },
   news: {
     summary: 'Print the latest stored news items.',
-    flags: [
-      { name: '--limit', doc: 'How many items (default 20).' },
-      { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
-    ],
+    flags: [{ name: '--limit', doc: 'How many items (default 20).' }, JSON_FLAG],
     settings: true,
   },
   backfill: {
@@ -74,23 +81,29 @@ function usage(command?: string): string {
   if (command && COMMANDS[command]) {
     const c = COMMANDS[command];
     const own = c.flags.map((f) => `    ${f.name.padEnd(32)} ${f.doc}`).join('\n');
+    // A command's own flag wins over the setting of the same name (sim --port): list it once.
+    const shadowed = new Set(c.flags.map((f) => f.name));
     return [
       `Usage: tick-collector ${command} [flags]`,
       '',
       c.summary,
       ...(own ? ['', '  Flags:', own] : []),
-      ...(c.settings ? ['', '  Settings (flag or environment variable):', renderSettingsHelp()] : []),
+      ...(c.settings ? ['', '  Settings (flag or environment variable):', renderSettingsHelp(shadowed)] : []),
     ].join('\n');
   }
   const list = Object.entries(COMMANDS)
     .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
     .join('\n');
-  return `Usage: tick-collector [command] [flags]\n\nCommands:\n${list}\n\nRun "tick-collector <command> --help" for its flags.`;
+  return `Usage: tick-collector [command] [flags]\n\nCommands:\n${list}\n\nRun "tick-collector <command> --help" for its flags; --version prints the version.`;
 }
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${usage(argv[1])}\n`);
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    process.stdout.write(`tick-collector ${VERSION}\n`);
     return 0;
   }
   const specs = Object.fromEntries(Object.entries(COMMANDS).map(([k, c]) => [k, c.flags]));
@@ -112,7 +125,8 @@ async function main(argv: string[]): Promise<number> {
     return sessionsCommand(args.own);
   }
   loadDotEnv();
-  const config = loadConfig(process.env, args.settings);
+  for (const line of envTypos(process.env)) process.stderr.write(`tick-collector: warning: ${line}\n`);
+  const config = loadConfig(process.env, args.settings, { feed: command.feed ?? false });
   switch (args.command) {
     case 'run': {
       const { runCommand } = await import('./main/run.js');
@@ -120,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const { statusCommand } = await import('./cli/status.js');
-      return statusCommand(config);
+      return statusCommand(config, args.own);
     }
     case 'migrate': {
       const { migrateCommand } = await import('./cli/migrate.js');
@@ -149,6 +163,14 @@ async function main(argv: string[]): Promise<number> {
   }
   return 2;
 }
+
+// `tick-collector … | head`: once the reader is gone, output has nowhere to go. Stop as a signal would
+// (run drains and exits; one-shot commands just exit) instead of failing every later write.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+  else process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -70,6 +70,8 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
   readonly ids: SymbolIds | null;
   /** The shared feed clock (null with ids): each trade is admitted once, here. */
   readonly clock: FeedClock | null;
+  /** receivedAt of each symbol's last trade, by shared id (an array write per trade: no string work). */
+  readonly lastReceivedAt: number[] = [];
   private readonly list: CandleAggregator[];
   private readonly idList: IdAggregator[];
 
@@ -94,6 +96,7 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
     const ids = this.ids;
     if (ids !== null) {
       const id = ids.idOf(t.symbol);
+      this.lastReceivedAt[id] = t.receivedAt;
       if (!this.clock!.admit(id, t.ts, t.receivedAt)) return;
       const list = this.idList;
       for (let i = 0; i < list.length; i++) list[i]!.addAt(id, t);
@@ -101,6 +104,17 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
     }
     const list = this.list;
     for (let i = 0; i < list.length; i++) list[i]!.add(t);
+  }
+
+  /** [symbol, receivedAt of its last trade] for the first `max` symbols seen (shared ids only). */
+  lastTrades(max: number): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    const names = this.ids?.names ?? [];
+    for (let id = 0; id < names.length && out.length < max; id++) {
+      const at = this.lastReceivedAt[id];
+      if (at !== undefined) out.push([names[id]!, at]);
+    }
+    return out;
   }
 
   flush(now: number): void {

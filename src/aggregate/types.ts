@@ -64,3 +64,14 @@ export type Candle = SecondCandle | TickCandle;
 
 /** Where finished (or amended) candles go; the sink implements it. Called synchronously, must not throw. */
 export type CandleOut = (candle: Candle) => void;
+
+/** An interval in which symbols were not being received: the feed reports it, the store keeps it (`feed_gaps`). */
+export interface FeedGap {
+  /** '*' when the socket carries every symbol of the feed, else the chunk's symbols joined with ','. */
+  symbol: string;
+  /** The chunk's symbols (the feed fills it; not stored: `symbol` is the key). */
+  symbols?: string[];
+  startedAt: number;
+  endedAt: number;
+  reason: string;
+}

@@ -4,7 +4,9 @@
 // There is no cursor: we page by time window. A full page may have been cut, so its window is split in two;
 // a 5xx (a span too large) halves the window too; 429 waits Retry-After; 404 means the day is not loaded
 // (try later); 402/403 stop everything (plan or key). The token is only ever in the request URL.
+
 import type { Clock } from '../clock.js';
+import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
 import type { RequestLimits } from './limits.js';
 
 /** One print of the tape. */
@@ -60,7 +62,7 @@ export class TickApi {
     this.o = {
       pageRows: 10_000,
       maxAttempts: 6,
-      retryBaseMs: 500,
+      retryBaseMs: RETRY_DELAYS['backfill.request'].baseMs,
       random: Math.random,
       ...opts,
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
@@ -167,7 +169,8 @@ export class TickApi {
   }
 
   private backoff(attempt: number): number {
-    return Math.round(this.o.random() * Math.min(30_000, this.o.retryBaseMs * 2 ** (attempt - 1)));
+    const p = RETRY_DELAYS['backfill.request'];
+    return backoffDelay({ ...p, baseMs: this.o.retryBaseMs }, attempt - 1, this.o.random);
   }
 }
 

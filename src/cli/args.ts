@@ -2,6 +2,7 @@
 // Every setting of the config table is a flag; each command adds its own. Unknown flags are errors.
 import { ConfigError, type Flags, isSettingFlag } from '../config/load.js';
 import { flagName, SETTINGS, type SettingKey } from '../config/settings.js';
+import { closest } from '../config/similar.js';
 
 export interface CommandFlag {
   /** `--from` */
@@ -19,6 +20,8 @@ export interface ParsedArgs {
   own: Flags;
   help: boolean;
 }
+
+const SETTING_FLAGS = (Object.keys(SETTINGS) as SettingKey[]).map((k) => flagName(SETTINGS[k].env));
 
 const SWITCH_SETTINGS = new Set(
   (Object.keys(SETTINGS) as SettingKey[])
@@ -39,9 +42,10 @@ export function parseArgs(
   }
   const own = commands[command];
   if (!own) {
+    const near = closest(command, Object.keys(commands));
     throw new ConfigError(
       `command "${command}"`,
-      `is unknown; commands: ${Object.keys(commands).join(', ')}`,
+      `is unknown${near ? `; did you mean "${near}"?` : ''} (commands: ${Object.keys(commands).join(', ')})`,
     );
   }
   const result: ParsedArgs = { command, settings: {}, own: {}, help: false };
@@ -58,7 +62,11 @@ export function parseArgs(
     const spec = own.find((f) => f.name === name);
     const isSwitch = spec ? Boolean(spec.switch) : SWITCH_SETTINGS.has(name);
     if (!spec && !isSettingFlag(name)) {
-      throw new ConfigError(name, `is not a flag of "${command}" (see tick-collector ${command} --help)`);
+      const near = closest(name, [...own.map((f) => f.name), ...SETTING_FLAGS]);
+      throw new ConfigError(
+        name,
+        `is not a flag of "${command}"${near ? `; did you mean ${near}?` : ''} (see tick-collector ${command} --help)`,
+      );
     }
     let value: string | true;
     if (inline !== undefined) value = inline;

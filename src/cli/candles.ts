@@ -6,9 +6,15 @@ import { openDatabase } from '../main/database.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { latestCandles } from '../store/queries.js';
 import { stringFlag } from './args.js';
+import { withIsoTimes, writeJsonLines } from './json.js';
 import { formatTable, num } from './table.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const jsonRow = (c: Candle) =>
+  c.kind === '1s'
+    ? withIsoTimes(c, ['bucket', 'firstTradeAt', 'lastTradeAt'])
+    : withIsoTimes(c, ['startAt', 'endAt']);
 
 function toRow(c: Candle): (string | number | null)[] {
   const common = [
@@ -61,7 +67,7 @@ export async function candlesCommand(config: Config, flags: Flags): Promise<numb
     }
     const rows = await latestCandles(db.pool, { kind, limit, ...(symbol ? { symbol } : {}) });
     if (flags['--json']) {
-      for (const c of rows) process.stdout.write(`${JSON.stringify(c)}\n`);
+      writeJsonLines(rows.map(jsonRow));
     } else if (rows.length === 0) {
       process.stdout.write(`no ${kind} candles${symbol ? ` for ${symbol}` : ''} in ${db.target}\n`);
     } else {

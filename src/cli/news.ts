@@ -4,6 +4,7 @@ import { createLogger } from '../log/logger.js';
 import { openDatabase } from '../main/database.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { stringFlag } from './args.js';
+import { writeJsonLines } from './json.js';
 import { formatTable } from './table.js';
 
 interface NewsRow {
@@ -32,7 +33,7 @@ export async function newsCommand(config: Config, flags: Flags): Promise<number>
       [limit],
     );
     if (flags['--json']) {
-      for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      writeJsonLines(rows); // published_at is a Date: JSON gives ISO-8601 UTC
     } else if (rows.length === 0) {
       process.stdout.write(`no news items in ${db.target}\n`);
     } else {

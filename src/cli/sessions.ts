@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { formatSessionLine, parseDateArg, sessions } from '../calendar/index.js';
 import { ConfigError, type Flags } from '../config/load.js';
 import { stringFlag } from './args.js';
+import { withIsoTimes, writeJsonLines } from './json.js';
 
 function dateFlag(flags: Flags, name: string, fallback: string): string {
   const raw = stringFlag(flags, name);
@@ -19,7 +20,12 @@ export function sessionsCommand(flags: Flags, now = Date.now()): number {
   const from = dateFlag(flags, '--from', today);
   const to = dateFlag(flags, '--to', DateTime.fromISO(from).plus({ days: 14 }).toISODate()!);
   if (to < from) throw new ConfigError('--to', `(${to}) is before --from (${from})`);
-  const lines = sessions(from, to).map(formatSessionLine);
+  const list = sessions(from, to);
+  if (flags['--json']) {
+    writeJsonLines(list.map((s) => withIsoTimes(s, ['open', 'close'])));
+    return 0;
+  }
+  const lines = list.map(formatSessionLine);
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -28,7 +28,7 @@ export async function simCommand(config: Config, flags: Flags): Promise<number> 
   const sim = await startSimServer({ host, port, rate, log, keepTape: true });
   log.info(
     { url: sim.url, apiUrl: sim.apiUrl, rate },
-    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any EODHD_API_URL=${sim.apiUrl} tick-collector run --skip-market-hours`,
+    `simulated EODHD feed on ${sim.url} (${rate} trades/s); try: EODHD_WS_URL=${sim.url} EODHD_API_TOKEN=any EODHD_API_URL=${sim.apiUrl} npx tick-collector run --skip-market-hours`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -50,12 +50,14 @@ export function renderSettingsTable(): string {
   return rows.join('\n');
 }
 
-export function renderSettingsHelp(): string {
+/** `--help`'s settings block; `except` leaves out flags the command defines itself. */
+export function renderSettingsHelp(except: ReadonlySet<string> = new Set()): string {
   const lines: string[] = [];
   for (const [group, keys] of keysByGroup()) {
     lines.push(`  ${GROUP_TITLES[group] ?? group}:`);
     for (const k of keys) {
       const s = SETTINGS[k];
+      if (except.has(flagName(s.env))) continue;
       const def = formatDefault(s.default);
       lines.push(`    ${flagName(s.env).padEnd(32)} ${s.env}${def ? ` (default ${def})` : ''}`);
     }

@@ -2,7 +2,8 @@
 // Any problem is one ConfigError naming the variable, what is wrong and how to fix it.
 import { existsSync } from 'node:fs';
 import { ParseProblem } from './parse.js';
-import { flagName, SETTINGS, type SettingKey, type Settings } from './settings.js';
+import { flagName, SETTINGS, type SettingKey, type Settings, SSL_MODES } from './settings.js';
+import { closest } from './similar.js';
 
 export class ConfigError extends Error {
   readonly code = 'ECONFIG';
@@ -15,19 +16,13 @@ export class ConfigError extends Error {
 }
 
 export type FeedKind = 'eodhd' | 'sim';
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-export const SSL_MODES: readonly SslMode[] = [
-  'disable',
-  'allow',
-  'prefer',
-  'require',
-  'verify-ca',
-  'verify-full',
-];
 
 export interface Config extends Settings {
-  /** local = nothing configured: embedded PGlite + simulated feed. */
-  mode: 'local' | 'production';
+  /**
+   * production = DATABASE_URL is set (only then); local = embedded PGlite + simulated feed; embedded = the
+   * real feed into the embedded PGlite (a trial: nothing there is meant to last).
+   */
+  mode: 'local' | 'embedded' | 'production';
   feedKind: FeedKind;
 }
 
@@ -50,7 +45,33 @@ export function loadDotEnv(path = '.env'): boolean {
   return true;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
+/** Variables we read besides the settings table (libpq's). */
+const OTHER_ENV = ['PGSSLROOTCERT'];
+const KNOWN_ENV = new Set([
+  ...(Object.values(SETTINGS) as { env: string }[]).map((s) => s.env),
+  ...OTHER_ENV,
+]);
+
+/**
+ * One line per environment variable that looks like one of ours but is not (DATABSE_URL): it would be
+ * ignored in silence, and the collector would run on a default (the embedded database) instead.
+ */
+export function envTypos(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (KNOWN_ENV.has(name) || name.length < 4) continue;
+    const near = closest(name, KNOWN_ENV);
+    if (near) out.push(`${name} is not a setting (ignored); did you mean ${near}?`);
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  /** The command streams trades (run): the feed's token is required with a database. Default true. */
+  feed?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}, opts: LoadOptions = {}): Config {
   const values: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const setting = SETTINGS[key];
@@ -76,18 +97,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
     }
   }
   const s = values as Settings;
-  return derive(s, env);
+  return derive(s, env, opts.feed ?? true);
 }
 
-function derive(raw: Settings, env: NodeJS.ProcessEnv): Config {
+function derive(raw: Settings, env: NodeJS.ProcessEnv, feed: boolean): Config {
   const s = takeTokenFromUrl(raw);
-  if (s.feed === 'eodhd' && !s.eodhdApiToken) {
+  // Read-only commands (candles, news, status) need only the database: the token is the feed's.
+  if (feed && s.feed === 'eodhd' && !s.eodhdApiToken) {
     throw new ConfigError(
       'EODHD_API_TOKEN',
       'is required with FEED=eodhd: get one at eodhd.com (or use FEED=sim)',
     );
   }
-  if (s.databaseUrl && !s.eodhdApiToken && s.feed !== 'sim') {
+  if (feed && s.databaseUrl && !s.eodhdApiToken && s.feed !== 'sim') {
     throw new ConfigError(
       'EODHD_API_TOKEN',
       'is required when DATABASE_URL is set (production never falls back to simulated data); set it, or FEED=sim to store simulated trades on purpose',
@@ -109,7 +131,7 @@ function derive(raw: Settings, env: NodeJS.ProcessEnv): Config {
   const feedKind: FeedKind = s.feed ?? (s.eodhdApiToken ? 'eodhd' : 'sim');
   return {
     ...s,
-    mode: !s.databaseUrl && !s.eodhdApiToken ? 'local' : 'production',
+    mode: s.databaseUrl ? 'production' : feedKind === 'sim' ? 'local' : 'embedded',
     feedKind,
     // The simulator trades around the clock: waiting for NYSE to open would only confuse a new user.
     skipMarketHours: s.skipMarketHours || feedKind === 'sim',

@@ -5,6 +5,10 @@ import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
 import { SINK_DEFAULTS } from '../store/sinkTypes.js';
 import { boolean, integer, oneOf, type Parser, redactUrl, symbolList, text, url, urlList } from './parse.js';
 
+/** libpq's sslmode values (the store plans TLS by them; DATABASE_URL and PGSSLMODE are checked against them). */
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
 export interface Setting<T> {
   env: string;
   parse: Parser<T>;
@@ -146,8 +150,8 @@ export const SETTINGS = {
   ),
   pgSslMode: s(
     'PGSSLMODE',
-    optional(oneOf(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const)),
-    null as 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full' | null,
+    optional(oneOf(SSL_MODES)),
+    null as SslMode | null,
     'database',
     'Default sslmode when DATABASE_URL has none (libpq meaning).',
   ),

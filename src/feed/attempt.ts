@@ -22,7 +22,7 @@ export interface AttemptDeps {
   inSession: (now: number) => boolean;
   stats: FeedStats;
   conn: ConnectionStats;
-  rl: RateLimitedLog;
+  limited: RateLimitedLog;
   /** The feed-wide arrival counter: the next trade's seq. */
   seq: { next: number };
   onTrade: (t: Trade) => void;
@@ -143,17 +143,17 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
           d.onTrade(m.trade);
         } catch (err) {
           stats.onTradeErrors++;
-          d.rl.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
+          d.limited.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
         }
       } else if (m.kind === 'status') {
         stats.statusFrames++;
         const v = classifyStatus(m.code, m.message);
         if (v.cls === 'rejected') finish('rejected', `status ${m.code}`, v.text);
         else if (v.cls === 'ok') confirm(now);
-        else d.rl.event(`feed.status.${m.code}`, 'warn', { code: m.code }, v.text);
+        else d.limited.event(`feed.status.${m.code}`, 'warn', { code: m.code }, v.text);
       } else {
         stats.invalid[m.reason]++;
-        d.rl.event(
+        d.limited.event(
           `feed.invalid.${m.reason}`,
           'warn',
           { reason: m.reason, sample: (data as Buffer).subarray(0, 200).toString('utf8') },
@@ -211,7 +211,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
         if (resubAt === null) {
           resubAt = now;
           stats.resubscribes++;
-          d.rl.event(
+          d.limited.event(
             'feed.resubscribe',
             'warn',
             { symbols: d.symbols.length, quietMs: now - lastDataAt },

@@ -2,23 +2,15 @@
 // until the feed's stop signal (abort or deadline). Shaped after tardis-node's realtimefeed loop, plus pong
 // checks (in the attempt), full jitter, a backoff reset only after a stable minute, and a long wait on a
 // rejection so a bad token never hammers the server.
-import type { Trade } from '../aggregate/types.js';
+import type { FeedGap, Trade } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RateLimitedLog } from '../log/rateLimit.js';
+import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
 import { type AttemptResult, runAttempt } from './attempt.js';
-import { Backoff } from './backoff.js';
 import { type ConnectionStats, type FeedStats, overallState } from './stats.js';
 
-/** An interval in which this chunk's symbols were not being received. */
-export interface FeedGap {
-  /** '*' when the socket carries every symbol of the feed, else the chunk's symbols joined with ','. */
-  symbol: string;
-  symbols: string[];
-  startedAt: number;
-  endedAt: number;
-  reason: string;
-}
+export type { FeedGap } from '../aggregate/types.js';
 
 export interface ChunkLoopDeps {
   url: string;
@@ -35,7 +27,7 @@ export interface ChunkLoopDeps {
   signal: AbortSignal;
   clock: Clock;
   log: Logger;
-  rl: RateLimitedLog;
+  limited: RateLimitedLog;
   stats: FeedStats;
   conn: ConnectionStats;
   seq: { next: number };
@@ -49,7 +41,10 @@ export interface ChunkLoopDeps {
 
 export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
   const { clock, stats, conn } = d;
-  const backoff = new Backoff(d.reconnectBaseMs, d.reconnectMaxMs, d.random);
+  const backoff = new Backoff(
+    { ...RETRY_DELAYS['feed.connect'], baseMs: d.reconnectBaseMs, maxMs: d.reconnectMaxMs },
+    d.random,
+  );
   let gap: { startedAt: number; reason: string } | null = null;
   let attempts = 0;
 
@@ -70,7 +65,7 @@ export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
     stats.gaps++;
     stats.gapMs += g.endedAt - g.startedAt;
     // The one log line per outage (rate-limited: a storm of drops becomes one line and a summary).
-    d.rl.event(
+    d.limited.event(
       'feed.gap',
       'warn',
       {
@@ -84,7 +79,7 @@ export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
     try {
       d.onGap(g);
     } catch (err) {
-      d.rl.event('feed.on_gap_error', 'error', { err }, 'gap consumer threw');
+      d.limited.event('feed.on_gap_error', 'error', { err }, 'gap consumer threw');
     }
   };
   const pastDeadline = (): boolean => d.deadline !== null && clock.now() >= d.deadline;
@@ -104,13 +99,20 @@ export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
         inSession: d.inSession,
         stats,
         conn,
-        rl: d.rl,
+        limited: d.limited,
         seq: d.seq,
         onTrade: d.onTrade,
         onSubscribed: (at) => {
           stats.subscribedSymbols += d.symbols.length;
           setState('subscribed');
           endGap(at, '');
+          // The line a new user waits for (rate-limited: a flapping link does not repeat it).
+          d.limited.event(
+            'feed.subscribed',
+            'info',
+            { symbols: d.symbols.length },
+            `feed subscribed: ${d.symbols.length} symbol(s), trades streaming`,
+          );
         },
       });
       if (r.subscribedAt !== null) stats.subscribedSymbols -= d.symbols.length;
@@ -130,7 +132,7 @@ export async function runChunkLoop(d: ChunkLoopDeps): Promise<void> {
         delay = d.authFailureBackoffMs;
       } else {
         if (r.subscribedAt === null) {
-          d.rl.event(
+          d.limited.event(
             'feed.connect_failed',
             'warn',
             { reason: r.reason },

@@ -61,8 +61,8 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
   if (symbols.length === 0) return result('no_symbols');
 
   const log = opts.log.child({ component: 'feed' });
-  const rl = new RateLimitedLog(log, { now: () => clock.now() });
-  rl.startTimer();
+  const limited = new RateLimitedLog(log, { now: () => clock.now() });
+  limited.startTimer();
 
   // One stop signal for every loop: the caller's abort or the deadline, whichever comes first.
   const stop = new AbortController();
@@ -126,7 +126,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
           signal: stop.signal,
           clock,
           log,
-          rl,
+          limited,
           stats,
           conn: conns[i]!,
           seq,
@@ -141,7 +141,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
   } finally {
     stop.abort(); // ends the deadline sleep if the loops ended some other way
     opts.signal.removeEventListener('abort', onAbort);
-    rl.stop();
+    limited.stop();
   }
   // A loop can only fail on a bug; the others were stopped above, so report it after they all ended.
   for (const s of settled) if (s.status === 'rejected') throw s.reason;

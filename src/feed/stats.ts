@@ -19,6 +19,8 @@ export interface LagHistogram {
   count: number;
   /** Trades whose `t` was after their receipt (clock skew); counted in bucket 0. */
   negative: number;
+  /** Σ lag (ms), negative lags as 0: the histogram's _sum. */
+  sumMs: number;
 }
 
 const LAG_STEPS_PER_DOUBLING = 4;
@@ -73,14 +75,17 @@ export function createFeedStats(): FeedStats {
     gaps: 0,
     gapMs: 0,
     subscribedSymbols: 0,
-    lag: { counts: new Uint32Array(LAG_BUCKETS), count: 0, negative: 0 },
+    lag: { counts: new Uint32Array(LAG_BUCKETS), count: 0, negative: 0, sumMs: 0 },
   };
 }
 
 export function recordLag(h: LagHistogram, lagMs: number): void {
   let i = 0;
   if (lagMs < 0) h.negative++;
-  else if (lagMs > 0) i = Math.min(LAG_BUCKETS - 1, Math.ceil(Math.log2(lagMs + 1) * LAG_STEPS_PER_DOUBLING));
+  else if (lagMs > 0) {
+    i = Math.min(LAG_BUCKETS - 1, Math.ceil(Math.log2(lagMs + 1) * LAG_STEPS_PER_DOUBLING));
+    h.sumMs += lagMs;
+  }
   h.counts[i] = (h.counts[i] ?? 0) + 1;
   h.count++;
 }
@@ -98,6 +103,24 @@ export function lagQuantile(h: LagHistogram, q: number): number | null {
     }
   }
   return Number.POSITIVE_INFINITY;
+}
+
+/** Every 2nd doubling (×4): 12 Prometheus buckets from 0 to ~17 min, each an exact bucket edge here. */
+const EXPORTED_STEPS = 2 * LAG_STEPS_PER_DOUBLING;
+
+/** Cumulative counts at Prometheus `le` edges (seconds); the +Inf bucket is `count`. Scrape time only. */
+export function lagBuckets(h: LagHistogram): { le: number[]; cumulative: number[] } {
+  const le: number[] = [];
+  const cumulative: number[] = [];
+  let seen = 0;
+  for (let i = 0; i < h.counts.length - 1; i++) {
+    seen += h.counts[i] ?? 0;
+    if (i % EXPORTED_STEPS === 0) {
+      le.push((2 ** (i / LAG_STEPS_PER_DOUBLING) - 1) / 1000);
+      cumulative.push(seen);
+    }
+  }
+  return { le, cumulative };
 }
 
 /** The overall state from the sockets': subscribed only when every chunk is. */

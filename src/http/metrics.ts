@@ -1,7 +1,10 @@
 // Prometheus metrics read off the HealthSnapshot at scrape time: the parts keep plain counters and never
 // import prom-client. One snapshot per scrape (taken by `render`), shared by every metric's collect().
 // Process metrics come from collectDefaultMetrics under their standard, unprefixed names (process_*, nodejs_*).
+// Naming rules (docs/ARCHITECTURE.md, "Health, metrics, logs"): base units (seconds, bytes), counters end in
+// _total and never go down while the process runs; `promtool check metrics` runs on them in a test.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { VERSION } from '../version.js';
 import type { HealthSnapshot } from './snapshot.js';
 
 const P = 'tick_collector_';
@@ -16,11 +19,15 @@ const GAUGES: Array<[string, string, Read]> = [
   ['feed_connections', 'Open feed WebSocket connections.', (s) => s.feed.connections],
   ['feed_subscribed_symbols', 'Symbols currently subscribed.', (s) => s.feed.subscribedSymbols],
   [
-    'feed_last_message_age_ms',
+    'feed_last_message_age_seconds',
     'Age of the last frame from the feed (NaN: none yet).',
-    (s) => s.feed.lastMessageAgeMs,
+    (s) => seconds(s.feed.lastMessageAgeMs),
   ],
-  ['feed_last_trade_age_ms', 'Age of the last valid trade (NaN: none yet).', (s) => s.feed.lastTradeAgeMs],
+  [
+    'feed_last_trade_age_seconds',
+    'Age of the last valid trade (NaN: none yet).',
+    (s) => seconds(s.feed.lastTradeAgeMs),
+  ],
   ['open_symbols', 'Symbols with an open candle in the aggregators.', (s) => s.aggregate.openSymbols],
   [
     'feed_clock_offset_seconds',
@@ -44,16 +51,23 @@ const GAUGES: Array<[string, string, Read]> = [
   ['news_enabled', '1 when RSS polling is on.', (s) => s.news.enabled],
   ['news_feeds_ok', 'RSS feeds whose last poll succeeded.', (s) => s.news.feedsOk],
   ['news_feeds_failing', 'RSS feeds whose last poll failed.', (s) => s.news.feedsFailing],
-  ['event_loop_delay_p99_ms', 'Event-loop delay p99 over the last window.', (s) => s.eventLoop.delayP99Ms],
-  ['event_loop_delay_max_ms', 'Event-loop delay max over the last window.', (s) => s.eventLoop.maxDelayMs],
+  [
+    'event_loop_delay_p99_seconds',
+    'Event-loop delay p99 over the last window.',
+    (s) => seconds(s.eventLoop.delayP99Ms),
+  ],
+  [
+    'event_loop_delay_max_seconds',
+    'Event-loop delay max over the last window.',
+    (s) => seconds(s.eventLoop.maxDelayMs),
+  ],
 ];
 
-// Counters mirror cumulative numbers from the snapshot; a drop (daily reset, restart) reads as a counter reset,
-// which rate()/increase() handle.
+// Counters mirror totals since the process started; only a restart resets them (rate()/increase() handle it).
 const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['trades_total', 'Valid trades received.', (s) => s.feed.trades],
-  ['reconnects_total', 'Feed reconnects (since the session date began).', (s) => s.feed.reconnectsToday],
-  ['feed_gaps_total', 'Feed gaps recorded (since the session date began).', (s) => s.feed.gapsToday],
+  ['feed_reconnects_total', 'Feed reconnects.', (s) => s.feed.reconnects],
+  ['feed_gaps_total', 'Feed gaps recorded.', (s) => s.feed.gaps],
   ['late_trades_total', 'Late trades merged into written candles.', (s) => s.aggregate.lateTrades],
   ['late_trades_dropped_total', 'Trades too late to amend, dropped.', (s) => s.aggregate.lateDropped],
   [
@@ -176,16 +190,25 @@ export function createMetrics(): Metrics {
     },
   });
   new Gauge({
-    name: P + 'feed_lag_ms',
-    help: 'Receipt time minus the trade timestamp, by quantile.',
-    labelNames: ['quantile'],
+    name: P + 'build_info',
+    help: 'Always 1; the label carries the version.',
+    labelNames: ['version'],
+    registers,
+    collect() {
+      this.set({ version: VERSION }, 1);
+    },
+  });
+  new Gauge({
+    name: P + 'symbol_last_trade_timestamp_seconds',
+    help: 'Unix time the last trade of each symbol was received (alert on one symbol going quiet).',
+    labelNames: ['symbol'],
     registers,
     collect() {
       if (!current) return;
       this.reset();
-      // Unknown quantiles are left out: an absent series is clearer than NaN with a label.
-      if (current.feed.lagP50Ms !== null) this.set({ quantile: '0.5' }, current.feed.lagP50Ms);
-      if (current.feed.lagP99Ms !== null) this.set({ quantile: '0.99' }, current.feed.lagP99Ms);
+      for (const [symbol, at] of Object.entries(current.symbolLastTradeAt)) {
+        this.set({ symbol }, Date.parse(at) / 1000);
+      }
     },
   });
 
@@ -194,9 +217,31 @@ export function createMetrics(): Metrics {
     contentType: registry.contentType,
     async render(snapshot) {
       current = snapshot;
-      return registry.metrics();
+      const text = await registry.metrics();
+      return `${text}${text.endsWith('\n') ? '' : '\n'}${lagHistogram(snapshot.feed.lag)}`;
     },
   };
+}
+
+/**
+ * The feed lag histogram in the text format: the feed keeps its own fixed buckets (no prom-client on the
+ * trade path), so the series are written from the snapshot's cumulative counts.
+ */
+function lagHistogram(h: HealthSnapshot['feed']['lag']): string {
+  const name = `${P}feed_lag_seconds`;
+  const lines = [
+    `# HELP ${name} Receipt time minus the trade timestamp.`,
+    `# TYPE ${name} histogram`,
+    ...h.le.map((le, i) => `${name}_bucket{le="${le}"} ${h.cumulative[i] ?? 0}`),
+    `${name}_bucket{le="+Inf"} ${h.count}`,
+    `${name}_sum ${h.sumSeconds}`,
+    `${name}_count ${h.count}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : ms / 1000;
 }
 
 function toNumber(v: number | boolean | null): number {

@@ -11,7 +11,7 @@ export interface RouteDeps {
   ready: () => Promise<ReadyResult>;
   readyTimeoutMs: number;
   metrics: Metrics;
-  events: RateLimitedLog;
+  limited: RateLimitedLog;
 }
 
 interface Reply {
@@ -84,7 +84,7 @@ async function readyz(deps: RouteDeps): Promise<Reply> {
     });
     result = await Promise.race([deps.ready(), timeout]);
   } catch (err) {
-    deps.events.event('http.ready_failed', 'warn', { err }, 'readiness check failed');
+    deps.limited.event('http.ready_failed', 'warn', { err }, 'readiness check failed');
     result = { ready: false, checks: { ready: { ok: false, detail: errorMessage(err) } } };
   } finally {
     clearTimeout(timer);
@@ -110,7 +110,7 @@ async function metrics(deps: RouteDeps): Promise<Reply> {
 }
 
 function snapshotFailed(deps: RouteDeps, err: unknown): Reply {
-  deps.events.event('http.snapshot_failed', 'error', { err }, 'health snapshot failed');
+  deps.limited.event('http.snapshot_failed', 'error', { err }, 'health snapshot failed');
   return {
     status: 500,
     type: JSON_TYPE,

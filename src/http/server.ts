@@ -8,15 +8,19 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 import { createMetrics } from './metrics.js';
 import type { ReadyResult } from './readiness.js';
 import { handleRequest } from './routes.js';
-import type { HealthSnapshot } from './snapshot.js';
+import { emptySnapshot, type HealthSnapshot } from './snapshot.js';
 
 export interface HttpServerOptions {
   port: number;
-  /** Default '0.0.0.0' (Railway's healthcheck reaches the container from outside). */
+  /**
+   * Default '::', dual stack: Railway's healthcheck reaches the container over IPv4 and its private network
+   * (where Prometheus scrapes) is IPv6 only. Falls back to 0.0.0.0 on a host without IPv6.
+   */
   host?: string;
   log: Logger;
-  snapshot: () => HealthSnapshot;
-  ready: () => Promise<ReadyResult>;
+  /** Until given (here or by serve()), /health and /metrics show a starting snapshot and /readyz is 503. */
+  snapshot?: () => HealthSnapshot;
+  ready?: () => Promise<ReadyResult>;
   /** /readyz answers 503 when ready() takes longer. Default 5000. */
   readyTimeoutMs?: number;
   /** close(): in-flight requests get this long before their sockets are cut. Default 1000. */
@@ -26,6 +30,8 @@ export interface HttpServerOptions {
 export interface HttpServer {
   port: number;
   url: string;
+  /** What the routes answer from, once the parts exist (the port is bound before the database opens). */
+  serve(sources: { snapshot: () => HealthSnapshot; ready: () => Promise<ReadyResult> }): void;
   /** Stop accepting, end idle keep-alive sockets at once and busy ones after closeGraceMs. Idempotent. */
   close(): Promise<void>;
 }
@@ -36,14 +42,20 @@ export const REQUEST_TIMEOUT_MS = 70_000;
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const log = opts.log.child({ component: 'http' });
-  const events = new RateLimitedLog(log);
-  events.startTimer();
+  const limited = new RateLimitedLog(log);
+  limited.startTimer();
+  const starting = { ...emptySnapshot(), status: 'degraded' as const };
   const deps = {
-    snapshot: opts.snapshot,
-    ready: opts.ready,
+    snapshot: opts.snapshot ?? (() => starting),
+    ready:
+      opts.ready ??
+      (async (): Promise<ReadyResult> => ({
+        ready: false,
+        checks: { startup: { ok: false, detail: 'starting' } },
+      })),
     readyTimeoutMs: opts.readyTimeoutMs ?? 5_000,
     metrics: createMetrics(),
-    events,
+    limited,
   };
 
   const server = createServer(
@@ -51,7 +63,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     (req, res) => {
       handleRequest(deps, req, res).catch((err: unknown) => {
         // handleRequest catches its own failures; this is the last line of defence.
-        events.event('http.handler_failed', 'error', { err }, 'http handler failed');
+        limited.event('http.handler_failed', 'error', { err }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -62,7 +74,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Resets and timeouts from probes are routine; malformed requests get a 400 when the socket still works.
     if (err.code !== 'ECONNRESET') {
-      events.event(
+      limited.event(
         `http.client_error.${err.code ?? 'unknown'}`,
         'debug',
         { code: err.code },
@@ -77,25 +89,36 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   });
 
   try {
-    await listen(server, opts.port, opts.host ?? '0.0.0.0');
+    if (opts.host !== undefined) await listen(server, opts.port, opts.host);
+    else {
+      await listen(server, opts.port, '::').catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL') throw err;
+        return listen(server, opts.port, '0.0.0.0');
+      });
+    }
   } catch (err) {
-    events.stop();
+    limited.stop();
     throw err; // EADDRINUSE and friends: main reports it and exits non-zero
   }
   // After listening, a server error (rare: e.g. EMFILE on accept) is logged, never thrown.
-  server.on('error', (err) => events.event('http.server_error', 'error', { err }, 'http server error'));
+  server.on('error', (err) => limited.event('http.server_error', 'error', { err }, 'http server error'));
 
   const { port } = server.address() as AddressInfo;
-  const shownHost = opts.host === undefined || opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
+  const shownHost =
+    opts.host === undefined || opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   log.info({ port, url }, 'health server listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => events.stop());
+    closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => limited.stop());
     return closing;
   };
-  return { port, url, close };
+  const serve: HttpServer['serve'] = (sources) => {
+    deps.snapshot = sources.snapshot;
+    deps.ready = sources.ready;
+  };
+  return { port, url, serve, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

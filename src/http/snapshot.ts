@@ -21,12 +21,17 @@ export interface HealthSnapshot {
     connections: number;
     lastMessageAgeMs: number | null;
     lastTradeAgeMs: number | null;
-    /** Reset at the start of each session date; the *_total metrics built on them treat the drop as a reset. */
+    /** Reset at the start of each New York date (for people); the *_total metrics use the totals below. */
     reconnectsToday: number;
     gapsToday: number;
+    /** Since start, never reset. */
+    reconnects: number;
+    gaps: number;
     /** Receipt time − trade `t`. */
     lagP50Ms: number | null;
     lagP99Ms: number | null;
+    /** The same lag as a histogram: cumulative counts at `le` (seconds), all observations, their sum. */
+    lag: { le: number[]; cumulative: number[]; count: number; sumSeconds: number };
     /** Valid trades received since start. */
     trades: number;
     /** Invalid messages since start, by reason (e.g. 'bad_price', 'missing_symbol', 'json'). */
@@ -78,7 +83,12 @@ export interface HealthSnapshot {
   };
   news: { enabled: boolean; feedsOk: number; feedsFailing: number; items: number };
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
+  /** When each symbol's last trade was received (ISO-8601 UTC), for the first MAX_SYMBOL_SERIES symbols. */
+  symbolLastTradeAt: Record<string, string>;
 }
+
+/** Per-symbol series are bounded: beyond this many symbols the rest are left out of /health and /metrics. */
+export const MAX_SYMBOL_SERIES = 1000;
 
 /** A valid snapshot with nothing happening yet: main's starting point, and the tests' fixture. */
 export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
@@ -94,8 +104,11 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       lastTradeAgeMs: null,
       reconnectsToday: 0,
       gapsToday: 0,
+      reconnects: 0,
+      gaps: 0,
       lagP50Ms: null,
       lagP99Ms: null,
+      lag: { le: [], cumulative: [], count: 0, sumSeconds: 0 },
       trades: 0,
       invalidMessages: {},
       subscribedSymbols: 0,
@@ -127,5 +140,6 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
     },
     news: { enabled: false, feedsOk: 0, feedsFailing: 0, items: 0 },
     eventLoop: { delayP99Ms: 0, maxDelayMs: 0 },
+    symbolLastTradeAt: {},
   };
 }

@@ -15,24 +15,42 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const base = { level: opts.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = {
+    level: opts.level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"error", not 50: Railway's log search filters on the label (@level:error).
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
+  const dest = stdoutDestination();
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
-  if (usePretty) {
-    return pino(
-      base,
-      pretty({
-        sync: true,
-        colorize: true,
-        translateTime: 'SYS:HH:MM:ss.l',
-        // One line per event on a terminal: the message says what matters; the fields stay in JSON mode.
-        hideObject: true,
-        messageFormat: (line, key) =>
-          `${line.component ? `[${line.component}] ` : ''}${line[key]}${errorSuffix(line.err)}`,
-      }),
-    );
-  }
-  return pino(base, pino.destination({ sync: true }));
+  if (!usePretty) return pino(base, dest);
+  return pino(
+    base,
+    pretty({
+      destination: dest,
+      colorize: !process.env.NO_COLOR, // no-color.org: present and not empty = no colour
+      translateTime: 'SYS:HH:MM:ss.l',
+      // One line per event on a terminal: the message says what matters; the fields stay in JSON mode.
+      hideObject: true,
+      messageFormat: (line, key) =>
+        `${line.component ? `[${line.component}] ` : ''}${line[key]}${errorSuffix(line.err)}`,
+    }),
+  );
+}
+
+/** Synchronous stdout. The reader gone (`run | head`): stop as SIGTERM would (the sink drains) instead of
+ * running on with every line failing; without a shutdown handler SIGTERM simply ends the process. */
+function stdoutDestination(): pino.DestinationStream {
+  const dest = pino.destination({ sync: true });
+  let broken = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' || broken) return;
+    broken = true;
+    process.kill(process.pid, 'SIGTERM');
+  });
+  return dest;
 }
 
 function errorSuffix(err: unknown): string {

@@ -10,12 +10,12 @@ import { startGapKeeper } from '../backfill/daemon.js';
 import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config/load.js';
+import { type Config, ConfigError } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
 import { createFeedStats } from '../feed/stats.js';
 import { runReadyChecks } from '../http/readiness.js';
-import { startHttpServer } from '../http/server.js';
+import { type HttpServer, startHttpServer } from '../http/server.js';
 import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
@@ -60,15 +60,34 @@ export class StartAborted extends Error {
 
 export async function startCollector(config: Config, deps: CollectorDeps): Promise<Collector> {
   const { log, clock } = deps;
-  const database = await openMigrated(config, log, clock, deps.signal);
-  if (!database) throw new StartAborted();
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  // The port first: a port in use is one line before the database (or its lock) is touched.
+  const http = await bindHttp(config, log);
+  const database = await openMigrated(config, log, clock, deps.signal).catch(async (err: unknown) => {
+    await http.close();
+    throw err;
+  });
+  if (!database) {
+    await http.close();
+    throw new StartAborted();
+  }
+  const cleanups: (() => Promise<unknown> | unknown)[] = [() => http.close()];
   try {
-    return await wire(config, deps, database, cleanups);
+    return await wire(config, deps, database, http, cleanups);
   } catch (err) {
-    // A part that failed to start (a port in use, say): close what did start, the database last.
+    // A part that failed to start (the simulator's port in use, say): close what did start, the database last.
     await Promise.allSettled(cleanups.reverse().map((c) => c()));
     await database.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function bindHttp(config: Config, log: Logger): Promise<HttpServer> {
+  try {
+    return await startHttpServer({ port: config.port, log });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError('PORT', `(${config.port}) is in use by another process; set PORT to a free port`);
+    }
     throw err;
   }
 }
@@ -77,6 +96,7 @@ async function wire(
   config: Config,
   deps: CollectorDeps,
   database: Database,
+  http: HttpServer,
   cleanups: (() => Promise<unknown> | unknown)[],
 ): Promise<Collector> {
   const { log, clock } = deps;
@@ -158,11 +178,10 @@ async function wire(
     eventLoop,
     collecting,
     feedStaleMs: config.feedDataStaleMs,
+    lastTrades: (max) => aggs.lastTrades(max),
   });
 
-  const http = await startHttpServer({
-    port: config.port,
-    log,
+  http.serve({
     snapshot: () => snapshot(clock.now()),
     ready: () =>
       runReadyChecks({
@@ -188,7 +207,6 @@ async function wire(
           : {}),
       }),
   });
-  cleanups.push(() => http.close());
 
   log.info(
     { component: 'main', mode: config.mode },
@@ -286,8 +304,6 @@ async function wire(
         symbols: config.symbols,
         intervalMs: config.rssPollIntervalMs,
         timeoutMs: config.rssTimeoutMs,
-        // rss-parser parses on this thread (~0.2 s per MB measured): keep big feeds off the trade path.
-        maxBodyBytes: 1 << 20,
         db: newsPool,
         clock,
         signal: abort.signal,

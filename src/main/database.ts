@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
+import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
 import { createPool, describeTarget, endPool } from '../store/connection.js';
 import { type Embedded, startEmbedded } from '../store/embedded.js';
 import { classifyError, describeError } from '../store/errors.js';
@@ -152,7 +153,7 @@ export async function openMigrated(
     } catch (err) {
       await db?.close().catch(() => undefined);
       if (classifyError(err) !== 'retry') throw err;
-      const waitMs = Math.round(random() * Math.min(30_000, 1_000 * 2 ** attempt));
+      const waitMs = backoffDelay(RETRY_DELAYS['store.open'], attempt, random);
       limited.event(
         'store.unreachable-at-start',
         'warn',

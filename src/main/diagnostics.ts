@@ -1,11 +1,14 @@
 // The startup diagnostics block, filled from the configuration (shared by `run` and `status`).
 import { statusAt } from '../calendar/index.js';
 import type { Config } from '../config/load.js';
-import { formatDiagnostics } from '../scheduler/index.js';
+import { type DiagnosticsInput, formatDiagnostics } from '../scheduler/index.js';
 import { describeTarget } from '../store/connection.js';
 import { embeddedTarget } from './database.js';
 
 export function describeFeed(config: Config): string {
+  // A read-only command (status) with only DATABASE_URL: no feed is configured, and run would refuse.
+  if (config.databaseUrl && !config.eodhdApiToken && config.feed !== 'sim')
+    return 'none: EODHD_API_TOKEN is not set (run needs it with DATABASE_URL)';
   if (config.feedKind === 'sim')
     return `simulated, ${config.simRate} trades/s over a local WebSocket (no token needed)`;
   const token = config.eodhdApiToken ?? '';
@@ -19,6 +22,7 @@ export function describeMode(config: Config): string {
   const hours = config.skipMarketHours
     ? 'collecting now (--skip-market-hours)'
     : 'following the NYSE calendar';
+  if (config.mode === 'embedded') return `EMBEDDED database (not production: set DATABASE_URL), ${hours}`;
   return `production, ${hours}`;
 }
 
@@ -28,7 +32,17 @@ export function diagnosticsLines(
   healthUrl: string,
   database?: string,
 ): string[] {
-  return formatDiagnostics({
+  return formatDiagnostics(diagnosticsInput(config, now, healthUrl, database));
+}
+
+/** What the diagnostics say, as data (`status --json`). */
+export function diagnosticsInput(
+  config: Config,
+  now: number,
+  healthUrl: string,
+  database?: string,
+): DiagnosticsInput {
+  return {
     now,
     status: statusAt(now),
     symbols: config.symbols,
@@ -45,5 +59,6 @@ export function diagnosticsLines(
     ],
     healthUrl,
     mode: describeMode(config),
-  });
+    ignoresMarketHours: config.skipMarketHours,
+  };
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../log/logger.js';
 import { installShutdown } from '../ops/shutdown.js';
 import type { SinkSummary } from '../store/sink.js';
 import { type Collector, StartAborted, startCollector } from './collector.js';
+import { platformWarnings } from './platform.js';
 
 /** The last line: what was written, and what (if anything) was not and where it went. */
 export function describeSummary(reason: string, s: SinkSummary): string {
@@ -25,6 +26,7 @@ export async function runCommand(config: Config): Promise<number> {
     level: config.logLevel,
     ...(config.logFormat === 'auto' ? {} : { pretty: config.logFormat === 'pretty' }),
   });
+  for (const line of platformWarnings(process.env, config.dataDir)) log.warn({ component: 'main' }, line);
   let starting: Promise<Collector> | undefined;
   const startAbort = new AbortController();
   const shutdown = installShutdown({

@@ -9,8 +9,8 @@ import type { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { TickCandle, Trade } from '../aggregate/types.js';
 import { etDate } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
-import { Backoff } from '../feed/backoff.js';
 import type { Logger } from '../log/logger.js';
+import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
 import type { SessionRun } from '../scheduler/index.js';
 import type { FeedGap } from '../store/writeGaps.js';
 
@@ -33,7 +33,7 @@ export interface SessionDeps {
   onGap: (g: FeedGap) => void;
   /** Trades held for the 100-tick series while its resume waits for the database. */
   maxPendingTrades?: number;
-  /** Resume retry backoff. */
+  /** Resume retry backoff (default RETRY_DELAYS['session.resume']). */
   retryBaseMs?: number;
   retryMaxMs?: number;
 }
@@ -83,7 +83,12 @@ export function createSessionRunner(d: SessionDeps): {
 
     const resume = async (): Promise<void> => {
       if (pending === null) return;
-      const backoff = new Backoff(d.retryBaseMs ?? 500, d.retryMaxMs ?? 10_000);
+      const p = RETRY_DELAYS['session.resume'];
+      const backoff = new Backoff({
+        ...p,
+        baseMs: d.retryBaseMs ?? p.baseMs,
+        maxMs: d.retryMaxMs ?? p.maxMs,
+      });
       // Spooled rows from a previous run must be in the table first, or we would resume an older candle.
       await d.spoolDrained(signal);
       for (;;) {

@@ -6,8 +6,8 @@ import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
 import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
 import { etDate, statusAt } from '../calendar/index.js';
 import type { FeedStats } from '../feed/stats.js';
-import { feedStatsSnapshot } from '../feed/stats.js';
-import type { HealthSnapshot } from '../http/snapshot.js';
+import { feedStatsSnapshot, lagBuckets } from '../feed/stats.js';
+import { type HealthSnapshot, MAX_SYMBOL_SERIES } from '../http/snapshot.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
 import type { SinkStats } from '../store/sink.js';
@@ -30,6 +30,8 @@ export interface SnapshotSources {
   collecting: () => boolean;
   /** FEED_DATA_STALE_MS: no frame this long while collecting = the feed is not healthy. */
   feedStaleMs: number;
+  /** [symbol, receivedAt of its last trade], at most MAX_SYMBOL_SERIES of them. */
+  lastTrades?: (max: number) => Array<[string, number]>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -86,8 +88,15 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         lastTradeAgeMs: age(now, src.feed.lastTradeAt),
         reconnectsToday: today.reconnects,
         gapsToday: today.gaps,
+        reconnects: src.feed.reconnects,
+        gaps: src.feed.gaps,
         lagP50Ms: finite(feed.lagP50Ms),
         lagP99Ms: finite(feed.lagP99Ms),
+        lag: {
+          ...lagBuckets(src.feed.lag),
+          count: src.feed.lag.count,
+          sumSeconds: src.feed.lag.sumMs / 1000,
+        },
         trades: src.feed.trades,
         invalidMessages: { ...src.feed.invalid },
         subscribedSymbols: src.feed.subscribedSymbols,
@@ -131,6 +140,12 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         items: news?.itemsStored ?? 0,
       },
       eventLoop: { delayP99Ms: el.delayP99Ms, maxDelayMs: el.maxDelayMs },
+      symbolLastTradeAt: Object.fromEntries(
+        (src.lastTrades?.(MAX_SYMBOL_SERIES) ?? []).map(([symbol, at]) => [
+          symbol,
+          new Date(at).toISOString(),
+        ]),
+      ),
     };
   };
 }

@@ -1,9 +1,9 @@
 // A feed's health after each poll: ok → failing → (after a day) dead → ok again. Pure transitions on the
 // feed's stats; the poller decides what to log from what they return.
 import { DEAD_AFTER_MS, delayAfterFailure, delayAfterSuccess, type Random } from './schedule.js';
-import { type FeedStats, feedLabel } from './stats.js';
+import { feedLabel, type NewsFeedStats } from './stats.js';
 
-export function newFeedStats(url: string, now: number): FeedStats {
+export function newNewsFeedStats(url: string, now: number): NewsFeedStats {
   let host: string;
   try {
     // host includes a non-default port: two ports are two servers as far as politeness goes.
@@ -28,7 +28,7 @@ export function newFeedStats(url: string, now: number): FeedStats {
 }
 
 /** Returns how long the feed had been failing when it was dead, else null. */
-export function markOk(s: FeedStats, now: number, intervalMs: number, random: Random): number | null {
+export function markOk(s: NewsFeedStats, now: number, intervalMs: number, random: Random): number | null {
   const revived = s.state === 'dead' ? now - (s.failingSince ?? now) : null;
   s.state = 'ok';
   s.lastOk = now;
@@ -41,7 +41,7 @@ export function markOk(s: FeedStats, now: number, intervalMs: number, random: Ra
 
 /** Returns true when this failure made the feed dead (the one moment worth a log line). */
 export function markFailed(
-  s: FeedStats,
+  s: NewsFeedStats,
   now: number,
   reason: string,
   retryAfterMs: number | null,

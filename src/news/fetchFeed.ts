@@ -4,7 +4,8 @@
 // (a bad URL in the config, a bug) is not, and the caller logs it louder.
 
 export const DEFAULT_USER_AGENT = 'tick-collector/0.1 (RSS/Atom news poller)';
-export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Podcast feeds run to a few MB; parsing happens in a worker thread (feedParser.ts), off the trade path. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface Validators {
   etag: string | null;

@@ -2,5 +2,11 @@
 export { DEFAULT_USER_AGENT } from './fetchFeed.js';
 export type { NewsItem } from './parseFeed.js';
 export { type NewsPollerOptions, type PollEvent, runNewsPoller } from './poller.js';
-export { createNewsStats, type FeedState, type FeedStats, type NewsStats, type NewsTotals } from './stats.js';
+export {
+  createNewsStats,
+  type NewsFeedState,
+  type NewsFeedStats,
+  type NewsStats,
+  type NewsTotals,
+} from './stats.js';
 export type { NewsDb } from './store.js';

@@ -30,7 +30,8 @@ interface AtomParser {
 }
 
 function createParser(): Parser {
-  const parser = new Parser();
+  // A feed with <rss> but no version attribute (seen on a large news portal) is read as RSS 2.0.
+  const parser = new Parser({ defaultRSS: 2.0 });
   // rss-parser calls `new Date(published).toISOString()` on Atom entries, which throws on an unreadable
   // date and rejects the whole feed. Hide those two elements from it and keep their raw text for ourselves.
   const atom = parser as unknown as AtomParser;
@@ -53,18 +54,25 @@ export async function parseFeedItems(xml: string, matchSymbols: SymbolMatcher): 
   // A BOM or leading blank lines before the XML declaration make xml2js fail.
   const feed = await parser.parseString(xml.replace(/^[\uFEFF\s]+/, ''));
   const items: NewsItem[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, NewsItem>();
   for (const raw of feed.items as RawItem[]) {
     const item = toNewsItem(raw, matchSymbols);
-    if (item && !seen.has(item.guid)) {
-      seen.add(item.guid);
-      items.push(item);
-    }
+    const before = seen.get(item.guid);
+    if (before && sameContent(before, item)) continue; // the same item listed twice
+    // Two different items under one guid (a podcast feed reusing an episode's id): keep both, the second
+    // keyed by its content, so none is lost and a re-poll maps each to the same row again.
+    if (before) item.guid = `${item.guid}#${sha1(contentKey(item)).slice(0, 16)}`;
+    seen.set(item.guid, item);
+    items.push(item);
   }
   return items;
 }
 
-function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem | null {
+const contentKey = (i: NewsItem) =>
+  `${i.title ?? ''}\n${i.publishedAt?.toISOString() ?? ''}\n${i.link ?? ''}\n${i.summary ?? ''}`;
+const sameContent = (a: NewsItem, b: NewsItem) => contentKey(a) === contentKey(b);
+
+function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem {
   const title = htmlToText(firstText(raw.title), TITLE_MAX_CHARS);
   const summary = htmlToText(
     firstText(raw.summary) ?? firstText(raw.content) ?? firstText(raw['content:encoded']),
@@ -78,8 +86,11 @@ function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem | null 
 
   let guid = id ?? link;
   if (guid === null) {
-    if (title === null && summary === null) return null;
-    guid = `hash:${sha1(`${title ?? ''}\n${dateRaw ?? ''}\n${title === null ? (summary ?? '') : ''}`)}`;
+    // Nothing to name it by: an item that is (nearly) empty is still an item of the feed, kept by its raw form.
+    guid =
+      title === null && summary === null
+        ? `hash:${sha1(JSON.stringify(raw))}`
+        : `hash:${sha1(`${title ?? ''}\n${dateRaw ?? ''}\n${title === null ? (summary ?? '') : ''}`)}`;
   } else if (guid.length > GUID_MAX_CHARS) {
     guid = `sha1:${sha1(guid)}`;
   }

@@ -4,7 +4,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
-import { markFailed, markOk, newFeedStats } from './feedHealth.js';
+import { markFailed, markOk, newNewsFeedStats } from './feedHealth.js';
+import { FeedParser } from './feedParser.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_USER_AGENT,
@@ -12,11 +13,10 @@ import {
   fetchFeed,
   type Validators,
 } from './fetchFeed.js';
-import { parseFeedItems } from './parseFeed.js';
+import type { NewsItem } from './parseFeed.js';
 import { DEAD_POLL_MS, HOUR_MS, parseRetryAfter, type Random } from './schedule.js';
-import { createNewsStats, type FeedStats, type NewsStats, summaryLine } from './stats.js';
+import { createNewsStats, type NewsFeedStats, type NewsStats, summaryLine } from './stats.js';
 import { DEFAULT_MAX_PENDING, type NewsDb, NewsStore } from './store.js';
-import { createSymbolMatcher, type SymbolMatcher } from './symbols.js';
 
 export interface NewsPollerOptions {
   feeds: string[];
@@ -48,12 +48,12 @@ export interface PollEvent {
   reason: string | null;
   itemsParsed: number;
   itemsStored: number;
-  state: FeedStats['state'];
+  state: NewsFeedStats['state'];
   nextPollAt: number;
 }
 
 interface Feed {
-  stats: FeedStats;
+  stats: NewsFeedStats;
   validators: Validators;
 }
 
@@ -68,24 +68,24 @@ export async function runNewsPoller(opts: NewsPollerOptions): Promise<void> {
 
 class Poller {
   private readonly log: Logger;
-  private readonly warn: RateLimitedLog;
+  private readonly limited: RateLimitedLog;
   private readonly stats: NewsStats;
   private readonly store: NewsStore;
-  private readonly match: SymbolMatcher;
+  private readonly parser: FeedParser;
   private readonly random: Random;
   private readonly feeds: Feed[];
   private lastSummaryAt: number | null = null;
 
   constructor(private readonly opts: NewsPollerOptions) {
     this.log = opts.log.child({ component: 'news' });
-    this.warn = new RateLimitedLog(this.log, { windowMs: WARN_WINDOW_MS, now: () => opts.clock.now() });
+    this.limited = new RateLimitedLog(this.log, { windowMs: WARN_WINDOW_MS, now: () => opts.clock.now() });
     this.stats = opts.stats ?? createNewsStats();
     this.store = new NewsStore(opts.db, opts.maxPendingItems ?? DEFAULT_MAX_PENDING);
-    this.match = createSymbolMatcher(opts.symbols);
+    this.parser = new FeedParser(opts.symbols);
     this.random = opts.random ?? Math.random;
     const now = opts.clock.now();
     this.feeds = [...new Set(opts.feeds)].map((url) => ({
-      stats: newFeedStats(url, now),
+      stats: newNewsFeedStats(url, now),
       validators: { etag: null, lastModified: null },
     }));
     this.stats.feeds = this.feeds.map((f) => f.stats);
@@ -106,7 +106,8 @@ class Poller {
           'news: items not stored at shutdown (they are fetched again at the next start)',
         );
       }
-      this.warn.stop();
+      this.limited.stop();
+      await this.parser.close();
     }
   }
 
@@ -130,7 +131,7 @@ class Poller {
     } catch (err) {
       // A bug here must not spin the loop: count it as the feed's failure so it backs off.
       this.stats.totals.unusualErrors++;
-      this.warn.event(
+      this.limited.event(
         'news.bug',
         'warn',
         { err, feed: feed.stats.label },
@@ -174,7 +175,7 @@ class Poller {
           : null;
       if (!result.expected) {
         stats.totals.unusualErrors++;
-        this.warn.event(
+        this.limited.event(
           `news.unusual:${s.url}`,
           'warn',
           { err: result.error, feed: s.label },
@@ -190,9 +191,9 @@ class Poller {
       return;
     }
 
-    let items: Awaited<ReturnType<typeof parseFeedItems>>;
+    let items: NewsItem[];
     try {
-      items = await parseFeedItems(result.body, this.match);
+      items = await this.parser.parse(result.body);
     } catch (err) {
       this.recordFailure(feed, 'malformed', null);
       this.log.debug({ feed: s.label, err: String(err).slice(0, 200) }, 'news feed unreadable');
@@ -219,12 +220,17 @@ class Poller {
     const dropped = this.store.takeDropped();
     if (dropped > 0) {
       totals.itemsDropped += dropped;
-      this.warn.event('news.dropped', 'warn', { dropped }, 'news: pending buffer full, oldest items dropped');
+      this.limited.event(
+        'news.dropped',
+        'warn',
+        { dropped },
+        'news: pending buffer full, oldest items dropped',
+      );
     }
     totals.itemsPending = this.store.pendingCount;
     if (!res.ok) {
       totals.dbErrors++;
-      this.warn.event(
+      this.limited.event(
         'news.db',
         'warn',
         { err: res.error, pending: this.store.pendingCount },
@@ -284,7 +290,7 @@ class Poller {
     parsed: number,
     stored: number,
   ) {
-    this.warn.flush();
+    this.limited.flush();
     const s = feed.stats;
     this.opts.onPoll?.({
       url: s.url,

@@ -1,15 +1,15 @@
 // Plain counters the metrics layer reads, and the one-line summary the poller logs.
 
-export type FeedState = 'pending' | 'ok' | 'failing' | 'dead';
+export type NewsFeedState = 'pending' | 'ok' | 'failing' | 'dead';
 
-export interface FeedStats {
+export interface NewsFeedStats {
   url: string;
   /** Requests to one host are serialised. */
   host: string;
   /** "host/path", short, for log lines. */
   label: string;
   /** `pending` until the first poll finishes. */
-  state: FeedState;
+  state: NewsFeedState;
   /** Epoch ms of the last successful poll (200 or 304). */
   lastOk: number | null;
   /** The last failure's short reason ("404", "timeout", …). */
@@ -40,7 +40,7 @@ export interface NewsTotals {
 }
 
 export interface NewsStats {
-  feeds: FeedStats[];
+  feeds: NewsFeedStats[];
   totals: NewsTotals;
 }
 
@@ -74,7 +74,7 @@ export function feedLabel(url: string): string {
 const LISTED = 8;
 
 /** "news: 12 feeds ok, 3 failing: host/a (404), host/b (timeout), 1 dead: host/c (403)". */
-export function summaryLine(feeds: readonly FeedStats[]): string {
+export function summaryLine(feeds: readonly NewsFeedStats[]): string {
   const ok = feeds.filter((f) => f.state === 'ok').length;
   const parts = [`news: ${ok} ${ok === 1 ? 'feed' : 'feeds'} ok`];
   for (const state of ['failing', 'dead'] as const) {

@@ -51,7 +51,7 @@ export function installShutdown(opts: ShutdownOptions): Shutdown {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
   const catchErrors = opts.catchFatalErrors ?? true;
   // Errors can repeat while we drain (a throwing timer): one line per window, not a storm.
-  const repeats = new RateLimitedLog(log);
+  const limited = new RateLimitedLog(log);
 
   let running: Promise<void> | undefined;
   let exitCode = 0;
@@ -82,7 +82,7 @@ export function installShutdown(opts: ShutdownOptions): Shutdown {
   function fatal(kind: string, err: unknown): void {
     const error = err instanceof Error ? err : new Error(`non-error ${kind}: ${String(err)}`);
     if (running) {
-      repeats.event(`shutdown.${kind}`, 'fatal', { err: error }, `${kind} during shutdown`);
+      limited.event(`shutdown.${kind}`, 'fatal', { err: error }, `${kind} during shutdown`);
       exitCode = Math.max(exitCode, 1);
       return;
     }
@@ -132,7 +132,7 @@ export function installShutdown(opts: ShutdownOptions): Shutdown {
     } finally {
       clearTimeout(timer);
     }
-    repeats.stop();
+    limited.stop();
     await finish(exitCode);
   }
 

@@ -14,6 +14,8 @@ export interface DiagnosticsInput {
   candleKinds: string[];
   healthUrl: string;
   mode: string;
+  /** Collecting regardless of the calendar (local mode, --skip-market-hours). */
+  ignoresMarketHours?: boolean;
 }
 
 const MAX_SYMBOLS_SHOWN = 20;
@@ -21,9 +23,11 @@ const MAX_SYMBOLS_SHOWN = 20;
 export function formatDiagnostics(d: DiagnosticsInput): string[] {
   const et = DateTime.fromMillis(d.now, { zone: NYSE_ZONE });
   const { status } = d;
-  const market = status.open
+  const nyse = status.open
     ? `OPEN (closes ${formatEtAndUtc(status.nextClose)}, in ${formatCountdown(status.nextClose - d.now)})`
     : `CLOSED (${describeReason(status)})`;
+  // Collecting while the banner said CLOSED confused users: say that the calendar is not followed.
+  const market = d.ignoresMarketHours ? `ignored, collecting now (NYSE is ${nyse})` : nyse;
   const shown = d.symbols.slice(0, MAX_SYMBOLS_SHOWN).join(', ');
   const more =
     d.symbols.length > MAX_SYMBOLS_SHOWN ? `, … (+${d.symbols.length - MAX_SYMBOLS_SHOWN} more)` : '';

@@ -7,6 +7,7 @@
 import type { MarketStatus, Session } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
+import { type BackoffPolicy, backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
 import { describeWaiting, formatCountdown, formatEtAndUtc } from './describe.js';
 
 export interface SessionRun {
@@ -66,8 +67,11 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
   const log = opts.log.child({ component: 'scheduler' });
   const maxSleepMs = opts.maxSleepMs ?? 5 * 60_000;
   const waitLogEveryMs = opts.waitLogEveryMs ?? 3_600_000;
-  const restartBaseMs = opts.restartBaseMs ?? 1000;
-  const restartMaxMs = opts.restartMaxMs ?? 60_000;
+  const restart: BackoffPolicy = {
+    ...RETRY_DELAYS['session.restart'],
+    ...(opts.restartBaseMs === undefined ? {} : { baseMs: opts.restartBaseMs }),
+    ...(opts.restartMaxMs === undefined ? {} : { maxMs: opts.restartMaxMs }),
+  };
   const stableMs = opts.stableMs ?? 60_000;
   const overrunGraceMs = opts.overrunGraceMs ?? 30_000;
   const leadMs = opts.leadMs ?? 0;
@@ -216,7 +220,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<void> {
       }
       // Ended before the close (or, with no close, before shutdown): restart after a capped backoff.
       consecutiveRestarts = ended - started >= stableMs ? 1 : consecutiveRestarts + 1;
-      let delay = Math.min(restartMaxMs, restartBaseMs * 2 ** (consecutiveRestarts - 1));
+      let delay = backoffDelay(restart, consecutiveRestarts - 1);
       if (close !== null) delay = Math.min(delay, close - ended);
       stats.restarts++;
       stats.state = 'backoff';

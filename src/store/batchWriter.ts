@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RateLimitedLog } from '../log/rateLimit.js';
+import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
 import { writeDeadLetter } from './deadLetters.js';
 import { classifyError, describeError } from './errors.js';
 import type { SinkSettings, SinkStats } from './sinkTypes.js';
@@ -62,8 +63,8 @@ export class BatchWriter {
         );
         pending = pending.filter((r) => !settled.has(r));
         if (deadline.aborted) return false;
-        const cap = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** Math.min(attempt, 20));
-        await this.d.clock.sleep(o.random() * cap, deadline);
+        const policy = { ...RETRY_DELAYS['store.write'], baseMs: o.retryBaseMs, maxMs: o.retryMaxMs };
+        await this.d.clock.sleep(backoffDelay(policy, attempt, o.random), deadline);
         if (deadline.aborted) return false;
       }
     }

@@ -2,6 +2,7 @@
 // query_timeout / connectionTimeoutMillis in seconds, not by TCP keepalive in ~15 minutes), connections
 // recycled below any proxy idle timeout, libpq sslmode semantics, and an 'error' listener everywhere.
 import pg from 'pg';
+import { SETTINGS } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { describeError } from './errors.js';
@@ -81,15 +82,16 @@ function addTlsFallback(
 
 export function createPool(opts: PoolOptions): pg.Pool {
   const plan = planTls(opts);
-  const queryTimeout = opts.queryTimeoutMs ?? 15_000;
+  // Defaults are the settings' own (one place); idle timeout is not a setting.
+  const queryTimeout = opts.queryTimeoutMs ?? SETTINGS.dbQueryTimeoutMs.default;
   const config: pg.PoolConfig = {
     connectionString: plan.url,
     ssl: plan.first,
     application_name: opts.applicationName ?? DEFAULT_APPLICATION_NAME,
-    max: opts.max ?? 4,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    max: opts.max ?? SETTINGS.dbPoolMax.default,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? SETTINGS.dbConnectTimeoutMs.default,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
-    maxLifetimeSeconds: opts.maxLifetimeSeconds ?? 300,
+    maxLifetimeSeconds: opts.maxLifetimeSeconds ?? SETTINGS.dbMaxLifetimeSeconds.default,
     query_timeout: queryTimeout,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,

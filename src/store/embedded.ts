@@ -4,11 +4,9 @@
 // ~3-6 s, an existing one well under a second. PGlite is ONE session behind the socket: startup options
 // (search_path, application_name, statement_timeout) are ignored and connections share session state,
 // so use a pool of 1 connection with it.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../ops/spawnWorker.js';
 
 export interface Embedded {
   /** postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable */
@@ -22,21 +20,10 @@ type WorkerMsg =
   | { type: 'stopped'; error?: string }
   | { type: 'failed'; error: string };
 
-/** The worker next to this module: .js when compiled, else the .ts sibling run through tsx (dev, tests). */
-function spawnWorker(dir: string): Worker {
-  const js = fileURLToPath(new URL('./embeddedWorker.js', import.meta.url));
-  if (existsSync(js)) return new Worker(js, { workerData: { dir } });
-  // Node refuses a .ts entry point (and ignores --import in a worker's execArgv on Node 20): register tsx
-  // from an eval'd bootstrap, then import the .ts worker.
-  const ts = pathToFileURL(fileURLToPath(new URL('./embeddedWorker.ts', import.meta.url))).href;
-  const boot = `import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(ts)}))`;
-  return new Worker(boot, { eval: true, workerData: { dir } });
-}
-
 export async function startEmbedded(opts: { dataDir: string; startTimeoutMs?: number }): Promise<Embedded> {
   const dir = join(opts.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  const worker = spawnWorker(dir);
+  const worker = spawnWorker(import.meta.url, './embeddedWorker', { dir });
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     worker.once('exit', () => {

@@ -11,6 +11,7 @@ import type { Candle, SecondCandle, TickCandle, Trade } from '../aggregate/types
 import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
+import { RETRY_DELAYS } from '../retry/backoff.js';
 import { BatchWriter } from './batchWriter.js';
 import { Overflow, type OverflowLane } from './overflow.js';
 import { RowQueue } from './rowQueue.js';
@@ -103,8 +104,8 @@ export class Sink {
       archiveTicks: opts.archiveTicks ?? false,
       ticksVia: opts.ticksVia ?? 'copy',
       queryTimeoutMs: opts.queryTimeoutMs ?? 15_000,
-      retryBaseMs: opts.retryBaseMs ?? 100,
-      retryMaxMs: opts.retryMaxMs ?? 5_000,
+      retryBaseMs: opts.retryBaseMs ?? RETRY_DELAYS['store.write'].baseMs,
+      retryMaxMs: opts.retryMaxMs ?? RETRY_DELAYS['store.write'].maxMs,
       random: opts.random ?? Math.random,
     };
     this.chunkRows = Math.max(1, Math.min(10_000, Math.floor(this.o.maxBufferRows / 4)));

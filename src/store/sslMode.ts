@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { SSL_MODES, type SslMode } from '../config/settings.js';
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+export type { SslMode } from '../config/settings.js';
 
 /** URL parameters libpq reads for TLS; node-postgres must never see them. */
 const SSL_PARAMS = [

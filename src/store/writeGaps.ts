@@ -3,16 +3,9 @@
 // the list of symbols it covers, so the backfill knows what to fetch. A gap that grows after it was filled
 // is unfilled again.
 import type pg from 'pg';
+import type { FeedGap } from '../aggregate/types.js';
 
-export interface FeedGap {
-  /** A symbol, or '*' for the whole connection. */
-  symbol: string;
-  /** The symbols it covers (empty: just `symbol`). */
-  symbols?: readonly string[];
-  startedAt: number;
-  endedAt: number;
-  reason: string;
-}
+export type { FeedGap } from '../aggregate/types.js';
 
 const UPSERT_GAPS = `
 INSERT INTO feed_gaps AS g (symbol, started_at, ended_at, reason, symbols)

@@ -28,4 +28,21 @@ describe('Aggregators', () => {
     expect(aggs.stats.second.trades).toBe(3);
     expect(aggs.stats.tick).toMatchObject({ trades: 3, fullCandles: 1, partialCandles: 1 });
   });
+
+  it('remembers when each symbol last traded, for a bounded number of symbols', () => {
+    const c = new Collector();
+    const second = new SecondAggregator({ intervalMs: 1000, graceMs: 2000, latenessMs: 60_000 }, c.out);
+    const tick = new TickAggregator({ size: 2, checkpointMs: 5000 }, c.out);
+    const aggs = new Aggregators({ second, tick });
+    aggs.add(trade('A', T, 10, 1, { receivedAt: T + 5 }));
+    aggs.add(trade('B', T + 10, 10, 1, { receivedAt: T + 15 }));
+    aggs.add(trade('A', T + 20, 10, 1, { receivedAt: T + 25 }));
+    aggs.add(trade('C', T + 30, 10, 1, { receivedAt: T + 35 }));
+    expect(aggs.lastTrades(10)).toEqual([
+      ['A', T + 25],
+      ['B', T + 15],
+      ['C', T + 35],
+    ]);
+    expect(aggs.lastTrades(2)).toHaveLength(2);
+  });
 });

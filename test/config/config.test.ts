@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.js';
 import { renderEnvExample, renderSettingsTable } from '../../src/config/docs.js';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { ConfigError, envTypos, loadConfig } from '../../src/config/load.js';
 import { SETTINGS } from '../../src/config/settings.js';
 
 const COMMANDS = {
@@ -45,6 +45,36 @@ describe('configuration', () => {
     expect(c.mode).toBe('production');
     expect(c.feedKind).toBe('eodhd');
     expect(c.skipMarketHours).toBe(false);
+  });
+
+  it('only DATABASE_URL makes production: a token alone runs the real feed into the embedded database', () => {
+    const c = loadConfig({ EODHD_API_TOKEN: 'abc' });
+    expect(c.mode).toBe('embedded');
+    expect(c.feedKind).toBe('eodhd');
+  });
+
+  it('read-only commands need only DATABASE_URL; run still requires the token', () => {
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x' };
+    expect(loadConfig(env, {}, { feed: false }).mode).toBe('production');
+    expect(problem(env)).toMatch(/^EODHD_API_TOKEN is required when DATABASE_URL is set/);
+  });
+
+  it('warns about variables that look like ours but are not (one line each), and not about others', () => {
+    const lines = envTypos({
+      DATABSE_URL: 'x',
+      EODHD_API_TOKNE: 'x',
+      PROT: '1',
+      DATABASE_URL: 'x',
+      PATH: '/usr/bin',
+      HOME: '/root',
+      PGPORT: '5432',
+      RAILWAY_ENVIRONMENT: 'production',
+    });
+    expect(lines).toEqual([
+      'DATABSE_URL is not a setting (ignored); did you mean DATABASE_URL?',
+      'EODHD_API_TOKNE is not a setting (ignored); did you mean EODHD_API_TOKEN?',
+      'PROT is not a setting (ignored); did you mean PORT?',
+    ]);
   });
 
   it('flags override the environment', () => {

@@ -2,14 +2,16 @@
 // simulated feed, writing to the real PostgreSQL) must stop reading, write every open candle, drain the
 // sink and exit 0 — and every trade it received must be in the database, in both candle kinds.
 
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthSnapshot } from '../../src/http/snapshot.js';
+import { createPool, endPool } from '../../src/store/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 
 const dbName = `tc_e2e_shutdown_${process.pid}`;
-const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+// The project's pools: an 'error' listener on every client, so the FORCE drop below (which terminates any
+// backend still attached to the database) can never surface as an uncaught error.
+const admin = createPool({ url: TEST_DATABASE_URL, max: 1 });
 let url = '';
 
 beforeAll(async () => {
@@ -22,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await endPool(admin);
 });
 
 async function health(port: number): Promise<HealthSnapshot> {
@@ -65,7 +67,7 @@ describe('graceful shutdown of the real daemon', () => {
     const received = fed?.trades as number;
     expect(received).toBeGreaterThanOrEqual(5_000);
 
-    const db = new pg.Pool({ connectionString: url, max: 1 });
+    const db = createPool({ url, max: 1 });
     try {
       const q = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
       expect(await q('SELECT count(*) AS n FROM ticks')).toBe(received);
@@ -90,7 +92,7 @@ describe('graceful shutdown of the real daemon', () => {
                  AND NOT t.conditions && '{2,7,12,13,15,16,20,21,29,37,52,53}')`),
       ).toBe(0);
     } finally {
-      await db.end();
+      await endPool(db);
     }
   }, 60_000);
 });

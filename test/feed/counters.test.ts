@@ -1,29 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/feed/backoff.js';
-import { createFeedStats, feedStatsSnapshot, lagQuantile, recordLag } from '../../src/feed/stats.js';
-
-describe('Backoff (full jitter)', () => {
-  it('grows exponentially to the cap, drawing uniformly below it', () => {
-    const caps: number[] = [];
-    const b = new Backoff(1000, 60_000, () => 0.999999);
-    for (let i = 0; i < 10; i++) caps.push(b.next());
-    expect(caps).toEqual([999, 1999, 3999, 7999, 15999, 31999, 59999, 59999, 59999, 59999]);
-  });
-
-  it('first retry is within the base (~1 s), and zero jitter gives zero', () => {
-    expect(new Backoff(1000, 60_000, () => 0.5).next()).toBe(500);
-    expect(new Backoff(1000, 60_000, () => 0).next()).toBe(0);
-  });
-
-  it('reset starts over from the base', () => {
-    const b = new Backoff(100, 10_000, () => 0.999999);
-    for (let i = 0; i < 5; i++) b.next();
-    b.reset();
-    expect(b.next()).toBe(99);
-  });
-});
+import {
+  createFeedStats,
+  feedStatsSnapshot,
+  lagBuckets,
+  lagQuantile,
+  recordLag,
+} from '../../src/feed/stats.js';
 
 describe('lag histogram', () => {
+  it('exports cumulative Prometheus buckets (seconds) and the sum', () => {
+    const s = createFeedStats();
+    for (const ms of [0, 2, 3, 10, 500, 5000]) recordLag(s.lag, ms);
+    const b = lagBuckets(s.lag);
+    expect(b.le.slice(0, 5)).toEqual([0, 0.003, 0.015, 0.063, 0.255]);
+    expect(b.cumulative.slice(0, 6)).toEqual([1, 3, 4, 4, 4, 5]);
+    expect(b.cumulative.at(-1)).toBe(6);
+    expect(s.lag.sumMs).toBe(5515);
+  });
+
   it('reports p50/p99 within a bucket (~19 %) of the true value', () => {
     const s = createFeedStats();
     for (let i = 0; i < 1000; i++) recordLag(s.lag, i < 990 ? 40 : 2000);

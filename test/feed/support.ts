@@ -1,30 +1,12 @@
-// Shared set-up for the feed tests: options with test-sized timings, a log that keeps its lines, a feed
-// handle that collects trades and gaps.
-import { Writable } from 'node:stream';
+// Shared set-up for the feed tests: options with test-sized timings, a feed handle that collects trades,
+// gaps and log lines.
 import type { Trade } from '../../src/aggregate/types.js';
 import { systemClock } from '../../src/clock.js';
 import type { FeedGap, FeedOptions, FeedResult } from '../../src/feed/runFeed.js';
 import { runFeed } from '../../src/feed/runFeed.js';
 import { createFeedStats, type FeedStats } from '../../src/feed/stats.js';
-import { createLogger } from '../../src/log/logger.js';
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  event?: string;
-  [k: string]: unknown;
-}
-
-export function captureLog() {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'debug', destination: stream }), lines };
-}
+import { captureLog, type LogLine } from '../helpers/logCapture.js';
 
 export interface FeedHandle {
   trades: Trade[];

@@ -2,7 +2,16 @@
 // embedded PGlite in a temp dir, and a private throwaway cluster (initdb + pg_ctl on a free port) for
 // stop/start and TLS tests — the shared 5432 cluster is never stopped.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,7 +103,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** The server binaries of whatever PostgreSQL is installed: pg_config's, else the newest Debian one. */
+function serverBinDir(): string {
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  } catch {
+    // no pg_config (client-only install): look where Debian puts the servers
+  }
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) throw new Error('no PostgreSQL server binaries (initdb): install postgresql');
+  return join(root, versions[0]!, 'bin');
+}
+
+let binDir: string | undefined;
+function bin(name: string): string {
+  binDir ??= serverBinDir();
+  return join(binDir, name);
+}
 
 export interface PrivateCluster {
   port: number;
@@ -109,7 +142,7 @@ export interface PrivateCluster {
   destroy(): void;
 }
 
-/** A throwaway cluster owned by the postgres user (initdb refuses root); ssl=on with a self-signed cert. */
+/** A throwaway cluster owned by the postgres user (initdb refuses root); with ssl, a self-signed cert. */
 export async function startPrivateCluster(opts: { ssl: boolean }): Promise<PrivateCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-cluster-'));
   const data = join(dir, 'data');
@@ -118,7 +151,7 @@ export async function startPrivateCluster(opts: { ssl: boolean }): Promise<Priva
   chownSync(dir, uid, gid);
   const asPg = (args: string[]) =>
     execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  asPg([`${BIN}/initdb`, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  asPg([bin('initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const conf = [
     `port = ${port}`,
@@ -171,14 +204,14 @@ export async function startPrivateCluster(opts: { ssl: boolean }): Promise<Priva
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     caFile: join(dir, 'ca.pem'),
     start: () => {
-      asPg([`${BIN}/pg_ctl`, '-D', data, '-l', log, '-w', '-t', '30', 'start']);
+      asPg([bin('pg_ctl'), '-D', data, '-l', log, '-w', '-t', '30', 'start']);
     },
     stop: () => {
-      asPg([`${BIN}/pg_ctl`, '-D', data, '-m', 'fast', '-w', 'stop']);
+      asPg([bin('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
     },
     destroy: () => {
       try {
-        asPg([`${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop']);
+        asPg([bin('pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
       } catch {
         // already stopped
       }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadyResult } from '../../src/http/readiness.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
 import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
-import { memoryLogger } from '../log/memoryStream.js';
+import { captureLog } from '../helpers/logCapture.js';
 
 const servers: HttpServer[] = [];
 afterEach(async () => {
@@ -20,7 +20,7 @@ interface Opts {
 }
 
 async function start(opts: Opts = {}) {
-  const { log, stream } = memoryLogger();
+  const { log, lines: logged } = captureLog();
   const server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
@@ -31,7 +31,7 @@ async function start(opts: Opts = {}) {
     ...(opts.closeGraceMs === undefined ? {} : { closeGraceMs: opts.closeGraceMs }),
   });
   servers.push(server);
-  return { server, stream };
+  return { server, logged };
 }
 
 interface Res {
@@ -69,6 +69,10 @@ function busySnapshot(): HealthSnapshot {
   s.feed.lagP99Ms = 250;
   s.feed.reconnectsToday = 2;
   s.feed.gapsToday = 1;
+  s.feed.reconnects = 5;
+  s.feed.gaps = 3;
+  s.feed.lag = { le: [0, 0.003, 0.015], cumulative: [1, 4, 9], count: 10, sumSeconds: 2.5 };
+  s.symbolLastTradeAt = { AAPL: '2024-07-03T14:00:01.000Z', MSFT: '2024-07-03T13:59:00.000Z' };
   s.aggregate.candles1s = 17;
   s.aggregate.candles100t = 4;
   s.sink.bufferedRows = 123;
@@ -147,17 +151,23 @@ describe('health server routes', () => {
     expect(text).toMatch(/^tick_collector_invalid_messages_total\{reason="json"\} 1$/m);
     expect(text).toMatch(/^tick_collector_candles_written_total\{kind="1s"\} 17$/m);
     expect(text).toMatch(/^tick_collector_candles_written_total\{kind="100t"\} 4$/m);
-    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.5"\} 12$/m);
-    expect(text).toMatch(/^tick_collector_feed_lag_ms\{quantile="0.99"\} 250$/m);
+    expect(text).toMatch(/^# TYPE tick_collector_feed_lag_seconds histogram$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_bucket\{le="0.003"\} 4$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_bucket\{le="\+Inf"\} 10$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_sum 2.5$/m);
+    expect(text).toMatch(/^tick_collector_feed_lag_seconds_count 10$/m);
     expect(text).toMatch(/^tick_collector_sink_buffer_rows 123$/m);
-    expect(text).toMatch(/^tick_collector_event_loop_delay_p99_ms 21.5$/m);
-    expect(text).toMatch(/^tick_collector_reconnects_total 2$/m);
-    expect(text).toMatch(/^tick_collector_feed_gaps_total 1$/m);
+    expect(text).toMatch(/^tick_collector_event_loop_delay_p99_seconds 0.0215$/m);
+    // Totals since start, not the daily numbers /health shows: counters never reset while we run.
+    expect(text).toMatch(/^tick_collector_feed_reconnects_total 5$/m);
+    expect(text).toMatch(/^tick_collector_feed_gaps_total 3$/m);
+    expect(text).toMatch(/^tick_collector_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).toMatch(/^tick_collector_symbol_last_trade_timestamp_seconds\{symbol="AAPL"\} 1720015201$/m);
     expect(text).toMatch(/^tick_collector_market_open 1$/m);
     expect(text).toMatch(/^tick_collector_info\{mode="production"\} 1$/m);
     expect(text).toMatch(/^tick_collector_sink_last_write_timestamp_seconds 1720015200$/m);
     // prom-client spells it "Nan"; Prometheus parses NaN case-insensitively.
-    expect(text).toMatch(/^tick_collector_feed_last_trade_age_ms nan$/im);
+    expect(text).toMatch(/^tick_collector_feed_last_trade_age_seconds nan$/im);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
 
     snap = emptySnapshot('local');
@@ -165,9 +175,9 @@ describe('health server routes', () => {
     const again = (await call(`${server.url}/metrics`)).body;
     expect(again).toMatch(/^tick_collector_trades_total 43$/m);
     expect(again).toMatch(/^tick_collector_market_open 0$/m);
-    // Reasons and quantiles that vanished from the snapshot vanish from the scrape.
+    // Reasons and symbols that vanished from the snapshot vanish from the scrape.
     expect(again).not.toContain('reason="bad_price"');
-    expect(again).not.toContain('quantile="0.99"');
+    expect(again).not.toContain('symbol="AAPL"');
   });
 
   it('answers 404 for unknown paths and 405 with Allow for other methods', async () => {
@@ -179,7 +189,7 @@ describe('health server routes', () => {
   });
 
   it('turns a throwing snapshot() into 500s with one rate-limited log line, and keeps serving', async () => {
-    const { server, stream } = await start({
+    const { server, logged } = await start({
       snapshot: () => {
         throw new Error('feed stats exploded');
       },
@@ -191,9 +201,9 @@ describe('health server routes', () => {
       expect((await call(`${server.url}/metrics`)).status).toBe(500);
     }
     expect((await call(`${server.url}/healthz`)).status).toBe(200);
-    const failures = stream.lines.filter((l) => l.msg.startsWith('health snapshot failed'));
+    const failures = logged.filter((l) => l.msg.startsWith('health snapshot failed'));
     expect(failures).toHaveLength(1);
-    expect(failures[0]?.level).toBe(50);
+    expect(failures[0]?.level).toBe('error');
     expect(failures[0]?.err).toMatchObject({ message: 'feed stats exploded' });
   });
 
@@ -221,7 +231,7 @@ describe('health server routes', () => {
 describe('health server lifecycle', () => {
   it('rejects when the port is taken', async () => {
     const { server } = await start();
-    const { log } = memoryLogger();
+    const { log } = captureLog();
     await expect(
       startHttpServer({
         port: server.port,

@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { createNewsStats, type NewsStats } from '../../src/news/index.js';
 import { type NewsPollerOptions, runNewsPoller } from '../../src/news/poller.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fakeClock.js';
-import { captureLog, type LogLine } from './logLines.js';
+import { captureLog, type LogLine } from '../helpers/logCapture.js';
 import { PollEvents } from './pollEvents.js';
 
 export const T0 = Date.UTC(2025, 0, 6, 15, 0, 0);
@@ -64,5 +64,3 @@ export async function advanceIfParked(clock: FakeClock): Promise<void> {
   const deadline = clock.nextDeadline;
   if (deadline !== undefined) await clock.advanceTo(deadline);
 }
-
-export const isInfoOrWarn = (l: LogLine) => l.level >= 30;

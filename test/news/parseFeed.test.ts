@@ -112,14 +112,31 @@ describe('parseFeedItems', () => {
     });
   });
 
-  it('hashes over-long guids so the unique index can hold them, and drops in-feed duplicates', async () => {
+  it('hashes over-long guids so the unique index can hold them; drops exact duplicates, keeps different items under one guid', async () => {
     const long = 'g'.repeat(5000);
     const xml = `<rss version="2.0"><channel><title>t</title>
       <item><guid>${long}</guid><title>one</title></item>
-      <item><guid>${long}</guid><title>one again</title></item></channel></rss>`;
+      <item><guid>${long}</guid><title>one</title></item>
+      <item><guid>${long}</guid><title>another episode, same guid</title></item></channel></rss>`;
     const items = await parseFeedItems(xml, match);
-    expect(items).toHaveLength(1);
+    expect(items.map((i) => i.title)).toEqual(['one', 'another episode, same guid']);
     expect(items[0]?.guid).toMatch(/^sha1:[0-9a-f]{40}$/);
+    expect(items[1]?.guid).toMatch(/^sha1:[0-9a-f]{40}#[0-9a-f]{16}$/);
+    expect((await parseFeedItems(xml, match)).map((i) => i.guid)).toEqual(items.map((i) => i.guid));
+  });
+
+  it('keeps an item with nothing but an empty author, and reads <rss> without a version as RSS 2.0', async () => {
+    const empty = await parseFeedItems(
+      '<feed xmlns="http://www.w3.org/2005/Atom"><entry><author></author></entry></feed>',
+      match,
+    );
+    expect(empty).toHaveLength(1);
+    expect(empty[0]?.guid).toMatch(/^hash:[0-9a-f]{40}$/);
+    const noVersion = await parseFeedItems(
+      '<rss><channel><title>t</title><item><title>AAPL up</title><guid>x</guid></item></channel></rss>',
+      match,
+    );
+    expect(noVersion.map((i) => [i.guid, i.symbols])).toEqual([['x', ['AAPL']]]);
   });
 
   it('rejects broken XML and non-feeds', async () => {

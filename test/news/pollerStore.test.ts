@@ -1,10 +1,11 @@
 // The poller against a real HTTP server and real PostgreSQL: what lands in news_items, and when.
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atLeast } from '../helpers/logCapture.js';
+import { pgTestDb, type TestDb } from '../helpers/pg.js';
 import { FeedServer, plainXmlRoute, statusRoute, xmlRoute } from './feedServer.js';
 import { ATOM_FEED, rssFeed, rssItem } from './fixtures.js';
 import { HOUR, MIN, startPoller, T0 } from './harness.js';
-import { WARN } from './logLines.js';
-import { createTestDb, type TestDb } from './testDb.js';
 
 interface NewsRow {
   feed: string;
@@ -17,20 +18,22 @@ interface NewsRow {
 }
 
 let db: TestDb;
+let pool: pg.Pool;
 let server: FeedServer;
 
 beforeAll(async () => {
-  db = await createTestDb();
+  db = await pgTestDb('news_store');
+  pool = db.pool({ max: 3 });
   server = await new FeedServer().start();
 });
 
 afterAll(async () => {
   await server?.close();
-  await db?.drop();
+  await db?.close();
 });
 
 async function rows(feed: string): Promise<NewsRow[]> {
-  const res = await db.pool.query<NewsRow>(
+  const res = await pool.query<NewsRow>(
     'SELECT feed, guid, link, title, summary, symbols, published_at FROM news_items WHERE feed = $1 ORDER BY id',
     [feed],
   );
@@ -51,7 +54,7 @@ describe('news poller → news_items', () => {
     server.routes.set('/atom', plainXmlRoute(ATOM_FEED, 'application/atom+xml'));
     const rssUrl = server.url('/rss');
     const atomUrl = server.url('/atom');
-    const p = startPoller({ feeds: [rssUrl, atomUrl], db: db.pool });
+    const p = startPoller({ feeds: [rssUrl, atomUrl], db: pool });
 
     const first = await p.events.take(2);
     expect(first.map((e) => [e.url, e.outcome, e.itemsParsed, e.itemsStored])).toEqual([
@@ -119,11 +122,11 @@ describe('news poller → news_items', () => {
       dbErrors: 0,
     });
     await p.stop();
-    expect(p.lines.filter((l) => l.level >= WARN)).toEqual([]);
+    expect(p.lines.filter((l) => atLeast(l, 'warn'))).toEqual([]);
   });
 
   it('keeps items in memory (bounded) while the INSERT fails, and writes them with a later poll', async () => {
-    await db.pool.query('ALTER TABLE news_items RENAME TO news_items_away');
+    await pool.query('ALTER TABLE news_items RENAME TO news_items_away');
     server.routes.set(
       '/dbdown',
       xmlRoute(
@@ -132,7 +135,7 @@ describe('news poller → news_items', () => {
       ),
     );
     const url = server.url('/dbdown');
-    const p = startPoller({ feeds: [url], db: db.pool, maxPendingItems: 3 });
+    const p = startPoller({ feeds: [url], db: pool, maxPendingItems: 3 });
     try {
       const e1 = await p.events.next();
       expect([e1.outcome, e1.itemsParsed, e1.itemsStored]).toEqual(['ok', 4, 0]);
@@ -145,10 +148,10 @@ describe('news poller → news_items', () => {
       expect(server.requestsTo('/dbdown')[1]!.headers['if-none-match']).toBeUndefined();
       expect(p.stats.totals).toMatchObject({ dbErrors: 2, itemsPending: 3 });
       // Two DB failures within the window: one warn line.
-      expect(p.lines.filter((l) => l.level >= WARN && /storing items failed/.test(l.msg))).toHaveLength(1);
+      expect(p.lines.filter((l) => atLeast(l, 'warn') && /storing items failed/.test(l.msg))).toHaveLength(1);
 
       // The database is back; the feed now answers 304 whatever we send: the pending items still go out.
-      await db.pool.query('ALTER TABLE news_items_away RENAME TO news_items');
+      await pool.query('ALTER TABLE news_items_away RENAME TO news_items');
       server.routes.set('/dbdown', statusRoute(304));
       await p.clock.advanceTo(e2.nextPollAt);
       const e3 = await p.events.next();
@@ -158,7 +161,7 @@ describe('news poller → news_items', () => {
       expect(p.stats.feeds[0]?.itemsStored).toBe(3);
     } finally {
       await p.stop();
-      await db.pool.query('ALTER TABLE IF EXISTS news_items_away RENAME TO news_items');
+      await pool.query('ALTER TABLE IF EXISTS news_items_away RENAME TO news_items');
     }
   });
 });

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { installShutdown } from '../../src/ops/shutdown.js';
-import { memoryLogger } from '../log/memoryStream.js';
+import { captureLog } from '../helpers/logCapture.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/shutdownChild.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -118,7 +118,7 @@ describe.concurrent('shutdown in a real process', () => {
     expect(r.code).toBe(1);
     expect(r.markers).not.toContain('SHUTDOWN_DONE');
     expect(r.logs.at(-1)).toMatchObject({
-      level: 50,
+      level: 'error',
       msg: 'shutdown timed out after 300 ms; pending: drain sink',
       pending: ['drain sink'],
     });
@@ -140,7 +140,7 @@ describe.concurrent('shutdown in a real process', () => {
     const r = await c.exited;
     expect(r.code).toBe(1);
     expect(r.markers).toEqual(['READY', 'SHUTDOWN_START unhandledRejection', 'SHUTDOWN_DONE']);
-    const fatal = r.logs.find((l) => l.level === 60);
+    const fatal = r.logs.find((l) => l.level === 'fatal');
     expect(fatal).toMatchObject({ kind: 'unhandledRejection', err: { message: 'boom: nobody awaited me' } });
   });
 
@@ -149,7 +149,7 @@ describe.concurrent('shutdown in a real process', () => {
     const r = await c.exited;
     expect(r.code).toBe(1);
     expect(r.markers).toContain('SHUTDOWN_DONE');
-    expect(r.logs.find((l) => l.level === 60)).toMatchObject({
+    expect(r.logs.find((l) => l.level === 'fatal')).toMatchObject({
       kind: 'uncaughtException',
       err: { message: 'kaboom in a timer' },
     });
@@ -169,7 +169,7 @@ describe.concurrent('shutdown in a real process', () => {
 
 describe('shutdown in-process (no signals, injected exit)', () => {
   it('joins concurrent calls, keeps the highest exit code, and exits once', async () => {
-    const { log } = memoryLogger();
+    const { log } = captureLog();
     const codes: number[] = [];
     let runs = 0;
     let release!: () => void;
@@ -201,7 +201,7 @@ describe('shutdown in-process (no signals, injected exit)', () => {
   });
 
   it('a synchronous throw in onShutdown still ends in exit(1)', async () => {
-    const { log, stream } = memoryLogger();
+    const { log, lines: logged } = captureLog();
     const codes: number[] = [];
     const s = installShutdown({
       log,
@@ -216,7 +216,7 @@ describe('shutdown in-process (no signals, injected exit)', () => {
     try {
       await s.shutdown('manual');
       expect(codes).toEqual([1]);
-      expect(stream.lines.find((l) => l.msg === 'shutdown failed')).toMatchObject({
+      expect(logged.find((l) => l.msg === 'shutdown failed')).toMatchObject({
         err: { message: 'sync oops' },
       });
     } finally {
@@ -227,7 +227,7 @@ describe('shutdown in-process (no signals, injected exit)', () => {
 
 describe('a drain that reports a loss', () => {
   it('raiseExitCode: the shutdown completes, then exits with the raised code', async () => {
-    const { log, stream } = memoryLogger();
+    const { log, lines } = captureLog();
     const codes: number[] = [];
     const s = installShutdown({
       log,
@@ -243,7 +243,7 @@ describe('a drain that reports a loss', () => {
     try {
       await s.shutdown('SIGTERM', 0);
       expect(codes).toEqual([1]);
-      expect(stream.lines.find((l) => String(l.msg).startsWith('shutdown complete'))).toMatchObject({
+      expect(lines.find((l) => String(l.msg).startsWith('shutdown complete'))).toMatchObject({
         code: 1,
       });
     } finally {

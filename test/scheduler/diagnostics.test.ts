@@ -26,6 +26,12 @@ const base = {
 };
 
 describe('formatDiagnostics', () => {
+  it('local mode (market hours ignored) says it is collecting, not CLOSED', () => {
+    const now = et('2025-12-13T11:00'); // a Saturday
+    const lines = formatDiagnostics({ ...base, now, status: statusAt(now), ignoresMarketHours: true });
+    expect(lines[2]).toBe('market:      ignored, collecting now (NYSE is CLOSED (weekend))');
+  });
+
   it('before the open (the postmortem example: 08:45 ET)', () => {
     const now = et('2025-12-11T08:45');
     expect(formatDiagnostics({ ...base, now, status: statusAt(now) })).toEqual([

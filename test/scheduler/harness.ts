@@ -1,9 +1,6 @@
-// Test harness for the scheduler: a wall clock that can jump over monotonic fake timers, a pino logger
-// writing into an array, and a fake collector that runs until its close on the fake clock.
-import { Writable } from 'node:stream';
+// Test harness for the scheduler: a wall clock that can jump over monotonic fake timers and a fake collector that runs until its close on the fake clock.
 import { DateTime } from 'luxon';
 import type { Clock } from '../../src/clock.js';
-import { createLogger, type Logger } from '../../src/log/logger.js';
 import type { SessionRun } from '../../src/scheduler/index.js';
 import type { FakeClock } from '../helpers/fakeClock.js';
 
@@ -35,23 +32,6 @@ export class JumpyClock implements Clock {
       signal.removeEventListener('abort', relay);
     }
   }
-}
-
-export interface LogLine {
-  level: number;
-  msg: string;
-  [k: string]: unknown;
-}
-
-export function captureLogger(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const text of String(chunk).split('\n')) if (text) lines.push(JSON.parse(text) as LogLine);
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'info', destination: stream }), lines };
 }
 
 export interface Run {

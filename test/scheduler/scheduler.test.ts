@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { statusAt } from '../../src/calendar/index.js';
 import { createSchedulerStats, runScheduler, type SessionRun } from '../../src/scheduler/index.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fakeClock.js';
-import { captureLogger, et, fakeCollector, iso, JumpyClock } from './harness.js';
+import { captureLog } from '../helpers/logCapture.js';
+import { et, fakeCollector, iso, JumpyClock } from './harness.js';
 
 const MIN = 60_000;
 
@@ -18,7 +19,7 @@ function start(
 ) {
   const timers = new FakeClock(startAt);
   const clock = new JumpyClock(timers);
-  const { log, lines } = captureLogger();
+  const { log, lines } = captureLog('info');
   const collector = fakeCollector(clock);
   const ctl = new AbortController();
   const stats = createSchedulerStats();
@@ -251,8 +252,8 @@ describe('a session that ends before the close', () => {
     const gaps = h.runs.slice(1).map((r, i) => r.startedAt - (h.runs[i]?.startedAt ?? 0));
     expect(gaps).toEqual([1000, 2000, 4000, 8000, 16_000]);
     expect(h.stats.restarts).toBe(6); // the sixth failure, at +31 s, is waiting out its 32 s backoff
-    expect(h.lines.filter((l) => l.level === 40)).toHaveLength(6);
-    expect(h.lines.find((l) => l.level === 40)?.msg).toBe(
+    expect(h.lines.filter((l) => l.level === 'warn')).toHaveLength(6);
+    expect(h.lines.find((l) => l.level === 'warn')?.msg).toBe(
       'collector session failed before the close; starting it again in 1s',
     );
     h.ctl.abort();

@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, endPool } from '../../src/store/connection.js';
 import { migrate } from '../../src/store/migrate.js';
 import { Sink } from '../../src/store/sink.js';
-import { type PrivateCluster, startPrivateCluster, TEST_DATABASE_URL, waitFor } from '../helpers/pg.js';
+import { type PrivateCluster, startPrivateCluster, waitFor } from '../helpers/pg.js';
 import { sec } from './candles.js';
 
 let cluster: PrivateCluster;
+/** A server without TLS: the shared one may have ssl on or off, so the fallback is tried on our own. */
+let plain: PrivateCluster;
 const pools: ReturnType<typeof createPool>[] = [];
 const pool = (url: string, extra: Partial<Parameters<typeof createPool>[0]> = {}) => {
   const p = createPool({ url, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000, ...extra });
@@ -21,10 +23,12 @@ const pool = (url: string, extra: Partial<Parameters<typeof createPool>[0]> = {}
 
 beforeAll(async () => {
   cluster = await startPrivateCluster({ ssl: true });
+  plain = await startPrivateCluster({ ssl: false });
 });
 afterAll(async () => {
   await Promise.allSettled(pools.map(endPool));
   cluster?.destroy();
+  plain?.destroy();
 });
 
 const SSL_ON = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
@@ -43,10 +47,10 @@ describe('sslmode (libpq meaning)', () => {
     expect((await pool(cluster.url).query(SSL_ON)).rows[0].ssl).toBe(true);
   });
 
-  it('prefer and allow fall back to plain on a server without TLS (the shared one has ssl=off)', async () => {
-    expect((await pool(`${TEST_DATABASE_URL}?sslmode=prefer`).query('SELECT 1 AS one')).rows[0].one).toBe(1);
-    expect((await pool(`${TEST_DATABASE_URL}?sslmode=allow`).query('SELECT 1 AS one')).rows[0].one).toBe(1);
-    await expect(pool(`${TEST_DATABASE_URL}?sslmode=require`).query('SELECT 1')).rejects.toThrow(
+  it('prefer and allow fall back to plain on a server without TLS', async () => {
+    expect((await pool(`${plain.url}?sslmode=prefer`).query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    expect((await pool(`${plain.url}?sslmode=allow`).query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await expect(pool(`${plain.url}?sslmode=require`).query('SELECT 1')).rejects.toThrow(
       /does not support SSL/,
     );
   });

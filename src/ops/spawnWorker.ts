@@ -1,0 +1,15 @@
+// A worker thread from the module next to the caller: the compiled .js in dist/, else the .ts sibling run
+// through tsx (dev, tests). Node refuses a .ts entry point (and ignores --import in a worker's execArgv on
+// Node 20), so the .ts case registers tsx from an eval'd bootstrap, then imports the worker.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** `spawnWorker(import.meta.url, './parseWorker', data)`: the caller's sibling module, without extension. */
+export function spawnWorker(callerUrl: string, relative: string, workerData: unknown): Worker {
+  const js = fileURLToPath(new URL(`${relative}.js`, callerUrl));
+  if (existsSync(js)) return new Worker(js, { workerData });
+  const ts = pathToFileURL(fileURLToPath(new URL(`${relative}.ts`, callerUrl))).href;
+  const boot = `import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(ts)}))`;
+  return new Worker(boot, { eval: true, workerData });
+}
