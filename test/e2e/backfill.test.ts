@@ -5,17 +5,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
 import type { Trade } from '../../src/aggregate/types.js';
+import { createPool, endPool } from '../../src/store/connection.js';
 import { referenceSeconds, referenceTicks } from '../aggregate/reference.js';
 import { CONDITIONS, type StandIn, startStandIn } from '../backfill/standIn.js';
 import { type CliRun, runCli, runCliToEnd } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 
 const dbName = `tc_e2e_backfill_${process.pid}`;
-const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+const admin = createPool({ url: TEST_DATABASE_URL, max: 1 });
 const dataDir = mkdtempSync(join(tmpdir(), 'tc-e2e-backfill-'));
 const SYMBOLS = ['AAPL', 'MSFT'];
 let url = '';
@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIn?.close();
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await endPool(admin);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -129,7 +129,7 @@ describe('backfill end to end', () => {
     ).candles;
     const refT = referenceTicks(all, 100).candles;
 
-    const db = new pg.Pool({ connectionString: url, max: 1 });
+    const db = createPool({ url, max: 1 });
     try {
       const s = await db.query(
         `SELECT symbol, (extract(epoch FROM bucket) * 1000)::float8 AS b, open, high, low, close, volume,
@@ -178,7 +178,7 @@ describe('backfill end to end', () => {
       expect(gaps.rows.some((g) => /closed|refused|lost|drop|error|socket/i.test(g.reason))).toBe(true);
       expect(gaps.rows.every((g) => g.filled_at !== null)).toBe(true);
     } finally {
-      await db.end();
+      await endPool(db);
     }
   }, 120_000);
 });

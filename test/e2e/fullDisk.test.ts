@@ -1,16 +1,16 @@
 // The real daemon with DATA_DIR on a full disk (a filled tmpfs) through a database outage: the rows it
 // could neither write nor spool show in /metrics and keep /health degraded after the database is back,
 // and SIGTERM then exits non-zero with the loss in the last line (never "spooled").
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthSnapshot } from '../../src/http/snapshot.js';
+import { createPool, endPool } from '../../src/store/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { type FullDisk, fullDisk } from '../helpers/fullDisk.js';
 import { TEST_DATABASE_URL, waitFor } from '../helpers/pg.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const dbName = `tc_e2e_fulldisk_${process.pid}`;
-const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+const admin = createPool({ url: TEST_DATABASE_URL, max: 1 });
 let proxy: TcpProxy;
 let disk: FullDisk;
 let url = '';
@@ -30,7 +30,7 @@ afterAll(async () => {
   await proxy?.close();
   disk?.close();
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await endPool(admin);
 });
 
 async function health(port: number): Promise<HealthSnapshot> {

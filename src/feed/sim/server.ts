@@ -158,6 +158,7 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
       refreshActive();
     };
 
+    let tapeErrorLogged = false;
     let last = Date.now();
     const timer = setInterval(() => {
       const now = Date.now();
@@ -174,6 +175,10 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
         batch.push(symbol, JSON.stringify(trade));
       }
       tape?.flush(); // on the tape before it is sent
+      if (tape?.fileError && !tapeErrorLogged) {
+        tapeErrorLogged = true;
+        log?.warn({ err: tape.fileError }, 'simulator tape file not writable: keeping the tape in memory only');
+      }
       const corked = [...subsOf.keys()].map(rawSocket);
       for (const sock of corked) sock?.cork();
       for (let i = 0; i < batch.length; i += 2) {

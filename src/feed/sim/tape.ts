@@ -34,7 +34,10 @@ export class SimTape {
   private seq = 0;
   private pending: string[] = [];
 
-  constructor(private readonly file: string | null = null) {
+  /** Why the file stopped being written (a full disk, say): the tape goes on in memory. */
+  fileError: string | null = null;
+
+  constructor(private file: string | null = null) {
     if (file) mkdirSync(dirname(file), { recursive: true });
     if (file && existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -68,7 +71,13 @@ export class SimTape {
   /** Writes the batch recorded since the last call (before it is sent). */
   flush(): void {
     if (!this.file || this.pending.length === 0) return;
-    appendFileSync(this.file, `${this.pending.join('\n')}\n`);
+    try {
+      appendFileSync(this.file, `${this.pending.join('\n')}\n`);
+    } catch (err) {
+      // A simulator must never take the collector down with it: keep the tape in memory only from now on.
+      this.fileError = String(err);
+      this.file = null;
+    }
     this.pending = [];
   }
 
