@@ -1,0 +1,37 @@
+// candles_1m for the seconds written before migration 0010 (the triggers cover everything after): rolled up
+// a day at a time, newest first, by the maintenance loop, each day one statement, with the progress kept in
+// candles_1m_backfill so a restart goes on where it stopped.
+import type pg from 'pg';
+
+const DAY = 86_400_000;
+
+/** Recomputes every minute with 1-second rows in [fromMs, toMs) (the same function the triggers call). */
+export async function rollupRange(pool: pg.Pool, fromMs: number, toMs: number): Promise<number> {
+  const r = await pool.query<{ n: number }>(
+    `WITH k AS (
+       SELECT DISTINCT symbol AS s, date_bin('1 minute', bucket, TIMESTAMPTZ 'epoch') AS m FROM candles_1s
+       WHERE bucket >= to_timestamp($1::float8 / 1000) AND bucket < to_timestamp($2::float8 / 1000))
+     SELECT (SELECT count(*) FROM k)::int AS n, tc_rollup_minutes((SELECT array_agg(s) FROM k), (SELECT array_agg(m) FROM k))`,
+    [fromMs, toMs],
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
+/** Rolls up the history below the backfill mark, a day per statement; returns the minutes written. */
+export async function backfillMinutes(pool: pg.Pool, signal?: AbortSignal): Promise<number> {
+  let minutes = 0;
+  while (!signal?.aborted) {
+    const r = await pool.query<{ below: Date; oldest: Date | null }>(
+      `SELECT b.below, (SELECT min(bucket) FROM candles_1s WHERE bucket < b.below) AS oldest
+       FROM candles_1m_backfill b`,
+    );
+    const row = r.rows[0];
+    if (!row?.oldest) return minutes;
+    const hi = row.below.getTime();
+    // Day-aligned chunks (UTC), so a chunk never splits a minute.
+    const lo = Math.max(Math.floor(row.oldest.getTime() / DAY) * DAY, Math.ceil(hi / DAY) * DAY - DAY);
+    minutes += await rollupRange(pool, lo, hi);
+    await pool.query('UPDATE candles_1m_backfill SET below = to_timestamp($1::float8 / 1000)', [lo]);
+  }
+  return minutes;
+}
