@@ -84,8 +84,11 @@ export function startMaintenance(deps: {
   log: Logger;
   retention: RetentionDays;
   everyMs?: number;
+  /** Stops it too (the collector's shutdown). */
+  signal?: AbortSignal;
 }): Maintenance {
   const abort = new AbortController();
+  deps.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const log = deps.log.child({ component: 'storage' });
   const promise = (async () => {
     while (!abort.signal.aborted) {

@@ -1,5 +1,5 @@
 // The reads main needs: the open tick candles to resume after a restart, the latest candles for the
-// `tick-collector candles` CLI, and a ping for /readyz (migration status is migrationsApplied in migrate.ts).
+// `tick-collector candles` CLI, a symbol's range for `export`, and a ping for /readyz (migration status is migrationsApplied in migrate.ts).
 import type pg from 'pg';
 import type { Candle, SecondCandle, TickCandle } from '../aggregate/types.js';
 import { describeError } from './errors.js';
@@ -107,6 +107,19 @@ export async function latestCandles(pool: pg.Pool, q: LatestQuery): Promise<Cand
     params,
   );
   return r.rows.map(toTickCandle);
+}
+
+/** One symbol's 1-second candles with from <= bucket < to (epoch ms), oldest first: a primary-key range. */
+export async function readSeconds(
+  pool: pg.Pool,
+  q: { symbol: string; from: number; to: number; limit: number },
+): Promise<SecondCandle[]> {
+  const r = await pool.query<Row1s>(
+    `SELECT * FROM candles_1s WHERE symbol = $1 AND bucket >= to_timestamp($2::float8 / 1000)
+       AND bucket < to_timestamp($3::float8 / 1000) ORDER BY bucket LIMIT $4`,
+    [q.symbol, q.from, q.to, Math.max(1, Math.min(100_000, Math.floor(q.limit)))],
+  );
+  return r.rows.map(toSecondCandle);
 }
 
 export type PingResult = { ok: true; latencyMs: number } | { ok: false; error: string };

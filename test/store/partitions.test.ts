@@ -10,7 +10,7 @@ import { upsertSecondCandles, upsertTickCandles } from '../../src/store/writeCan
 import { insertTicks } from '../../src/store/writeTicks.js';
 import { pgliteTestDb, pgTestDb, type TestDb } from '../helpers/pg.js';
 import { memoryLogger } from '../log/memoryStream.js';
-import { sec, T0, tick } from '../store/candles.js';
+import { sec, T0, tick } from './candles.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2024, 6, 3, 15, 0, 0);
