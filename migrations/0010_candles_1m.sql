@@ -31,13 +31,16 @@ INSERT INTO candles_1m_backfill (below) VALUES (now()) ON CONFLICT DO NOTHING;
 -- Recomputes the given (symbol, minute) bars from candles_1s: open = the first non-null open, close = the
 -- last non-null close, high/low = max/min, volume and trade_count summed, vwap weighted by the volume of the
 -- seconds that have one; a minute left with no counted trade loses its bar.
--- A transaction-scoped advisory lock per minute, taken in one order, serialises two writers of the same
--- minute: the second recomputes after the first committed, so neither leaves a bar missing the other's rows.
+-- Transaction-scoped advisory locks, taken in one order, serialise two writers of the same minute: the
+-- second recomputes after the first committed, so neither leaves a bar missing the other's rows. The
+-- minutes hash into 1,024 slots (class 20100) so a day-sized recompute holds at most 1,024 locks (one per
+-- minute overflowed the server's lock table at 50 symbols x 390 minutes).
 CREATE OR REPLACE FUNCTION tc_rollup_minutes(syms text[], mins timestamptz[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext(k.s), (extract(epoch FROM k.m) / 60)::int)
-  FROM (SELECT DISTINCT s, m FROM unnest(syms, mins) AS u(s, m)) AS k ORDER BY k.s, k.m;
+  PERFORM pg_advisory_xact_lock(20100, k.slot)
+  FROM (SELECT DISTINCT (hashtext(s) # (extract(epoch FROM m) / 60)::int) & 1023 AS slot
+        FROM unnest(syms, mins) AS u(s, m)) AS k ORDER BY k.slot;
 
   DELETE FROM candles_1m c USING unnest(syms, mins) AS k(s, m)
   WHERE c.symbol = k.s AND c.bucket = k.m
