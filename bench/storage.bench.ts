@@ -4,15 +4,16 @@
 // rows, table and index size per day, the day-of-1m-bars read, `candles --limit 20`, and dropping one day's
 // partition. Its own schema, dropped at the end (BENCH_KEEP=1 keeps it). Run it under
 // `flock /tmp/tc-bench.lock`. JSON lines on stdout.
+
+import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/connection.js';
 import { maintainStorage } from '../src/store/maintenance.js';
 import { migrate } from '../src/store/migrate.js';
-import { ensurePartitions, inLockedTx, listPartitions } from '../src/store/partitions.js';
 import { PARTITIONED } from '../src/store/partitionSpec.js';
+import { ensurePartitions, inLockedTx, listPartitions } from '../src/store/partitions.js';
 import { latestCandles } from '../src/store/queries.js';
 import { rollupRange } from '../src/store/rollupBackfill.js';
 import { latestBars, readBars } from '../src/store/timeframes.js';
-import { nullLogger } from '../src/log/logger.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAYS = Number(process.env.BENCH_DAYS ?? 252);
@@ -59,7 +60,13 @@ async function main(): Promise<void> {
   const schema = `tc_bench_storage_${process.pid}`;
   const root = createPool({ url: URL_, max: 1 });
   await root.query(`CREATE SCHEMA ${schema}`);
-  const pool = createPool({ url: URL_, searchPath: schema, max: 2, applicationName: 'tick-collector-bench', queryTimeoutMs: 3_600_000 });
+  const pool = createPool({
+    url: URL_,
+    searchPath: schema,
+    max: 2,
+    applicationName: 'tick-collector-bench',
+    queryTimeoutMs: 3_600_000,
+  });
   const days = weekdays(DAYS);
   try {
     await migrate(pool);
@@ -122,18 +129,45 @@ async function main(): Promise<void> {
     });
 
     const sym = `S${String(Math.floor(SYMBOLS / 2)).padStart(3, '0')}`;
-    const dayBars = await readBars(pool, { timeframe: '1m', symbol: sym, from: mid, to: mid + DAY, limit: 1000, order: 'asc' });
+    const dayBars = await readBars(pool, {
+      timeframe: '1m',
+      symbol: sym,
+      from: mid,
+      to: mid + DAY,
+      limit: 1000,
+      order: 'asc',
+    });
     emit({
       case: 'a day of 1m bars, one symbol',
       bars: dayBars.length,
-      ...(await timed(50, () => readBars(pool, { timeframe: '1m', symbol: sym, from: mid, to: mid + DAY, limit: 1000, order: 'asc' }))),
+      ...(await timed(50, () =>
+        readBars(pool, { timeframe: '1m', symbol: sym, from: mid, to: mid + DAY, limit: 1000, order: 'asc' }),
+      )),
     });
-    emit({ case: 'candles --limit 20 (1s, all symbols)', ...(await timed(30, () => latestCandles(pool, { kind: '1s', limit: 20 }))) });
-    emit({ case: 'candles --symbol --limit 20 (1s)', ...(await timed(30, () => latestCandles(pool, { kind: '1s', symbol: sym, limit: 20 }))) });
-    emit({ case: 'candles --kind 1m --limit 20', ...(await timed(30, () => latestBars(pool, { timeframe: '1m', limit: 20 }))) });
+    emit({
+      case: 'candles --limit 20 (1s, all symbols)',
+      ...(await timed(30, () => latestCandles(pool, { kind: '1s', limit: 20 }))),
+    });
+    emit({
+      case: 'candles --symbol --limit 20 (1s)',
+      ...(await timed(30, () => latestCandles(pool, { kind: '1s', symbol: sym, limit: 20 }))),
+    });
+    emit({
+      case: 'candles --kind 1m --limit 20',
+      ...(await timed(30, () => latestBars(pool, { timeframe: '1m', limit: 20 }))),
+    });
     emit({
       case: 'a year of 1d bars, one symbol',
-      ...(await timed(10, () => readBars(pool, { timeframe: '1d', symbol: sym, from: days[0]!, to: LAST + DAY, limit: 400, order: 'asc' }))),
+      ...(await timed(10, () =>
+        readBars(pool, {
+          timeframe: '1d',
+          symbol: sym,
+          from: days[0]!,
+          to: LAST + DAY,
+          limit: 400,
+          order: 'asc',
+        }),
+      )),
     });
     const oldest = parts.get(days[0]!)!;
     const td = performance.now();

@@ -7,8 +7,8 @@ import { maintainStorage } from '../../src/store/maintenance.js';
 import { latestCandles, loadOpenTickCandles, readSeconds } from '../../src/store/queries.js';
 import { latestBars, readBars } from '../../src/store/timeframes.js';
 import { upsertSecondCandles, upsertTickCandles } from '../../src/store/writeCandles.js';
-import { memoryLogger } from '../log/memoryStream.js';
 import { pgTestDb, type TestDb } from '../helpers/pg.js';
+import { memoryLogger } from '../log/memoryStream.js';
 import { sec, T0, tick } from './candles.js';
 
 const DAY = 86_400_000;
@@ -20,7 +20,9 @@ beforeAll(async () => {
   pool = db.pool({ max: 1 });
   await maintainStorage(pool, { now: T0, log: memoryLogger().log });
   const rows = [];
-  for (let d = 0; d < 3; d++) for (const s of ['AAPL', 'MSFT']) for (let i = 0; i < 120; i++) rows.push({ ...sec(s, i), bucket: T0 + d * DAY + i * 1000 });
+  for (let d = 0; d < 3; d++)
+    for (const s of ['AAPL', 'MSFT'])
+      for (let i = 0; i < 120; i++) rows.push({ ...sec(s, i), bucket: T0 + d * DAY + i * 1000 });
   await upsertSecondCandles(pool, rows);
   await upsertTickCandles(pool, [tick('AAPL', 0), tick('AAPL', 1), tick('MSFT', 0)]);
   await db.admin.query('ANALYZE');
@@ -28,7 +30,9 @@ beforeAll(async () => {
 afterAll(() => db?.close());
 
 /** The statements `fn` sends, with their parameters. */
-async function captured(fn: (p: pg.Pool) => Promise<unknown>): Promise<{ text: string; values: unknown[] }[]> {
+async function captured(
+  fn: (p: pg.Pool) => Promise<unknown>,
+): Promise<{ text: string; values: unknown[] }[]> {
   const seen: { text: string; values: unknown[] }[] = [];
   const spy = {
     query: (text: string, values: unknown[] = []) => {
@@ -67,8 +71,23 @@ const READS: [string, (p: pg.Pool) => Promise<unknown>][] = [
   ['candles --kind 1m --symbol', (p) => latestBars(p, { timeframe: '1m', symbol: 'AAPL', limit: 20 })],
   ['candles --kind 1h', (p) => latestBars(p, { timeframe: '1h', limit: 20 })],
   ['candles --kind 5m --symbol', (p) => latestBars(p, { timeframe: '5m', symbol: 'AAPL', limit: 20 })],
-  ['a day of 1m bars', (p) => readBars(p, { timeframe: '1m', symbol: 'AAPL', from: T0, to: T0 + DAY, limit: 1000, order: 'asc' })],
-  ['a year of 1d bars', (p) => readBars(p, { timeframe: '1d', symbol: 'AAPL', from: T0 - 365 * DAY, to: T0 + DAY, limit: 400, order: 'desc' })],
+  [
+    'a day of 1m bars',
+    (p) =>
+      readBars(p, { timeframe: '1m', symbol: 'AAPL', from: T0, to: T0 + DAY, limit: 1000, order: 'asc' }),
+  ],
+  [
+    'a year of 1d bars',
+    (p) =>
+      readBars(p, {
+        timeframe: '1d',
+        symbol: 'AAPL',
+        from: T0 - 365 * DAY,
+        to: T0 + DAY,
+        limit: 400,
+        order: 'desc',
+      }),
+  ],
   ['export --kind 1s', (p) => readSeconds(p, { symbol: 'AAPL', from: T0, to: T0 + DAY, limit: 5000 })],
 ];
 
