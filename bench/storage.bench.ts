@@ -56,6 +56,56 @@ async function timed(n: number, fn: () => Promise<unknown>) {
 
 const emit = (o: object) => console.log(JSON.stringify({ bench: 'storage', ...o }));
 
+/**
+ * Why candles_100t is monthly: the same year of 100-tick candles (BENCH_100T_PER_DAY per symbol and day)
+ * in the monthly table and in a copy partitioned by day, and the latest-20 query on each.
+ */
+async function tickLayouts(pool: ReturnType<typeof createPool>, days: number[]) {
+  const perDay = Number(process.env.BENCH_100T_PER_DAY ?? 200);
+  await pool.query(
+    'CREATE TABLE candles_100t_daily (LIKE candles_100t INCLUDING ALL) PARTITION BY RANGE (session_date)',
+  );
+  await pool.query('CREATE TABLE candles_100t_daily_default PARTITION OF candles_100t_daily DEFAULT');
+  const spec = PARTITIONED.find((t) => t.table === 'candles_100t')!;
+  await ensurePartitions(pool, spec, days[0]!, LAST);
+  for (const d of days) {
+    const date = new Date(d).toISOString().slice(0, 10);
+    await pool.query(
+      `CREATE TABLE candles_100t_daily_${date.replace(/-/g, '')} PARTITION OF candles_100t_daily
+       FOR VALUES FROM ('${date}') TO ('${new Date(d + DAY).toISOString().slice(0, 10)}')`,
+    );
+    for (const t of ['candles_100t', 'candles_100t_daily']) {
+      await pool.query(
+        `INSERT INTO ${t} (symbol, session_date, seq, open, high, low, close, volume, trade_count, vwap, start_at, end_at)
+         SELECT 'S' || lpad(s::text, 3, '0'), $1::date, q, 100, 101, 99, 100.5, 1000, 100, 100.2,
+                to_timestamp($2::float8 / 1000) + q * interval '100 ms', to_timestamp($2::float8 / 1000) + q * interval '100 ms' + interval '90 ms'
+         FROM generate_series(0, $3::int - 1) AS s, generate_series(0, $4::int - 1) AS q`,
+        [date, d + 14.5 * 3_600_000, SYMBOLS, perDay],
+      );
+    }
+  }
+  await pool.query('ANALYZE candles_100t; ANALYZE candles_100t_daily');
+  const latest = (t: string) => () =>
+    pool.query(
+      `SELECT symbol, session_date::text, seq FROM ${t} ORDER BY end_at DESC, symbol, seq DESC LIMIT 20`,
+    );
+  const monthly = await timed(30, latest('candles_100t'));
+  const daily = await timed(30, latest('candles_100t_daily'));
+  const n = await pool.query<{ m: number; d: number }>(
+    `SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = 'candles_100t'::regclass)::int AS m,
+            (SELECT count(*) FROM pg_inherits WHERE inhparent = 'candles_100t_daily'::regclass)::int AS d`,
+  );
+  const drop = await pool.query<{ n: string }>(
+    `SELECT c.relname AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'candles_100t_daily'::regclass`,
+  );
+  for (const { n: name } of drop.rows) await pool.query(`DROP TABLE ${name}`);
+  return {
+    rowsPerDay: SYMBOLS * perDay,
+    monthly: { partitions: n.rows[0]!.m, latest20MedianMs: monthly.medianMs, p95Ms: monthly.p95Ms },
+    daily: { partitions: n.rows[0]!.d, latest20MedianMs: daily.medianMs, p95Ms: daily.p95Ms },
+  };
+}
+
 async function main(): Promise<void> {
   const schema = `tc_bench_storage_${process.pid}`;
   const root = createPool({ url: URL_, max: 1 });
@@ -169,6 +219,7 @@ async function main(): Promise<void> {
         }),
       )),
     });
+    emit({ case: '100t layout: monthly vs daily partitions', ...(await tickLayouts(pool, days)) });
     const oldest = parts.get(days[0]!)!;
     const td = performance.now();
     await inLockedTx(pool, (c) => c.query(`DROP TABLE ${oldest}`));
