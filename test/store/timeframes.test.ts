@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecondCandle } from '../../src/aggregate/types.js';
 import { type Bar, latestBars, readBars, type Timeframe } from '../../src/store/timeframes.js';
 import { upsertSecondCandles } from '../../src/store/writeCandles.js';
-import { pgliteTestDb, pgTestDb, type TestDb } from '../helpers/pg.js';
+import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec, T0 } from './candles.js';
 
 type Nullable<T> = { [K in keyof T]: K extends 'open' | 'high' | 'low' | 'close' ? T[K] | null : T[K] };
@@ -147,5 +147,43 @@ describe.each(['postgres', 'pglite'] as const)('timeframes on %s', (kind) => {
       order: 'asc',
     });
     expect(cut.map((b) => b.bucket)).toEqual([T0]);
+  });
+});
+
+describe('two writers of one minute at once (postgres)', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await pgTestDb('rollup_race');
+  });
+  afterAll(() => db?.close());
+
+  it('the second waits for the first and its bar holds both seconds', async () => {
+    const a = await db.admin.connect();
+    const b = await db.pool({ max: 1 }).connect();
+    try {
+      await a.query('BEGIN');
+      await upsertSecondCandles(a as unknown as pg.Pool, [sec('RACE', 1, 2, 10)]);
+      const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await b.query('BEGIN');
+      // B's trigger blocks on A's minute lock until A commits, then recomputes seeing A's second.
+      const bDone = upsertSecondCandles(b as unknown as pg.Pool, [sec('RACE', 2, 3, 20)]).then(() =>
+        b.query('COMMIT'),
+      );
+      const watch = db.pool({ max: 1 });
+      await waitFor(async () => {
+        const w = await watch.query(
+          `SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND classid = 20100 AND NOT granted`,
+          [bPid],
+        );
+        return w.rowCount === 1;
+      }, 'B waiting on the minute lock');
+      await a.query('COMMIT');
+      await bDone;
+      const bar = await db.admin.query(`SELECT trade_count, high FROM candles_1m WHERE symbol = 'RACE'`);
+      expect(bar.rows).toEqual([{ trade_count: 5, high: 21 }]);
+    } finally {
+      a.release();
+      b.release();
+    }
   });
 });
