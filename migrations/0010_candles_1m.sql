@@ -31,46 +31,53 @@ INSERT INTO candles_1m_backfill (below) VALUES (now()) ON CONFLICT DO NOTHING;
 -- Recomputes the given (symbol, minute) bars from candles_1s: open = the first non-null open, close = the
 -- last non-null close, high/low = max/min, volume and trade_count summed, vwap weighted by the volume of the
 -- seconds that have one; a minute left with no counted trade loses its bar.
--- Transaction-scoped advisory locks, taken in one order, serialise two writers of the same minute: the
--- second recomputes after the first committed, so neither leaves a bar missing the other's rows. The
--- minutes hash into 1,024 slots (class 20100) so a day-sized recompute holds at most 1,024 locks (one per
--- minute overflowed the server's lock table at 50 symbols x 390 minutes).
+-- Transaction-scoped advisory locks, one per (schema, symbol, minute) taken in one order, serialise two
+-- writers of the same minute: the second recomputes after the first committed, so neither leaves a bar
+-- missing the other's rows. (One lock per minute: callers keep a call to a few thousand minutes at most.)
+-- The statements are EXECUTEd with the minutes' overall range as parameters, so each is planned with it
+-- and reads only the partitions of those days (a generic plan would open every partition per minute).
 CREATE OR REPLACE FUNCTION tc_rollup_minutes(syms text[], mins timestamptz[]) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+  lo timestamptz;
+  hi timestamptz;
 BEGIN
-  PERFORM pg_advisory_xact_lock(20100, k.slot)
-  FROM (SELECT DISTINCT (hashtext(s) # (extract(epoch FROM m) / 60)::int) & 1023 AS slot
-        FROM unnest(syms, mins) AS u(s, m)) AS k ORDER BY k.slot;
+  SELECT min(m), max(m) + interval '1 minute' INTO lo, hi FROM unnest(mins) AS u(m);
+  IF lo IS NULL THEN RETURN; END IF;
+  PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.' || k.s), (extract(epoch FROM k.m) / 60)::int)
+  FROM (SELECT DISTINCT s, m FROM unnest(syms, mins) AS u(s, m)) AS k ORDER BY k.s, k.m;
 
-  DELETE FROM candles_1m c USING unnest(syms, mins) AS k(s, m)
-  WHERE c.symbol = k.s AND c.bucket = k.m
-    AND NOT EXISTS (SELECT 1 FROM candles_1s x
-                    WHERE x.symbol = k.s AND x.bucket >= k.m AND x.bucket < k.m + interval '1 minute'
-                      AND x.trade_count > 0);
+  EXECUTE $q$
+    DELETE FROM candles_1m c USING unnest($1::text[], $2::timestamptz[]) AS k(s, m)
+    WHERE c.symbol = k.s AND c.bucket = k.m
+      AND NOT EXISTS (SELECT 1 FROM candles_1s x
+                      WHERE x.symbol = k.s AND x.bucket >= k.m AND x.bucket < k.m + interval '1 minute'
+                        AND x.bucket >= $3 AND x.bucket < $4 AND x.trade_count > 0)
+  $q$ USING syms, mins, lo, hi;
 
-  INSERT INTO candles_1m AS c
-    (symbol, bucket, open, high, low, close, volume, trade_count, vwap, first_trade_at, last_trade_at)
-  SELECT k.s, k.m, a.open, a.high, a.low, a.close, a.volume, a.trade_count, a.vwap, a.first_at, a.last_at
-  FROM (SELECT DISTINCT s, m FROM unnest(syms, mins) AS u(s, m)) AS k
-  CROSS JOIN LATERAL (
-    SELECT (array_agg(x.open ORDER BY x.bucket) FILTER (WHERE x.open IS NOT NULL))[1] AS open,
-           max(x.high) AS high, min(x.low) AS low,
-           (array_agg(x.close ORDER BY x.bucket DESC) FILTER (WHERE x.close IS NOT NULL))[1] AS close,
-           sum(x.volume) AS volume, sum(x.trade_count)::int AS trade_count,
+  EXECUTE $q$
+    INSERT INTO candles_1m AS c
+      (symbol, bucket, open, high, low, close, volume, trade_count, vwap, first_trade_at, last_trade_at)
+    SELECT k.s, k.m,
+           (array_agg(x.open ORDER BY x.bucket) FILTER (WHERE x.open IS NOT NULL))[1],
+           max(x.high), min(x.low),
+           (array_agg(x.close ORDER BY x.bucket DESC) FILTER (WHERE x.close IS NOT NULL))[1],
+           sum(x.volume), sum(x.trade_count)::int,
            sum(x.vwap * x.volume) FILTER (WHERE x.vwap IS NOT NULL AND x.volume > 0)
-             / NULLIF(sum(x.volume) FILTER (WHERE x.vwap IS NOT NULL AND x.volume > 0), 0) AS vwap,
-           min(x.first_trade_at) AS first_at, max(x.last_trade_at) AS last_at
-    FROM candles_1s x
-    WHERE x.symbol = k.s AND x.bucket >= k.m AND x.bucket < k.m + interval '1 minute' AND x.trade_count > 0
-  ) AS a
-  WHERE a.trade_count > 0
-  ON CONFLICT (symbol, bucket) DO UPDATE SET
-    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-    volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
-    first_trade_at = EXCLUDED.first_trade_at, last_trade_at = EXCLUDED.last_trade_at
-  WHERE (c.open, c.high, c.low, c.close, c.volume, c.trade_count, c.vwap, c.first_trade_at, c.last_trade_at)
-    IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
-                      EXCLUDED.trade_count, EXCLUDED.vwap, EXCLUDED.first_trade_at, EXCLUDED.last_trade_at);
+             / NULLIF(sum(x.volume) FILTER (WHERE x.vwap IS NOT NULL AND x.volume > 0), 0),
+           min(x.first_trade_at), max(x.last_trade_at)
+    FROM (SELECT DISTINCT s, m FROM unnest($1::text[], $2::timestamptz[]) AS u(s, m)) AS k
+    JOIN candles_1s x ON x.symbol = k.s AND x.bucket >= k.m AND x.bucket < k.m + interval '1 minute'
+    WHERE x.bucket >= $3 AND x.bucket < $4 AND x.trade_count > 0
+    GROUP BY k.s, k.m
+    ON CONFLICT (symbol, bucket) DO UPDATE SET
+      open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+      volume = EXCLUDED.volume, trade_count = EXCLUDED.trade_count, vwap = EXCLUDED.vwap,
+      first_trade_at = EXCLUDED.first_trade_at, last_trade_at = EXCLUDED.last_trade_at
+    WHERE (c.open, c.high, c.low, c.close, c.volume, c.trade_count, c.vwap, c.first_trade_at, c.last_trade_at)
+      IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
+                        EXCLUDED.trade_count, EXCLUDED.vwap, EXCLUDED.first_trade_at, EXCLUDED.last_trade_at)
+  $q$ USING syms, mins, lo, hi;
 END $$;
 
 -- One function for the three statement triggers; `changed` is the transition table of each (for an UPDATE

@@ -5,16 +5,26 @@ import type pg from 'pg';
 
 const DAY = 86_400_000;
 
-/** Recomputes every minute with 1-second rows in [fromMs, toMs) (the same function the triggers call). */
+/** (symbol, minute) pairs per statement: each takes one advisory lock per pair (tc_rollup_minutes). */
+const CHUNK = 1_000;
+
+/** Recomputes every minute with 1-second rows in [fromMs, toMs) (the function the triggers call). */
 export async function rollupRange(pool: pg.Pool, fromMs: number, toMs: number): Promise<number> {
-  const r = await pool.query<{ n: number }>(
-    `WITH k AS (
-       SELECT DISTINCT symbol AS s, date_bin('1 minute', bucket, TIMESTAMPTZ 'epoch') AS m FROM candles_1s
-       WHERE bucket >= to_timestamp($1::float8 / 1000) AND bucket < to_timestamp($2::float8 / 1000))
-     SELECT (SELECT count(*) FROM k)::int AS n, tc_rollup_minutes((SELECT array_agg(s) FROM k), (SELECT array_agg(m) FROM k))`,
+  // Ordered by minute, so each chunk is a short stretch of time across symbols.
+  const r = await pool.query<{ s: string; m: Date }>(
+    `SELECT DISTINCT date_bin('1 minute', bucket, TIMESTAMPTZ 'epoch') AS m, symbol AS s FROM candles_1s
+     WHERE bucket >= to_timestamp($1::float8 / 1000) AND bucket < to_timestamp($2::float8 / 1000)
+     ORDER BY m, s`,
     [fromMs, toMs],
   );
-  return r.rows[0]?.n ?? 0;
+  for (let i = 0; i < r.rows.length; i += CHUNK) {
+    const part = r.rows.slice(i, i + CHUNK);
+    await pool.query('SELECT tc_rollup_minutes($1::text[], $2::timestamptz[])', [
+      part.map((x) => x.s),
+      part.map((x) => x.m),
+    ]);
+  }
+  return r.rows.length;
 }
 
 /** Rolls up the history below the backfill mark, a day per statement; returns the minutes written. */

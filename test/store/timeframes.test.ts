@@ -172,7 +172,7 @@ describe('two writers of one minute at once (postgres)', () => {
       const watch = db.pool({ max: 1 });
       await waitFor(async () => {
         const w = await watch.query(
-          `SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND classid = 20100 AND NOT granted`,
+          `SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND objsubid = 2 AND NOT granted`,
           [bPid],
         );
         return w.rowCount === 1;
