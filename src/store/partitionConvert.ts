@@ -119,7 +119,13 @@ export async function convertToPartitioned(
 
   const symbols = await symbolsOf(pool, old);
   const range = await keyRange(pool, t, symbols);
-  if (range) await ensurePartitions(pool, t, range[0], range[1]);
+  // A partition for every period from the oldest row to the newest, within reason: a stray timestamp
+  // decades away goes to the default partition and gets a partition of its own, not thousands.
+  if (range) {
+    const lo = Math.max(range[0], opts.now - 20 * 366 * DAY);
+    const hi = Math.min(range[1], opts.now + AHEAD_DAYS * DAY);
+    if (lo <= hi) await ensurePartitions(pool, t, lo, hi);
+  }
   const cols = (await columnsOf(pool, old)).join(', ');
   const batch = opts.batchRows ?? 20_000;
   const step = `WITH m AS (
