@@ -36,7 +36,8 @@ INSERT INTO candles_1m_backfill (below) VALUES (now()) ON CONFLICT DO NOTHING;
 -- missing the other's rows. (One lock per minute: callers keep a call to a few thousand minutes at most.)
 -- The statements are EXECUTEd with the minutes' overall range as parameters, so each is planned with it
 -- and reads only the partitions of those days (a generic plan would open every partition per minute).
-CREATE OR REPLACE FUNCTION tc_rollup_minutes(syms text[], mins timestamptz[]) RETURNS void
+CREATE OR REPLACE FUNCTION tc_rollup_minutes(syms text[], mins timestamptz[], may_empty boolean DEFAULT true)
+RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   lo timestamptz;
@@ -47,13 +48,14 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.' || k.s), (extract(epoch FROM k.m) / 60)::int)
   FROM (SELECT DISTINCT s, m FROM unnest(syms, mins) AS u(s, m)) AS k ORDER BY k.s, k.m;
 
-  EXECUTE $q$
+  -- Only a delete or an update can leave a minute without seconds; an insert skips this statement.
+  IF may_empty THEN EXECUTE $q$
     DELETE FROM candles_1m c USING unnest($1::text[], $2::timestamptz[]) AS k(s, m)
     WHERE c.symbol = k.s AND c.bucket = k.m
       AND NOT EXISTS (SELECT 1 FROM candles_1s x
                       WHERE x.symbol = k.s AND x.bucket >= k.m AND x.bucket < k.m + interval '1 minute'
                         AND x.bucket >= $3 AND x.bucket < $4 AND x.trade_count > 0)
-  $q$ USING syms, mins, lo, hi;
+  $q$ USING syms, mins, lo, hi; END IF;
 
   EXECUTE $q$
     INSERT INTO candles_1m AS c
@@ -98,7 +100,7 @@ BEGIN
     SELECT array_agg(s), array_agg(m) INTO syms, mins FROM (
       SELECT DISTINCT symbol AS s, date_bin('1 minute', bucket, TIMESTAMPTZ 'epoch') AS m FROM changed) AS k;
   END IF;
-  IF syms IS NOT NULL THEN PERFORM tc_rollup_minutes(syms, mins); END IF;
+  IF syms IS NOT NULL THEN PERFORM tc_rollup_minutes(syms, mins, TG_OP <> 'INSERT'); END IF;
   RETURN NULL;
 END $$;
 

@@ -88,7 +88,17 @@ export interface LatestQuery {
   symbol?: string;
   kind: '1s' | '100t';
   limit: number;
+  /** Where the newest-first windows of candles_1s start from (epoch ms; default the system clock). */
+  now?: number;
 }
+
+const DAY = 86_400_000;
+/**
+ * candles_1s is read in windows reaching back from `now` (a day, a week, five weeks, 400 days, then all),
+ * each with its bound as a parameter, so the plan holds only those days' partitions: over a year of daily
+ * partitions the unbounded query spent ~15-26 ms opening all of them (bench/storage.bench.ts).
+ */
+const WINDOW_DAYS = [1, 7, 35, 400, null];
 
 /** Newest first. */
 export async function latestCandles(pool: pg.Pool, q: LatestQuery): Promise<Candle[]> {
@@ -96,11 +106,18 @@ export async function latestCandles(pool: pg.Pool, q: LatestQuery): Promise<Cand
   const where = q.symbol ? 'WHERE symbol = $2' : '';
   const params: unknown[] = q.symbol ? [limit, q.symbol] : [limit];
   if (q.kind === '1s') {
-    const r = await pool.query<Row1s>(
-      `SELECT * FROM candles_1s ${where} ORDER BY bucket DESC, symbol LIMIT $1`,
-      params,
-    );
-    return r.rows.map(toSecondCandle);
+    const now = q.now ?? Date.now();
+    for (const days of WINDOW_DAYS) {
+      const since =
+        days === null
+          ? ''
+          : `${where ? 'AND' : 'WHERE'} bucket >= to_timestamp($${params.length + 1}::float8 / 1000)`;
+      const r = await pool.query<Row1s>(
+        `SELECT * FROM candles_1s ${where} ${since} ORDER BY bucket DESC, symbol LIMIT $1`,
+        days === null ? params : [...params, now - days * DAY],
+      );
+      if (r.rows.length >= limit || days === null) return r.rows.map(toSecondCandle);
+    }
   }
   const r = await pool.query<Row100t>(
     `SELECT ${COLS_100T} FROM candles_100t ${where} ORDER BY end_at DESC, symbol, seq DESC LIMIT $1`,

@@ -19,7 +19,7 @@ export async function rollupRange(pool: pg.Pool, fromMs: number, toMs: number): 
   );
   for (let i = 0; i < r.rows.length; i += CHUNK) {
     const part = r.rows.slice(i, i + CHUNK);
-    await pool.query('SELECT tc_rollup_minutes($1::text[], $2::timestamptz[])', [
+    await pool.query('SELECT tc_rollup_minutes($1::text[], $2::timestamptz[], false)', [
       part.map((x) => x.s),
       part.map((x) => x.m),
     ]);
