@@ -106,7 +106,7 @@ export async function convertToPartitioned(
   t: PartitionedTable,
   opts: { now: number; log: Logger; batchRows?: number },
 ): Promise<ConvertResult> {
-  const log = opts.log.child({ component: 'storage', table: t.table });
+  const log = opts.log.child({ table: t.table });
   const old = legacyName(t);
   const result: ConvertResult = { table: t.table, swapped: false, moved: 0, superseded: 0 };
   if (!(await isPartitioned(pool, t.table))) {

@@ -35,7 +35,7 @@ export async function dropExpired(
       if (nextPeriod(t.unit, start) > cutoff) break;
       await inLockedTx(pool, (c) => c.query(`DROP TABLE ${name}`));
       log.info(
-        { component: 'storage', table: t.table, partition: name, retentionDays: keep },
+        { table: t.table, partition: name, retentionDays: keep },
         `retention: dropped ${name} (older than ${keep} days)`,
       );
       out.push({ table: t.table, partition: name });

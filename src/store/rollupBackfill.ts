@@ -31,16 +31,18 @@ export async function rollupRange(pool: pg.Pool, fromMs: number, toMs: number): 
 export async function backfillMinutes(pool: pg.Pool, signal?: AbortSignal): Promise<number> {
   let minutes = 0;
   while (!signal?.aborted) {
-    const r = await pool.query<{ below: Date; oldest: Date | null }>(
-      `SELECT b.below, (SELECT min(bucket) FROM candles_1s WHERE bucket < b.below) AS oldest
-       FROM candles_1m_backfill b`,
+    // The newest second below the mark: days without data are skipped, not visited.
+    const r = await pool.query<{ newest: Date | null }>(
+      `SELECT (SELECT max(bucket) FROM candles_1s WHERE bucket < b.below) AS newest FROM candles_1m_backfill b`,
     );
-    const row = r.rows[0];
-    if (!row?.oldest) return minutes;
-    const hi = row.below.getTime();
+    const newest = r.rows[0]?.newest;
+    if (!newest) return minutes;
     // Day-aligned chunks (UTC), so a chunk never splits a minute.
-    const lo = Math.max(Math.floor(row.oldest.getTime() / DAY) * DAY, Math.ceil(hi / DAY) * DAY - DAY);
-    minutes += await rollupRange(pool, lo, hi);
+    const lo = Math.floor(newest.getTime() / DAY) * DAY;
+    const hi = (
+      await pool.query<{ below: Date }>('SELECT below FROM candles_1m_backfill')
+    ).rows[0]!.below.getTime();
+    minutes += await rollupRange(pool, lo, Math.min(hi, lo + DAY));
     await pool.query('UPDATE candles_1m_backfill SET below = to_timestamp($1::float8 / 1000)', [lo]);
   }
   return minutes;
