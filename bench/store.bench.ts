@@ -1,14 +1,17 @@
 // Store throughput against the real server: 1s candles through the Sink (unnest upserts, 500-row batches)
 // and raw ticks through COPY. Prints JSON lines; runs alone (`npx tsx bench/store.bench.ts`) in its own
 // schema, dropped at the end. Floors: 50,000 candle rows/s, 200,000 ticks/s.
-
+// Three layouts, each in a fresh schema: plain tables without the 1m rollup triggers (the cost of the
+// sink alone), plain tables with them, and the partitioned tables with them (what the collector runs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
+import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/connection.js';
+import { maintainStorage } from '../src/store/maintenance.js';
 import { migrate } from '../src/store/migrate.js';
 import { Sink } from '../src/store/sink.js';
 import { copyTicks, copyTicksStaged } from '../src/store/writeTicks.js';
@@ -53,14 +56,26 @@ function trade(i: number): Trade {
   };
 }
 
+const LAYOUTS = [
+  { layout: 'plain, no 1m rollup', partitioned: false, rollup: false },
+  { layout: 'plain + 1m rollup', partitioned: false, rollup: true },
+  { layout: 'partitioned + 1m rollup', partitioned: true, rollup: true },
+];
+
 async function main(): Promise<void> {
-  const schema = `tc_bench_${process.pid}`;
+  for (const l of LAYOUTS) await layout(l);
+}
+
+async function layout(l: (typeof LAYOUTS)[number]): Promise<void> {
+  const schema = `tc_bench_${process.pid}_${l.partitioned ? 'p' : 'h'}${l.rollup ? 'r' : ''}`;
   const root = createPool({ url: URL_, max: 1 });
   await root.query(`CREATE SCHEMA ${schema}`);
   const pool = createPool({ url: URL_, searchPath: schema, max: 4, applicationName: 'tick-collector-bench' });
   const dataDir = mkdtempSync(join(tmpdir(), 'tc-bench-'));
   try {
     await migrate(pool);
+    if (l.partitioned) await maintainStorage(pool, { now: T0, log: nullLogger() });
+    if (!l.rollup) await pool.query('ALTER TABLE candles_1s DISABLE TRIGGER USER');
 
     // Candles: pushed in bursts of one second's worth (500 symbols), as the aggregator would, while the
     // sink writes; the clock stops when every row is in the table.
@@ -88,6 +103,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'store',
         case: 'sink candles',
+        layout: l.layout,
         rows: n,
         seconds: +secs.toFixed(2),
         rowsPerSec: Math.round(n / secs),
@@ -120,6 +136,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'store',
         case: 'copy ticks',
+        layout: l.layout,
         rows: written,
         seconds: +tsecs.toFixed(2),
         rowsPerSec: Math.round(written / tsecs),

@@ -33,14 +33,38 @@ const COMMANDS: Record<string, Command> = {
     ],
     settings: false,
   },
-  migrate: { summary: 'Apply the database migrations and exit.', flags: [], settings: true },
+  migrate: {
+    summary: 'Apply the database migrations and exit.',
+    flags: [
+      {
+        name: '--partition',
+        switch: true,
+        doc: 'Also convert plain candle/tick tables to partitions, whatever their size (online; see README).',
+      },
+    ],
+    settings: true,
+  },
   candles: {
     summary: 'Print the latest stored candles.',
     flags: [
       { name: '--symbol', doc: 'Only this symbol.' },
-      { name: '--kind', doc: '1s (default) or 100t.' },
+      { name: '--kind', doc: '1s (default), 100t, or bars: 1m, 5m, 1h, 1d.' },
       { name: '--limit', doc: 'How many rows (default 20).' },
       JSON_FLAG,
+    ],
+    settings: true,
+  },
+  export: {
+    summary: "Stream one symbol's candles or bars over a time range to stdout.",
+    flags: [
+      { name: '--symbol', doc: 'The symbol (required).' },
+      { name: '--kind', doc: '1m (default), 5m, 1h, 1d or 1s.' },
+      {
+        name: '--from',
+        doc: 'YYYY-MM-DD (New York day) or ISO-8601 time with a zone (default: the beginning).',
+      },
+      { name: '--to', doc: 'YYYY-MM-DD (inclusive) or ISO-8601 time (exclusive) (default: now).' },
+      { name: '--format', doc: 'csv (default, with a header) or jsonl.' },
     ],
     settings: true,
   },
@@ -138,11 +162,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const { migrateCommand } = await import('./cli/migrate.js');
-      return migrateCommand(config);
+      return migrateCommand(config, args.own);
     }
     case 'candles': {
       const { candlesCommand } = await import('./cli/candles.js');
       return candlesCommand(config, args.own);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./cli/export.js');
+      return exportCommand(config, args.own);
     }
     case 'news': {
       const { newsCommand } = await import('./cli/news.js');

@@ -213,6 +213,27 @@ export const SETTINGS = {
     'database',
     'Also store every raw trade in `ticks` (COPY).',
   ),
+  retention1sDays: s(
+    'RETENTION_1S_DAYS',
+    optional(integer(1, 36_500)),
+    null as number | null,
+    'database',
+    'Keep this many days of `candles_1s` (whole daily partitions are dropped; `candles_1m` stays). Unset = keep everything.',
+  ),
+  retentionTicksDays: s(
+    'RETENTION_TICKS_DAYS',
+    optional(integer(1, 36_500)),
+    null as number | null,
+    'database',
+    'Keep this many days of `ticks` (daily partitions). Unset = keep everything.',
+  ),
+  retention100tDays: s(
+    'RETENTION_100T_DAYS',
+    optional(integer(1, 36_500)),
+    null as number | null,
+    'database',
+    'Keep `candles_100t` months whose last day is at most this many days old. Unset = keep everything.',
+  ),
 
   candleIntervalMs: s(
     'CANDLE_INTERVAL_MS',

@@ -21,6 +21,7 @@ import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
+import { startMaintenance } from '../store/maintenance.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
@@ -311,6 +312,19 @@ async function wire(
         stats: newsStats,
       })
     : Promise.resolve();
+
+  // Partitions ahead, retention, the 1m history: at start-up and daily, on its own connection.
+  startMaintenance({
+    pool: database.embedded ? pool : database.extraPool('tick-collector-storage'),
+    clock,
+    log,
+    signal: abort.signal,
+    retention: {
+      candles_1s: config.retention1sDays,
+      ticks: config.retentionTicksDays,
+      candles_100t: config.retention100tDays,
+    },
+  });
 
   const watchdog = startWatchdog({
     stallMs: config.watchdogStallMs,

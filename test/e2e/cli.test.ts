@@ -20,7 +20,9 @@ describe.concurrent('tick-collector command line', () => {
     [{ EODHD_WS_URL: 'https://x' }, [], /^tick-collector: EODHD_WS_URL must start with wss:\/\/ or ws:\/\//],
     [{}, ['run', '--frobnicate'], /^tick-collector: --frobnicate is not a flag of "run"/],
     [{}, ['sessions', '--from', '2024-02-30'], /^tick-collector: --from /],
-    [{}, ['candles', '--kind', '5m'], /^tick-collector: --kind must be 1s or 100t/],
+    [{}, ['candles', '--kind', '2m'], /^tick-collector: --kind must be one of 1s, 100t, 1m, 5m, 1h, 1d/],
+    [{}, ['export', '--kind', '1m'], /^tick-collector: --symbol is required/],
+    [{}, ['export', '--symbol', 'AAPL', '--from', 'yesterday'], /^tick-collector: --from must be YYYY-MM-DD/],
   ])('refuses %j %j with one line and exit code 2', async (env, args, pattern) => {
     const r = await runCliToEnd(args, env);
     expect(r.code).toBe(2);
@@ -46,7 +48,7 @@ describe.concurrent('tick-collector command line', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['run', 'status', 'sessions', 'migrate', 'candles', 'news', 'sim']) {
+    for (const cmd of ['run', 'status', 'sessions', 'migrate', 'candles', 'export', 'news', 'sim']) {
       const r = await runCliToEnd([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout).toContain(`Usage: tick-collector ${cmd}`);

@@ -177,7 +177,10 @@ export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
       tape?.flush(); // on the tape before it is sent
       if (tape?.fileError && !tapeErrorLogged) {
         tapeErrorLogged = true;
-        log?.warn({ err: tape.fileError }, 'simulator tape file not writable: keeping the tape in memory only');
+        log?.warn(
+          { err: tape.fileError },
+          'simulator tape file not writable: keeping the tape in memory only',
+        );
       }
       const corked = [...subsOf.keys()].map(rawSocket);
       for (const sock of corked) sock?.cork();
