@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { createMetrics } from './metrics.js';
 import type { ReadyResult } from './readiness.js';
-import { handleRequest } from './routes.js';
+import { handleRequest, type WebRoutes } from './routes.js';
 import type { HealthSnapshot } from './snapshot.js';
 
 export interface HttpServerOptions {
@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   readyTimeoutMs?: number;
   /** close(): in-flight requests get this long before their sockets are cut. Default 1000. */
   closeGraceMs?: number;
+  /** The web page (WEB_UI): its routes, and its live streams to end before the server closes. */
+  web?: WebRoutes & { close(): void };
 }
 
 export interface HttpServer {
@@ -44,6 +46,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     readyTimeoutMs: opts.readyTimeoutMs ?? 5_000,
     metrics: createMetrics(),
     events,
+    ...(opts.web ? { web: opts.web } : {}),
   };
 
   const server = createServer(
@@ -92,6 +95,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    // Live event streams never finish on their own: end them first, so close() need not wait the grace.
+    opts.web?.close();
     closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => events.stop());
     return closing;
   };

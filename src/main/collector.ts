@@ -25,6 +25,7 @@ import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
 import { startProgress } from './progress.js';
 import { createSnapshotter } from './snapshot.js';
+import { createWebUi, webUiOptions } from './webUi.js';
 
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
@@ -92,7 +93,8 @@ async function wire(
     ticksVia: database.embedded ? 'insert' : 'copy',
   });
   cleanups.push(() => sink.stop(1_000));
-  const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
+  const web = config.webUi ? createWebUi(webUiOptions(config, database, log, () => snapshot(clock.now()), () => feedStats)) : null;
+  const out = (c: Parameters<Sink['push']>[0]) => (sink.push(c), web?.push(c));
   const second = new SecondAggregator(
     {
       intervalMs: config.candleIntervalMs,
@@ -136,6 +138,7 @@ async function wire(
   const http = await startHttpServer({
     port: config.port,
     log,
+    ...(web ? { web } : {}),
     snapshot: () => snapshot(clock.now()),
     ready: () =>
       runReadyChecks({
