@@ -3,7 +3,7 @@
 // collector that serves this file: /api/meta, /api/candles, /api/gaps and the /api/stream events.
 // @ts-check
 import { CandleChart, candleMs } from './chart.js';
-import { count, dayTime, duration, hm, clock, LOCAL, NY, price, relative } from './format.js';
+import { clock, count, dayTime, duration, hm, LOCAL, NY, price, relative } from './format.js';
 
 /** @typedef {import('./chart.js').Candle} Candle */
 /** @typedef {import('./chart.js').Gap} Gap */
@@ -81,7 +81,11 @@ async function selectSeries() {
   page.chart?.destroy();
   page.noOlder = false;
   page.loadingOlder = false;
-  const chart = new CandleChart($('chart'), { kind, zone: page.zone, onNearStart: () => void loadOlder(gen) });
+  const chart = new CandleChart($('chart'), {
+    kind,
+    zone: page.zone,
+    onNearStart: () => void loadOlder(gen),
+  });
   page.chart = chart;
   chart.onHover((c) => legend(c ?? chart.lastCandle()));
 
@@ -102,9 +106,6 @@ async function selectSeries() {
   if (early.length > 0) chart.upsert(early);
   await loadGaps(gen);
   legend(chart.lastCandle());
-  if (page.firstChartMs === null && r.candles.length > 0) {
-    page.firstChartMs = Math.round(performance.now());
-  }
   status();
 }
 
@@ -251,7 +252,11 @@ function onState(s) {
   page.lastFeedState = f.state;
   if (page.gapsToday >= 0 && f.gapsToday > page.gapsToday) {
     addEvent(`${f.gapsToday - page.gapsToday} new gap(s) recorded`, 'warn');
-    void loadGaps(page.generation);
+    // The count moves when the feed is back; the row reaches the database a moment later (the sink's
+    // next batch): read now and again shortly after.
+    const gen = page.generation;
+    void loadGaps(gen);
+    for (const ms of [1_500, 5_000]) setTimeout(() => void loadGaps(gen), ms);
   }
   page.gapsToday = f.gapsToday;
 
@@ -266,12 +271,16 @@ function onState(s) {
       `New York ${clock(now, NY)}`,
       LOCAL === NY ? '' : ` · ${LOCAL} ${clock(now, LOCAL)}`,
     ]),
-    ...(page.meta.mode === 'local' ? [h('div', { class: 'muted small' }, ['local mode: the simulator ignores market hours'])] : []),
+    ...(page.meta.mode === 'local'
+      ? [h('div', { class: 'muted small' }, ['local mode: the simulator ignores market hours'])]
+      : []),
   );
 
   const conns = /** @type {any[]} */ (s.connections);
   $('feed').replaceChildren(
-    h('div', { class: `big ${f.state === 'subscribed' ? 'ok' : f.state === 'idle' ? 'muted' : 'warn'}` }, [f.state]),
+    h('div', { class: `big ${f.state === 'subscribed' ? 'ok' : f.state === 'idle' ? 'muted' : 'warn'}` }, [
+      f.state,
+    ]),
     row('trades/s', page.tradesPerS === null ? '—' : count(page.tradesPerS)),
     row('lag p50 / p99', `${f.lagP50Ms ?? '—'} / ${f.lagP99Ms ?? '—'} ms`),
     row('last trade', f.lastTradeAgeMs === null ? '—' : `${duration(f.lastTradeAgeMs)} ago`),
@@ -298,12 +307,18 @@ function onState(s) {
     row('spooled', `${count(k.spooledRows)} rows`, k.spooledRows > 0 ? 'warn' : ''),
     row('last write', k.lastWriteAt === null ? '—' : relative(Date.parse(k.lastWriteAt) - now)),
     row('rows written', count(k.rowsWritten)),
-    row('retries / dead letters', `${count(k.retries)} / ${count(k.deadLettered)}`, k.deadLettered > 0 ? 'bad' : ''),
+    row(
+      'retries / dead letters',
+      `${count(k.retries)} / ${count(k.deadLettered)}`,
+      k.deadLettered > 0 ? 'bad' : '',
+    ),
     ...(k.lastError ? [h('div', { class: 'bad small' }, [k.lastError])] : []),
   );
 
   $('today').replaceChildren(
-    h('div', { class: `big ${f.gapsToday > 0 ? 'warn' : 'ok'}` }, [`${f.gapsToday} gap${f.gapsToday === 1 ? '' : 's'}`]),
+    h('div', { class: `big ${f.gapsToday > 0 ? 'warn' : 'ok'}` }, [
+      `${f.gapsToday} gap${f.gapsToday === 1 ? '' : 's'}`,
+    ]),
     row('reconnects', count(f.reconnectsToday)),
     row('candles 1s / 100t', `${count(hs.aggregate.candles1s)} / ${count(hs.aggregate.candles100t)}`),
     row('late / dropped trades', `${count(hs.aggregate.lateTrades)} / ${count(hs.aggregate.lateDropped)}`),
@@ -365,6 +380,8 @@ function status() {
   document.body.dataset.bands = String(info?.bands ?? 0);
   document.body.dataset.bandsVisible = String(info?.bandsVisible ?? 0);
   document.body.dataset.live = String(page.streamOpen);
+  if (page.firstChartMs === null && (info?.candles ?? 0) > 0)
+    page.firstChartMs = Math.round(performance.now());
   if (page.firstChartMs !== null) document.body.dataset.firstChartMs = String(page.firstChartMs);
 }
 
@@ -372,6 +389,9 @@ function status() {
 function problem(text) {
   addEvent(text, 'bad');
 }
+
+// The page's state, for the curious (and the browser test): `tickCollector.chart.info()` in the console.
+Object.assign(globalThis, { tickCollector: page });
 
 // --- start ---------------------------------------------------------------------------------------
 

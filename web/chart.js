@@ -4,6 +4,8 @@
 // come from the candle's own time). Candles without a price (volume-only trades under the condition rules)
 // are whitespace in the candle series, never a zero.
 // @ts-check
+
+import { clock, day, hm, isoDate } from './format.js';
 import {
   CandlestickSeries,
   ColorType,
@@ -12,7 +14,6 @@ import {
   HistogramSeries,
   TickMarkType,
 } from './vendor/lightweight-charts.mjs';
-import { clock, day, hm, isoDate } from './format.js';
 
 /** @typedef {import('./vendor/lightweight-charts.mjs').IChartApi} IChartApi */
 /** @typedef {import('./vendor/lightweight-charts.mjs').UTCTimestamp} UTCTimestamp */
@@ -41,11 +42,14 @@ const MAX_FILLERS = 600;
 export function candleX(c) {
   if (c.kind === '1s') return Math.floor(/** @type {number} */ (c.bucket) / 1000);
   const [y, m, d] = String(c.sessionDate).split('-').map(Number);
-  return (Date.UTC(/** @type {number} */ (y), /** @type {number} */ (m) - 1, d) / 86_400_000) * 1e6 + (c.seq ?? 0);
+  return (
+    (Date.UTC(/** @type {number} */ (y), /** @type {number} */ (m) - 1, d) / 86_400_000) * 1e6 + (c.seq ?? 0)
+  );
 }
 
 /** The candle's instant: 1s its bucket, 100t its last trade. @param {Candle} c */
-export const candleMs = (c) => (c.kind === '1s' ? /** @type {number} */ (c.bucket) : /** @type {number} */ (c.endAt));
+export const candleMs = (c) =>
+  c.kind === '1s' ? /** @type {number} */ (c.bucket) : /** @type {number} */ (c.endAt);
 
 /**
  * Open/high/low/close for drawing, filled from the prices the candle has; null when it has none.
@@ -87,7 +91,7 @@ function theme() {
 /** The gap bands: a series primitive drawn under the candles. */
 class GapBands {
   constructor() {
-    /** @type {{ from: number, to: number, filled: boolean }[]} logical ranges */
+    /** @type {{ first: number, last: number, filled: boolean }[]} the points inside each gap (none: last < first) */
     this.ranges = [];
     /** @type {{ x: number, w: number, filled: boolean }[]} */
     this.rects = [];
@@ -133,12 +137,20 @@ class GapBands {
     if (!ts) return;
     const width = ts.width();
     this.rects = [];
+    // Whole logical indices only (the library answers 0 for a fractional one): bar centres ± half a bar.
+    const at = (/** @type {number} */ i) => ts.logicalToCoordinate(/** @type {any} */ (i));
+    const spacing = (at(1) ?? 0) - (at(0) ?? 0);
+    const half = (spacing > 0 ? spacing : ts.options().barSpacing) / 2;
     for (const r of this.ranges) {
-      const a = ts.logicalToCoordinate(/** @type {any} */ (r.from));
-      const b = ts.logicalToCoordinate(/** @type {any} */ (r.to));
-      if (a === null || b === null) continue;
-      let x = Math.min(a, b);
-      let w = Math.abs(b - a);
+      const a = at(r.first);
+      if (a === null) continue;
+      let x = a - half;
+      let w = 0;
+      if (r.last >= r.first) {
+        const b = at(r.last);
+        if (b === null) continue;
+        w = b + half - x;
+      }
       if (w < 4) {
         x -= (4 - w) / 2;
         w = 4;
@@ -288,7 +300,8 @@ export class CandleChart {
   upsert(batch) {
     const sorted = [...batch].sort((a, b) => candleX(a) - candleX(b));
     let needRebuild = false;
-    const last = this.points.length > 0 ? /** @type {Point} */ (this.points[this.points.length - 1]).x : -Infinity;
+    const last =
+      this.points.length > 0 ? /** @type {Point} */ (this.points[this.points.length - 1]).x : -Infinity;
     /** @type {Candle[]} */
     const appended = [];
     for (const c of sorted) {
@@ -333,7 +346,9 @@ export class CandleChart {
     const ts = this.chart.timeScale();
     const following = !opts.fit && ts.scrollPosition() > -2;
     const range = ts.getVisibleLogicalRange();
-    const anchor = range ? this.points[Math.max(0, Math.min(this.points.length - 1, Math.round(range.to)))] : null;
+    const anchor = range
+      ? this.points[Math.max(0, Math.min(this.points.length - 1, Math.round(range.to)))]
+      : null;
 
     this.xs = [...this.byX.keys()].sort((a, b) => a - b);
     /** @type {Point[]} */
@@ -355,7 +370,9 @@ export class CandleChart {
       points.sort((p, q) => p.x - q.x);
     }
     this.points = points;
-    this.candles.setData(points.map((p) => (p.candle ? this.bar(p.x, p.candle) : { time: /** @type {UTCTimestamp} */ (p.x) })));
+    this.candles.setData(
+      points.map((p) => (p.candle ? this.bar(p.x, p.candle) : { time: /** @type {UTCTimestamp} */ (p.x) })),
+    );
     this.volume.setData(
       points.filter((p) => p.candle).map((p) => this.vol(p.x, /** @type {Candle} */ (p.candle))),
     );
@@ -363,7 +380,9 @@ export class CandleChart {
     this.bands.requestUpdate?.();
 
     if (opts.fit) {
-      ts.setVisibleLogicalRange({ from: Math.max(0, points.length - 180), to: points.length + 3 });
+      // The latest three minutes or so at a readable bar width, however few candles there are yet.
+      ts.applyOptions({ barSpacing: Math.max(3, Math.min(12, ts.width() / 180)) });
+      ts.scrollToRealTime();
     } else if (following) {
       ts.scrollToRealTime();
     } else if (range && anchor) {
@@ -409,7 +428,7 @@ export class CandleChart {
       .map((g) => {
         const i0 = this.indexAtOrAfterMs(g.startedAt);
         const i1 = this.indexAtOrAfterMs(g.endedAt + 1);
-        return { from: i0 - 0.5, to: i1 - 0.5, filled: g.filledAt !== null };
+        return { first: i0, last: i1 - 1, filled: g.filledAt !== null };
       });
   }
 

@@ -22,14 +22,17 @@ function fmt(zone, opts) {
 }
 
 /** 14:30:05 @param {number} ms @param {string} zone */
-export const clock = (ms, zone) => fmt(zone, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
+export const clock = (ms, zone) =>
+  fmt(zone, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
 
 /** 14:30 @param {number} ms @param {string} zone */
 export const hm = (ms, zone) => fmt(zone, { hour: '2-digit', minute: '2-digit' }).format(ms);
 
 /** Mon 1 Dec 14:30 @param {number} ms @param {string} zone */
 export const dayTime = (ms, zone) =>
-  fmt(zone, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(ms);
+  fmt(zone, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(
+    ms,
+  );
 
 /** 1 Dec @param {number} ms @param {string} zone */
 export const day = (ms, zone) => fmt(zone, { day: 'numeric', month: 'short' }).format(ms);

@@ -25,7 +25,7 @@ import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
 import { startProgress } from './progress.js';
 import { createSnapshotter } from './snapshot.js';
-import { createWebUi, webUiOptions } from './webUi.js';
+import { startWebUi } from './webUi.js';
 
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
@@ -93,8 +93,17 @@ async function wire(
     ticksVia: database.embedded ? 'insert' : 'copy',
   });
   cleanups.push(() => sink.stop(1_000));
-  const web = config.webUi ? createWebUi(webUiOptions(config, database, log, () => snapshot(clock.now()), () => feedStats)) : null;
-  const out = (c: Parameters<Sink['push']>[0]) => (sink.push(c), web?.push(c));
+  const web = startWebUi(
+    config,
+    database,
+    log,
+    () => snapshot(clock.now()),
+    () => feedStats,
+  );
+  const out = (c: Parameters<Sink['push']>[0]) => {
+    sink.push(c);
+    web?.push(c);
+  };
   const second = new SecondAggregator(
     {
       intervalMs: config.candleIntervalMs,

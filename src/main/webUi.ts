@@ -5,10 +5,13 @@ import type { Config } from '../config/load.js';
 import type { FeedStats } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
-import type { WebUiOptions } from '../web/index.js';
+import { createWebUi, type WebUi, type WebUiOptions } from '../web/index.js';
 import type { Database } from './database.js';
 
-export { createWebUi } from '../web/index.js';
+/** The page when WEB_UI is on (the default), else null. */
+export function startWebUi(...args: Parameters<typeof webUiOptions>): WebUi | null {
+  return args[0].webUi ? createWebUi(webUiOptions(...args)) : null;
+}
 
 export function webUiOptions(
   config: Config,
@@ -26,6 +29,15 @@ export function webUiOptions(
     snapshot,
     feed,
     log,
-    secrets: [config.eodhdApiToken, config.databaseUrl],
+    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl)],
   };
+}
+
+function passwordOf(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return decodeURIComponent(new URL(url).password) || null;
+  } catch {
+    return null;
+  }
 }

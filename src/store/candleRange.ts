@@ -89,10 +89,7 @@ export async function candleRange(pool: pg.Pool, q: RangeQuery): Promise<RangeRe
     );
   } else {
     // The New York dates the window can touch (a candle's session date is its trades' date there).
-    params.push(
-      q.from === null ? '-infinity' : etDate(q.from),
-      q.to === null ? 'infinity' : etDate(q.to),
-    );
+    params.push(q.from === null ? '-infinity' : etDate(q.from), q.to === null ? 'infinity' : etDate(q.to));
     const r = await pool.query<Row100t>(SQL_100T, params);
     candles = r.rows.map(
       (row): Candle => ({

@@ -55,7 +55,10 @@ export function limitParam(q: URLSearchParams): number {
 }
 
 /** The [from, to) of /api/gaps: `date` (a New York date, default today there) or `from`/`to`. */
-export function gapWindow(q: URLSearchParams, now: number): { from: number; to: number; date: string | null } {
+export function gapWindow(
+  q: URLSearchParams,
+  now: number,
+): { from: number; to: number; date: string | null } {
   const from = timeParam(q, 'from');
   const to = timeParam(q, 'to');
   if (from !== null || to !== null) {

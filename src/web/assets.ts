@@ -1,12 +1,13 @@
 // The page's files, read once at start-up and kept in memory with their gzip and an ETag: the page is a
 // few files (HTML, CSS, JS modules, the charting library), so serving them never touches the disk and a
 // request path can only name a file on this list.
+
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { createHash } from 'node:crypto';
 
 export interface Asset {
   type: string;

@@ -157,7 +157,11 @@ export function createWebUi(opts: WebUiOptions): WebUi {
     } catch (err) {
       if (err instanceof ParamError) return sendJson(res, 400, JSON.stringify({ error: err.message }));
       events.event('web.read_failed', 'warn', { err: describeError(err) }, 'web API read failed');
-      sendJson(res, 503, JSON.stringify({ error: 'database unavailable', detail: scrub(describeError(err)) }));
+      sendJson(
+        res,
+        503,
+        JSON.stringify({ error: 'database unavailable', detail: scrub(describeError(err)) }),
+      );
     }
   };
 
@@ -222,7 +226,12 @@ function sendAsset(
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function sendJson(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  extra: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const buf = Buffer.from(body, 'utf8');
   res.writeHead(status, {

@@ -152,7 +152,9 @@ export async function launchChromium(): Promise<Browser> {
 
   return {
     async newPage(width = 1280, height = 900) {
-      const { targetId } = await cdp.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
+      const { targetId } = await cdp.send<{ targetId: string }>('Target.createTarget', {
+        url: 'about:blank',
+      });
       const { sessionId } = await cdp.send<{ sessionId: string }>('Target.attachToTarget', {
         targetId,
         flatten: true,
@@ -204,10 +206,10 @@ export async function launchChromium(): Promise<Browser> {
       });
 
       const evaluate = async <T>(expression: string): Promise<T> => {
-        const r = await send<{ result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } }>(
-          'Runtime.evaluate',
-          { expression, awaitPromise: true, returnByValue: true },
-        );
+        const r = await send<{
+          result: { value?: unknown };
+          exceptionDetails?: { text: string; exception?: { description?: string } };
+        }>('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
         if (r.exceptionDetails) {
           throw new Error(
             `evaluate failed: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`,
@@ -234,7 +236,9 @@ export async function launchChromium(): Promise<Browser> {
             last = await evaluate<unknown>(expression);
             if (last) return last as T;
             if (Date.now() > until) {
-              throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)}); errors: ${errors.join('; ')}`);
+              throw new Error(
+                `timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)}); errors: ${errors.join('; ')}`,
+              );
             }
             await new Promise((r) => setTimeout(r, 100));
           }
