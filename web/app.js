@@ -63,7 +63,8 @@ const page = {
 
 // --- the chart -------------------------------------------------------------------------------------
 
-const CANDLES = 1000;
+/** Candles per read (initial and each step back); `?limit=` changes it within the API's bounds. */
+let CANDLES = 1000;
 
 async function selectSeries() {
   const gen = ++page.generation;
@@ -402,6 +403,8 @@ async function main() {
   page.symbol = page.meta.symbols.includes(wanted) ? wanted : (page.meta.symbols[0] ?? '');
   page.kind = params.get('kind') === '100t' ? '100t' : '1s';
   page.zone = params.get('tz') === 'local' ? LOCAL : NY;
+  const limit = Number(params.get('limit'));
+  if (Number.isInteger(limit) && limit >= 1) CANDLES = Math.min(limit, 5000);
   $('mode').textContent = page.meta.mode;
 
   const select = /** @type {HTMLSelectElement} */ ($('symbol'));

@@ -143,6 +143,29 @@ describe('the web page in Chromium', () => {
     expect(await pixelsLike(page, ['--up', '--down'])).toBeGreaterThan(50);
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
 
+    // Older candles load as the view nears the first one (scrolling back): with 5 per read the page reads
+    // back past the latest 5 (the API's answer now) on its own, as a short chart fills its width.
+    type Read = { candles: { bucket: number }[]; more: boolean };
+    let latest5: Read;
+    for (;;) {
+      // At least 10 candles stored, so there is something older than the latest 5.
+      const r = (await (await fetch(`${base}/api/candles?symbol=AAPL&limit=10`)).json()) as Read;
+      if (r.candles.length === 10) {
+        latest5 = (await (await fetch(`${base}/api/candles?symbol=AAPL&limit=5`)).json()) as Read;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const back = await browser.newPage(1280, 800);
+    await back.goto(`${base}/?limit=5`);
+    await back.evaluate('tickCollector.chart?.chart.timeScale().scrollToPosition(-200, false)');
+    await back.waitFor(
+      `tickCollector.chart?.firstMs() < ${latest5.candles[0]!.bucket}`,
+      10_000,
+      'older candles after scrolling back',
+    );
+    expect(back.errors).toEqual([]);
+
     expect(page.errors).toEqual([]);
     expect(onlyCollector(page, base)).toEqual([]);
     const line = `web page: first load ${weight} bytes transferred, first chart ${firstChartMs} ms after navigation`;
