@@ -5,7 +5,10 @@
 // are whitespace in the candle series, never a zero.
 // @ts-check
 
+import { candleMs, candleX, drawable } from './candles.js';
 import { clock, day, hm, isoDate } from './format.js';
+import { GapBands } from './gapBands.js';
+import { theme } from './theme.js';
 import {
   CandlestickSeries,
   ColorType,
@@ -19,151 +22,13 @@ import {
 /** @typedef {import('./vendor/lightweight-charts.mjs').UTCTimestamp} UTCTimestamp */
 /** @typedef {import('./vendor/lightweight-charts.mjs').Time} Time */
 
-/**
- * A candle as the API and the stream send it (src/aggregate/types.ts); prices may be null.
- * @typedef {{
- *   kind: '1s' | '100t', symbol: string, open: number | null, high: number | null, low: number | null,
- *   close: number | null, volume: number, tradeCount: number, vwap: number | null,
- *   bucket?: number, firstTradeAt?: number, lastTradeAt?: number,
- *   sessionDate?: string, seq?: number, startAt?: number, endAt?: number
- * }} Candle
- */
-/**
- * @typedef {{ id: number, symbol: string, startedAt: number, endedAt: number, reason: string,
- *   filledAt: number | null, filledTrades: number | null, fillError: string | null }} Gap
- */
+/** @typedef {import('./candles.js').Candle} Candle */
+/** @typedef {import('./candles.js').Gap} Gap */
 /** A point on the time scale: a candle, or whitespace inside a gap (so the gap has width). */
 /** @typedef {{ x: number, ms: number, candle: Candle | null }} Point */
 
 /** Fillers per gap at most (a longer gap is sampled): enough to be seen, bounded however long it was. */
 const MAX_FILLERS = 600;
-
-/** @param {Candle} c */
-export function candleX(c) {
-  if (c.kind === '1s') return Math.floor(/** @type {number} */ (c.bucket) / 1000);
-  const [y, m, d] = String(c.sessionDate).split('-').map(Number);
-  return (
-    (Date.UTC(/** @type {number} */ (y), /** @type {number} */ (m) - 1, d) / 86_400_000) * 1e6 + (c.seq ?? 0)
-  );
-}
-
-/** The candle's instant: 1s its bucket, 100t its last trade. @param {Candle} c */
-export const candleMs = (c) =>
-  c.kind === '1s' ? /** @type {number} */ (c.bucket) : /** @type {number} */ (c.endAt);
-
-/**
- * Open/high/low/close for drawing, filled from the prices the candle has; null when it has none.
- * @param {Candle} c
- */
-export function drawable(c) {
-  const have = [c.open, c.high, c.low, c.close].filter((v) => typeof v === 'number' && Number.isFinite(v));
-  if (have.length === 0) return null;
-  const nums = /** @type {number[]} */ (have);
-  const open = c.open ?? c.close ?? /** @type {number} */ (nums[0]);
-  const close = c.close ?? c.open ?? /** @type {number} */ (nums[0]);
-  return {
-    open,
-    close,
-    high: c.high ?? Math.max(...nums),
-    low: c.low ?? Math.min(...nums),
-  };
-}
-
-/** @param {string} name */
-const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-
-function theme() {
-  return {
-    bg: cssVar('--bg') || '#fff',
-    fg: cssVar('--fg') || '#111',
-    grid: cssVar('--grid') || '#eee',
-    up: cssVar('--up') || '#26a69a',
-    down: cssVar('--down') || '#ef5350',
-    upVol: cssVar('--up-vol') || 'rgba(38,166,154,0.45)',
-    downVol: cssVar('--down-vol') || 'rgba(239,83,80,0.45)',
-    flatVol: cssVar('--flat-vol') || 'rgba(128,128,128,0.45)',
-    gap: cssVar('--gap') || 'rgba(255,160,0,0.18)',
-    gapEdge: cssVar('--gap-edge') || 'rgba(255,160,0,0.8)',
-    filled: cssVar('--gap-filled') || 'rgba(80,160,255,0.15)',
-  };
-}
-
-/** The gap bands: a series primitive drawn under the candles. */
-class GapBands {
-  constructor() {
-    /** @type {{ first: number, last: number, filled: boolean }[]} the points inside each gap (none: last < first) */
-    this.ranges = [];
-    /** @type {{ x: number, w: number, filled: boolean }[]} */
-    this.rects = [];
-    /** @type {IChartApi | null} */
-    this.chart = null;
-    /** @type {(() => void) | null} */
-    this.requestUpdate = null;
-    this.colors = theme();
-    const self = this;
-    this.view = {
-      zOrder: () => /** @type {const} */ ('bottom'),
-      renderer: () => ({
-        /** @param {any} target */
-        draw(target) {
-          target.useMediaCoordinateSpace(
-            /** @param {{ context: CanvasRenderingContext2D, mediaSize: { width: number, height: number } }} s */
-            ({ context, mediaSize }) => {
-              for (const r of self.rects) {
-                context.fillStyle = r.filled ? self.colors.filled : self.colors.gap;
-                context.fillRect(r.x, 0, r.w, mediaSize.height);
-                context.fillStyle = self.colors.gapEdge;
-                context.fillRect(r.x, 0, r.w, 3);
-              }
-            },
-          );
-        },
-      }),
-    };
-  }
-
-  /** @param {{ chart: IChartApi, requestUpdate: () => void }} p */
-  attached({ chart, requestUpdate }) {
-    this.chart = chart;
-    this.requestUpdate = requestUpdate;
-  }
-
-  detached() {
-    this.chart = null;
-  }
-
-  updateAllViews() {
-    const ts = this.chart?.timeScale();
-    if (!ts) return;
-    const width = ts.width();
-    this.rects = [];
-    // Whole logical indices only (the library answers 0 for a fractional one): bar centres ± half a bar.
-    const at = (/** @type {number} */ i) => ts.logicalToCoordinate(/** @type {any} */ (i));
-    const spacing = (at(1) ?? 0) - (at(0) ?? 0);
-    const half = (spacing > 0 ? spacing : ts.options().barSpacing) / 2;
-    for (const r of this.ranges) {
-      const a = at(r.first);
-      if (a === null) continue;
-      let x = a - half;
-      let w = 0;
-      if (r.last >= r.first) {
-        const b = at(r.last);
-        if (b === null) continue;
-        w = b + half - x;
-      }
-      if (w < 4) {
-        x -= (4 - w) / 2;
-        w = 4;
-      }
-      if (x + w < 0 || x > width) continue;
-      this.rects.push({ x, w, filled: r.filled });
-    }
-  }
-
-  paneViews() {
-    return [this.view];
-  }
-}
 
 export class CandleChart {
   /**

@@ -160,10 +160,33 @@ describe('the web page in Chromium', () => {
     await back.goto(`${base}/?limit=5`);
     await back.evaluate('tickCollector.chart?.chart.timeScale().scrollToPosition(-200, false)');
     await back.waitFor(
-      `tickCollector.chart?.firstMs() < ${latest5.candles[0]!.bucket}`,
+      `(tickCollector.chart?.firstMs() ?? Infinity) < ${latest5.candles[0]!.bucket}`,
       10_000,
       'older candles after scrolling back',
     );
+    // A candle of volume-only trades (no price): a volume bar and whitespace in the candles, and the price
+    // scale nowhere near zero.
+    const drawnZero = await back.evaluate<{
+      bar: unknown;
+      volume: number | null;
+      zeroY: number | null;
+      height: number;
+    }>(`(() => {
+      const ch = tickCollector.chart;
+      const last = ch.lastCandle();
+      const c = { ...last, bucket: last.bucket + 1000, open: null, high: null, low: null, close: null, volume: 777 };
+      ch.upsert([c]);
+      const x = Math.floor(c.bucket / 1000);
+      if (!ch.points.some((p) => p.x === x && p.candle === c)) throw new Error('not on the time scale');
+      const bar = ch.candles.data().find((d) => d.time === x);
+      const vol = ch.volume.data().find((d) => d.time === x);
+      return { bar, volume: vol ? vol.value : null, zeroY: ch.candles.priceToCoordinate(0),
+        height: document.getElementById('chart').clientHeight };
+    })()`);
+    // Whitespace: no bar at that time (the library may leave whitespace out of data() altogether).
+    expect(drawnZero.bar === undefined || !Object.hasOwn(drawnZero.bar as object, 'open')).toBe(true);
+    expect(drawnZero.volume).toBe(777);
+    expect(drawnZero.zeroY === null || drawnZero.zeroY > drawnZero.height).toBe(true);
     expect(back.errors).toEqual([]);
 
     expect(page.errors).toEqual([]);
