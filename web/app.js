@@ -154,7 +154,7 @@ function openStream(gen, onCandles) {
   es.addEventListener('open', () => {
     page.streamOpen = true;
     // A reconnect: read what was written while the stream was down.
-    if (opened) void catchUp(gen);
+    if (opened) catchUp(gen).catch(problem);
     opened = true;
     status();
   });
@@ -167,7 +167,7 @@ function openStream(gen, onCandles) {
     onCandles(JSON.parse(/** @type {MessageEvent} */ (e).data));
     pulse();
   });
-  es.addEventListener('resync', () => void catchUp(gen));
+  es.addEventListener('resync', () => catchUp(gen).catch(problem));
   es.addEventListener('state', (e) => onState(JSON.parse(/** @type {MessageEvent} */ (e).data)));
 }
 
@@ -296,9 +296,10 @@ function status() {
   if (page.firstChartMs !== null) document.body.dataset.firstChartMs = String(page.firstChartMs);
 }
 
-/** @param {string} text */
-function problem(text) {
-  addEvent(text, 'bad');
+/** A failed read, shown in the events list (the page goes on; the next event or switch tries again). */
+/** @param {unknown} err */
+function problem(err) {
+  addEvent(err instanceof Error ? err.message : String(err), 'bad');
 }
 
 // The page's state, for the curious (and the browser test): `tickCollector.chart.info()` in the console.
@@ -321,7 +322,7 @@ async function main() {
   select.replaceChildren(...page.meta.symbols.map((s) => h('option', { value: s }, [s])));
   select.addEventListener('change', () => {
     page.symbol = select.value;
-    void selectSeries();
+    selectSeries().catch(problem);
   });
   $('kinds').replaceChildren(
     ...page.meta.kinds.map((k) => {
@@ -330,7 +331,7 @@ async function main() {
       ]);
       b.addEventListener('click', () => {
         page.kind = k;
-        void selectSeries();
+        selectSeries().catch(problem);
       });
       return b;
     }),

@@ -146,6 +146,14 @@ export function createWebUi(opts: WebUiOptions): WebUi {
       if (path === '/api/stream') {
         const symbol = symbolParam(q) as string;
         const kind = kindParam(q);
+        if (res.req?.method === 'HEAD') {
+          res.writeHead(200, {
+            'Content-Type': 'text/event-stream; charset=utf-8',
+            'Cache-Control': 'no-store',
+          });
+          res.end();
+          return;
+        }
         if (!stream.add(res, symbol, kind)) {
           return sendJson(res, 503, JSON.stringify({ error: 'too many live streams open' }), {
             'Retry-After': '10',

@@ -242,5 +242,8 @@ describe('web page and API', () => {
     const batch = events.find((e) => e.event === 'candles')!.data as { symbol: string }[];
     expect(batch.map((c) => c.symbol)).toEqual(['AAPL']);
     expect((await call(`${base}/api/stream`)).status).toBe(400);
+    const head = await call(`${base}/api/stream?symbol=AAPL`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toMatch(/text\/event-stream/);
   });
 });
