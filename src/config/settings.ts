@@ -300,6 +300,13 @@ export const SETTINGS = {
     'operations',
     'Health and metrics HTTP port (0 = any free port).',
   ),
+  webUi: s(
+    'WEB_UI',
+    boolean,
+    true,
+    'operations',
+    'Serve the web page (`GET /`) and its read-only JSON API (`/api/…`) on PORT.',
+  ),
   logLevel: s(
     'LOG_LEVEL',
     oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),

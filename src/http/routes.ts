@@ -1,4 +1,4 @@
-// The four routes. Each handler answers from main's callbacks and never throws: a failing snapshot() or
+// The four health routes, then the web page's (when on). Each handler answers from main's callbacks and never throws: a failing snapshot() or
 // ready() becomes a 500/503 with one rate-limited log line, because a probe must not take the daemon down.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RateLimitedLog } from '../log/rateLimit.js';
@@ -12,6 +12,13 @@ export interface RouteDeps {
   readyTimeoutMs: number;
   metrics: Metrics;
   limited: RateLimitedLog;
+  /** The web page and its API (src/web): asked about any path the routes above do not take. */
+  web?: WebRoutes;
+}
+
+export interface WebRoutes {
+  /** Answers the request and returns true, or returns false to leave it to the 404. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 interface Reply {
@@ -42,6 +49,7 @@ export async function handleRequest(
 ): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
   const route = ROUTES[path];
+  if (!route && deps.web?.handle(req, res)) return;
   let reply: Reply;
   if (!route) {
     reply = { status: 404, type: TEXT_TYPE, body: 'not found\n' };

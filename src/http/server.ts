@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { createMetrics } from './metrics.js';
 import type { ReadyResult } from './readiness.js';
-import { handleRequest } from './routes.js';
+import { handleRequest, type WebRoutes } from './routes.js';
 import { emptySnapshot, type HealthSnapshot } from './snapshot.js';
 
 export interface HttpServerOptions {
@@ -25,13 +25,20 @@ export interface HttpServerOptions {
   readyTimeoutMs?: number;
   /** close(): in-flight requests get this long before their sockets are cut. Default 1000. */
   closeGraceMs?: number;
+  /** The web page (WEB_UI): its routes, and its live streams to end before the server closes. */
+  web?: WebRoutes & { close(): void };
 }
 
 export interface HttpServer {
   port: number;
   url: string;
   /** What the routes answer from, once the parts exist (the port is bound before the database opens). */
-  serve(sources: { snapshot: () => HealthSnapshot; ready: () => Promise<ReadyResult> }): void;
+  /** Starts serving the real state (and the web page, when on) once the collector has started. */
+  serve(sources: {
+    snapshot: () => HealthSnapshot;
+    ready: () => Promise<ReadyResult>;
+    web?: WebRoutes & { close(): void };
+  }): void;
   /** Stop accepting, end idle keep-alive sockets at once and busy ones after closeGraceMs. Idempotent. */
   close(): Promise<void>;
 }
@@ -45,7 +52,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const limited = new RateLimitedLog(log);
   limited.startTimer();
   const starting = { ...emptySnapshot(), status: 'degraded' as const };
-  const deps = {
+  const deps: {
+    snapshot: () => HealthSnapshot;
+    ready: () => Promise<ReadyResult>;
+    readyTimeoutMs: number;
+    metrics: ReturnType<typeof createMetrics>;
+    limited: RateLimitedLog;
+    web?: WebRoutes & { close(): void };
+  } = {
     snapshot: opts.snapshot ?? (() => starting),
     ready:
       opts.ready ??
@@ -56,6 +70,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     readyTimeoutMs: opts.readyTimeoutMs ?? 5_000,
     metrics: createMetrics(),
     limited,
+    ...(opts.web ? { web: opts.web } : {}),
   };
 
   const server = createServer(
@@ -111,12 +126,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    // Live event streams never finish on their own: end them first, so close() need not wait the grace.
+    deps.web?.close();
     closing ??= closeServer(server, opts.closeGraceMs ?? 1_000).finally(() => limited.stop());
     return closing;
   };
   const serve: HttpServer['serve'] = (sources) => {
     deps.snapshot = sources.snapshot;
     deps.ready = sources.ready;
+    if (sources.web) deps.web = sources.web;
   };
   return { port, url, serve, close };
 }

@@ -32,6 +32,7 @@ import { createLagWatch } from './lagWatch.js';
 import { startProgress } from './progress.js';
 import { createSessionRunner } from './session.js';
 import { createSnapshotter } from './snapshot.js';
+import { startWebUi } from './webUi.js';
 
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
@@ -124,7 +125,17 @@ async function wire(
     },
   });
   cleanups.push(() => sink.stop(1_000));
-  const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
+  const web = startWebUi(
+    config,
+    database,
+    log,
+    () => snapshot(clock.now()),
+    () => feedStats,
+  );
+  const out = (c: Parameters<Sink['push']>[0]) => {
+    sink.push(c);
+    web?.push(c);
+  };
   const second = new SecondAggregator(
     {
       intervalMs: config.candleIntervalMs,
@@ -183,6 +194,7 @@ async function wire(
   });
 
   http.serve({
+    ...(web ? { web } : {}),
     snapshot: () => snapshot(clock.now()),
     ready: () =>
       runReadyChecks({

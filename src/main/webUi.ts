@@ -1,0 +1,43 @@
+// The web page's options from the configuration: its own one-connection pool on a real server (so a page
+// reading history never takes a connection the candle writer needs; the embedded database is one session,
+// shared), and the secrets it must never show.
+import type { Config } from '../config/load.js';
+import type { FeedStats } from '../feed/stats.js';
+import type { HealthSnapshot } from '../http/snapshot.js';
+import type { Logger } from '../log/logger.js';
+import { createWebUi, type WebUi, type WebUiOptions } from '../web/index.js';
+import type { Database } from './database.js';
+
+/** The page when WEB_UI is on (the default), else null. */
+export function startWebUi(...args: Parameters<typeof webUiOptions>): WebUi | null {
+  return args[0].webUi ? createWebUi(webUiOptions(...args)) : null;
+}
+
+export function webUiOptions(
+  config: Config,
+  database: Database,
+  log: Logger,
+  snapshot: () => HealthSnapshot,
+  feed: () => FeedStats,
+): WebUiOptions {
+  return {
+    pool: database.embedded ? database.pool : database.extraPool('tick-collector-web'),
+    symbols: config.symbols,
+    mode: config.mode,
+    candleIntervalMs: config.candleIntervalMs,
+    tickCandleSize: config.tickCandleSize,
+    snapshot,
+    feed,
+    log,
+    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl)],
+  };
+}
+
+function passwordOf(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return decodeURIComponent(new URL(url).password) || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,363 @@
+// The page: the collector's state at a glance, the chart of one symbol (live over server-sent events,
+// older candles loaded on scrolling back), and the day's gaps and events. Everything comes from the
+// collector that serves this file: /api/meta, /api/candles, /api/gaps and the /api/stream events.
+// @ts-check
+import { candleMs } from './candles.js';
+import { renderCards } from './cards.js';
+import { CandleChart } from './chart.js';
+import { $, h } from './dom.js';
+import { clock, count, duration, LOCAL, NY, price, relative } from './format.js';
+
+/** @typedef {import('./candles.js').Candle} Candle */
+/** @typedef {import('./candles.js').Gap} Gap */
+
+/** @param {string} path */
+async function getJson(path) {
+  const r = await fetch(path, { headers: { Accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${(await r.text()).slice(0, 200)}`);
+  return r.json();
+}
+
+const page = {
+  /** @type {{ symbols: string[], kinds: ('1s' | '100t')[], mode: string, candleIntervalMs: number, tickCandleSize: number }} */
+  meta: { symbols: [], kinds: ['1s', '100t'], mode: '', candleIntervalMs: 1000, tickCandleSize: 100 },
+  symbol: '',
+  /** @type {'1s' | '100t'} */
+  kind: '1s',
+  zone: NY,
+  /** @type {CandleChart | null} */
+  chart: null,
+  /** @type {EventSource | null} */
+  stream: null,
+  /** Bumped on every symbol/kind switch: answers for an older selection are dropped. */
+  generation: 0,
+  loadingOlder: false,
+  noOlder: false,
+  /** @type {Gap[]} */
+  gaps: [],
+  gapsToday: -1,
+  /** @type {{ at: number, trades: number } | null} */
+  lastTrades: null,
+  tradesPerS: /** @type {number | null} */ (null),
+  lastFeedState: '',
+  lastConnections: /** @type {string[]} */ ([]),
+  /** @type {{ at: number, text: string, cls: string }[]} */
+  events: [],
+  /** @type {any} */
+  state: null,
+  firstChartMs: /** @type {number | null} */ (null),
+  streamOpen: false,
+};
+
+// --- the chart -------------------------------------------------------------------------------------
+
+/** Candles per read (initial and each step back); `?limit=` changes it within the API's bounds. */
+let CANDLES = 1000;
+
+async function selectSeries() {
+  const gen = ++page.generation;
+  const { symbol, kind } = page;
+  const url = new URL(location.href);
+  url.searchParams.set('symbol', symbol);
+  url.searchParams.set('kind', kind);
+  history.replaceState(null, '', url);
+  for (const b of document.querySelectorAll('#kinds button')) {
+    b.setAttribute('aria-pressed', String(b.getAttribute('data-kind') === kind));
+  }
+  /** @type {HTMLSelectElement} */ ($('symbol')).value = symbol;
+
+  page.stream?.close();
+  page.chart?.destroy();
+  page.noOlder = false;
+  page.loadingOlder = false;
+  const chart = new CandleChart($('chart'), {
+    kind,
+    zone: page.zone,
+    onNearStart: () => void loadOlder(gen),
+  });
+  page.chart = chart;
+  chart.onHover((c) => legend(c ?? chart.lastCandle()));
+
+  // The stream opens first and holds what arrives until the first read is in, so nothing falls between.
+  /** @type {Candle[] | null} */
+  let held = [];
+  openStream(gen, (batch) => {
+    if (held) held.push(...batch);
+    else chart.upsert(batch);
+    legend(chart.lastCandle());
+  });
+  const r = await getJson(`/api/candles?symbol=${encodeURIComponent(symbol)}&kind=${kind}&limit=${CANDLES}`);
+  if (gen !== page.generation) return;
+  page.noOlder = !r.more;
+  chart.setCandles(r.candles);
+  const early = held;
+  held = null;
+  if (early.length > 0) chart.upsert(early);
+  await loadGaps(gen);
+  legend(chart.lastCandle());
+  status();
+}
+
+/** Older candles when the view nears the first loaded one. @param {number} gen */
+async function loadOlder(gen) {
+  const chart = page.chart;
+  if (!chart || page.loadingOlder || page.noOlder || gen !== page.generation) return;
+  const first = chart.firstMs();
+  if (first === null) return;
+  page.loadingOlder = true;
+  try {
+    const r = await getJson(
+      `/api/candles?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}&to=${first}&limit=${CANDLES}`,
+    );
+    if (gen !== page.generation) return;
+    page.noOlder = !r.more;
+    if (r.candles.length > 0) {
+      chart.prepend(r.candles);
+      await loadGaps(gen);
+    }
+  } catch (err) {
+    problem(`older candles: ${err instanceof Error ? err.message : err}`);
+  } finally {
+    page.loadingOlder = false;
+  }
+}
+
+/** The gaps over the loaded window (and today's for the list). @param {number} gen */
+async function loadGaps(gen) {
+  const chart = page.chart;
+  if (!chart) return;
+  const now = Date.now();
+  const first = chart.firstMs() ?? now - 3_600_000;
+  // Bounded by the API to 31 days; the chart rarely holds more than a day of 1-second candles.
+  const from = Math.max(first, now - 30 * 86_400_000);
+  try {
+    const r = await getJson(
+      `/api/gaps?symbol=${encodeURIComponent(page.symbol)}&from=${from}&to=${now + 60_000}`,
+    );
+    if (gen !== page.generation) return;
+    page.gaps = r.gaps;
+    chart.setGaps(r.gaps);
+    renderGaps();
+  } catch (err) {
+    problem(`gaps: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+/**
+ * @param {number} gen
+ * @param {(batch: Candle[]) => void} onCandles
+ */
+function openStream(gen, onCandles) {
+  const es = new EventSource(`/api/stream?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}`);
+  page.stream = es;
+  let opened = false;
+  es.addEventListener('open', () => {
+    page.streamOpen = true;
+    // A reconnect: read what was written while the stream was down.
+    if (opened) catchUp(gen).catch(problem);
+    opened = true;
+    status();
+  });
+  es.addEventListener('error', () => {
+    page.streamOpen = false;
+    status();
+  });
+  es.addEventListener('candles', (e) => {
+    if (gen !== page.generation) return;
+    onCandles(JSON.parse(/** @type {MessageEvent} */ (e).data));
+    pulse();
+  });
+  es.addEventListener('resync', () => catchUp(gen).catch(problem));
+  es.addEventListener('state', (e) => onState(JSON.parse(/** @type {MessageEvent} */ (e).data)));
+}
+
+/** Everything since the last candle shown. @param {number} gen */
+async function catchUp(gen) {
+  const chart = page.chart;
+  const last = chart?.lastCandle();
+  if (!chart || !last) return;
+  const r = await getJson(
+    `/api/candles?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}&from=${candleMs(last)}&limit=5000`,
+  );
+  if (gen === page.generation) chart.upsert(r.candles);
+}
+
+let pulseTimer = 0;
+function pulse() {
+  const dot = $('live');
+  dot.classList.add('on');
+  clearTimeout(pulseTimer);
+  pulseTimer = window.setTimeout(() => dot.classList.remove('on'), 400);
+  status();
+}
+
+/** The OHLCV line over the chart. @param {Candle | null} c */
+function legend(c) {
+  const el = $('legend');
+  if (!c) {
+    el.textContent = 'no candles yet';
+    return;
+  }
+  const ms = candleMs(c);
+  const when = `${clock(ms, page.zone)}${c.kind === '100t' ? ` · #${c.seq}` : ''}`;
+  const prices =
+    c.open === null && c.high === null && c.low === null && c.close === null
+      ? 'no price (volume-only trades)'
+      : `O ${price(c.open)}  H ${price(c.high)}  L ${price(c.low)}  C ${price(c.close)}`;
+  el.textContent = `${c.symbol} ${when}  ${prices}  V ${count(c.volume)}  ${count(c.tradeCount)} trades`;
+}
+
+// --- the state -------------------------------------------------------------------------------------
+
+/** @param {any} s */
+function onState(s) {
+  page.state = s;
+  const hs = s.health;
+  const f = hs.feed;
+  const now = s.at;
+  if (page.lastTrades && now > page.lastTrades.at) {
+    page.tradesPerS = ((f.trades - page.lastTrades.trades) * 1000) / (now - page.lastTrades.at);
+  }
+  page.lastTrades = { at: now, trades: f.trades };
+
+  // Events: what changed since the last state.
+  if (page.lastFeedState && page.lastFeedState !== f.state) {
+    addEvent(`feed ${page.lastFeedState} → ${f.state}`, f.state === 'subscribed' ? 'ok' : 'warn');
+  }
+  page.lastFeedState = f.state;
+  if (page.gapsToday >= 0 && f.gapsToday > page.gapsToday) {
+    addEvent(`${f.gapsToday - page.gapsToday} new gap(s) recorded`, 'warn');
+    // The count moves when the feed is back; the row reaches the database a moment later (the sink's
+    // next batch): read now and again shortly after.
+    const gen = page.generation;
+    void loadGaps(gen);
+    for (const ms of [1_500, 5_000]) setTimeout(() => void loadGaps(gen), ms);
+  }
+  page.gapsToday = f.gapsToday;
+
+  renderCards(s, { tradesPerS: page.tradesPerS, mode: page.meta.mode });
+
+  const pill = $('status');
+  pill.textContent = hs.status;
+  pill.className = `pill ${hs.status === 'ok' ? 'ok' : 'warn'}`;
+  status();
+}
+
+/** @param {string} text @param {string} cls */
+function addEvent(text, cls) {
+  page.events.unshift({ at: Date.now(), text, cls });
+  page.events.length = Math.min(page.events.length, 50);
+  renderEvents();
+}
+
+function renderEvents() {
+  $('events').replaceChildren(
+    ...(page.events.length === 0
+      ? [h('li', { class: 'muted' }, ['nothing since the page opened'])]
+      : page.events.map((e) => h('li', { class: e.cls }, [`${clock(e.at, page.zone)} ${e.text}`]))),
+  );
+}
+
+function renderGaps() {
+  const gaps = [...page.gaps].reverse().slice(0, 50);
+  $('gaps').replaceChildren(
+    ...(gaps.length === 0
+      ? [h('li', { class: 'muted' }, ['no gaps in the loaded window'])]
+      : gaps.map((g) => {
+          const fill =
+            g.filledAt !== null
+              ? ` · filled ${relative(g.filledAt - Date.now())}${g.filledTrades === null ? '' : ` (${count(g.filledTrades)} trades)`}`
+              : g.fillError
+                ? ` · fill failed: ${g.fillError}`
+                : '';
+          return h('li', { class: g.filledAt !== null ? 'ok' : 'warn' }, [
+            `${clock(g.startedAt, page.zone)}–${clock(g.endedAt, page.zone)} `,
+            h('b', {}, [duration(g.endedAt - g.startedAt)]),
+            ` ${g.symbol === '*' ? 'all symbols' : g.symbol} · ${g.reason}${fill}`,
+          ]);
+        })),
+  );
+}
+
+function status() {
+  const info = page.chart?.info();
+  const el = $('chart-status');
+  el.textContent = info
+    ? `${count(info.candles)} candles${info.volumeOnly > 0 ? ` (+${info.volumeOnly} volume-only)` : ''} · ${info.bands} gap${info.bands === 1 ? '' : 's'} · ${page.streamOpen ? 'live' : 'reconnecting…'}`
+    : '';
+  // For the browser test and anyone curious: what is drawn, as numbers.
+  document.body.dataset.candles = String(info?.candles ?? 0);
+  document.body.dataset.updates = String(info?.updates ?? 0);
+  document.body.dataset.bands = String(info?.bands ?? 0);
+  document.body.dataset.bandsVisible = String(info?.bandsVisible ?? 0);
+  document.body.dataset.live = String(page.streamOpen);
+  if (page.firstChartMs === null && (info?.candles ?? 0) > 0)
+    page.firstChartMs = Math.round(performance.now());
+  if (page.firstChartMs !== null) document.body.dataset.firstChartMs = String(page.firstChartMs);
+}
+
+/** A failed read, shown in the events list (the page goes on; the next event or switch tries again). */
+/** @param {unknown} err */
+function problem(err) {
+  addEvent(err instanceof Error ? err.message : String(err), 'bad');
+}
+
+// The page's state, for the curious (and the browser test): `tickCollector.chart.info()` in the console.
+Object.assign(globalThis, { tickCollector: page });
+
+// --- start ---------------------------------------------------------------------------------------
+
+async function main() {
+  page.meta = await getJson('/api/meta');
+  const params = new URL(location.href).searchParams;
+  const wanted = (params.get('symbol') ?? '').toUpperCase();
+  page.symbol = page.meta.symbols.includes(wanted) ? wanted : (page.meta.symbols[0] ?? '');
+  page.kind = params.get('kind') === '100t' ? '100t' : '1s';
+  page.zone = params.get('tz') === 'local' ? LOCAL : NY;
+  const limit = Number(params.get('limit'));
+  if (Number.isInteger(limit) && limit >= 1) CANDLES = Math.min(limit, 5000);
+  $('mode').textContent = page.meta.mode;
+
+  const select = /** @type {HTMLSelectElement} */ ($('symbol'));
+  select.replaceChildren(...page.meta.symbols.map((s) => h('option', { value: s }, [s])));
+  select.addEventListener('change', () => {
+    page.symbol = select.value;
+    selectSeries().catch(problem);
+  });
+  $('kinds').replaceChildren(
+    ...page.meta.kinds.map((k) => {
+      const b = h('button', { type: 'button', 'data-kind': k, 'aria-pressed': 'false' }, [
+        k === '100t' ? `${page.meta.tickCandleSize}-tick` : `${page.meta.candleIntervalMs / 1000}-second`,
+      ]);
+      b.addEventListener('click', () => {
+        page.kind = k;
+        selectSeries().catch(problem);
+      });
+      return b;
+    }),
+  );
+  const zone = /** @type {HTMLSelectElement} */ ($('zone'));
+  zone.replaceChildren(
+    h('option', { value: 'ny' }, ['New York time']),
+    h('option', { value: 'local' }, [`Your time (${LOCAL})`]),
+  );
+  zone.value = page.zone === NY ? 'ny' : 'local';
+  zone.addEventListener('change', () => {
+    page.zone = zone.value === 'local' ? LOCAL : NY;
+    page.chart?.setZone(page.zone);
+    legend(page.chart?.lastCandle() ?? null);
+    renderGaps();
+    renderEvents();
+  });
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => page.chart?.applyTheme());
+
+  renderEvents();
+  // The state once now; the stream then pushes it every second.
+  onState(await getJson('/api/state'));
+  await selectSeries();
+}
+
+main().catch((err) => {
+  $('legend').textContent = `The page could not start: ${err instanceof Error ? err.message : err}`;
+  throw err;
+});
