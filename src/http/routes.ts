@@ -14,6 +14,8 @@ export interface RouteDeps {
   limited: RateLimitedLog;
   /** The web page and its API (src/web): asked about any path the routes above do not take. */
   web?: WebRoutes;
+  /** Until the collector has started: paths other than the health routes answer 503 (try again). */
+  starting?: boolean;
 }
 
 export interface WebRoutes {
@@ -51,7 +53,9 @@ export async function handleRequest(
   const route = ROUTES[path];
   if (!route && deps.web?.handle(req, res)) return;
   let reply: Reply;
-  if (!route) {
+  if (!route && deps.starting) {
+    reply = { status: 503, type: TEXT_TYPE, body: 'starting: try again in a moment\n' };
+  } else if (!route) {
     reply = { status: 404, type: TEXT_TYPE, body: 'not found\n' };
   } else if (req.method !== 'GET' && req.method !== 'HEAD') {
     reply = {

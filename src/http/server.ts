@@ -59,7 +59,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     metrics: ReturnType<typeof createMetrics>;
     limited: RateLimitedLog;
     web?: WebRoutes & { close(): void };
+    starting: boolean;
   } = {
+    starting: opts.snapshot === undefined,
     snapshot: opts.snapshot ?? (() => starting),
     ready:
       opts.ready ??
@@ -122,7 +124,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const shownHost =
     opts.host === undefined || opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-  log.info({ port, url }, 'health server listening');
+  // The line that says where to look (tests and users wait for it) comes once the real state is served:
+  // the port is bound before the database opens (a port in use is one line, first), but a page asked for
+  // before that would only say "starting".
+  const announce = () => log.info({ port, url }, 'health server listening');
+  if (opts.snapshot) announce();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -132,9 +138,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     return closing;
   };
   const serve: HttpServer['serve'] = (sources) => {
+    const first = deps.starting;
     deps.snapshot = sources.snapshot;
     deps.ready = sources.ready;
+    deps.starting = false;
     if (sources.web) deps.web = sources.web;
+    if (first) announce();
   };
   return { port, url, serve, close };
 }
