@@ -1,13 +1,16 @@
 // The feed: the symbols split into chunks of maxSymbolsPerConnection, one connect loop (one socket) per
 // chunk, all stopped together at the deadline (the close) or on abort, whatever state they are in.
-// Returns when every loop has returned; it never retries past the deadline. Takes plain options: main
-// maps the configuration onto them.
+// Returns when every loop has returned; it never retries past the deadline. Takes plain options and one
+// timings object (main builds it with feedTimings(config)).
 import type { Trade } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
+import type { FeedContext } from './context.js';
+import { Pacer } from './pacer.js';
 import { type ConnectionStats, createFeedStats, type FeedStats } from './stats.js';
+import type { FeedTimings } from './timings.js';
 
 export interface FeedOptions {
   /** Endpoint without the token, e.g. wss://ws.eodhistoricaldata.com/ws/us. */
@@ -15,11 +18,7 @@ export interface FeedOptions {
   token: string;
   symbols: string[];
   maxSymbolsPerConnection: number;
-  heartbeatIntervalMs: number;
-  dataStaleMs: number;
-  reconnectBaseMs: number;
-  reconnectMaxMs: number;
-  authFailureBackoffMs: number;
+  timings: FeedTimings;
   /** Epoch ms at which to stop (the close); null = until aborted. */
   deadline: number | null;
   signal: AbortSignal;
@@ -32,8 +31,8 @@ export interface FeedOptions {
   random?: () => number;
   /** Counters to update (main exposes them); default: a fresh object. */
   stats?: FeedStats;
-  /** Streaming this long resets the reconnect backoff. Default 60 s. */
-  stableResetMs?: number;
+  /** The sink's backlog as a fraction of its buffer: above half, reading pauses (pacer.ts). */
+  backlog?: () => number;
 }
 
 export interface FeedResult {
@@ -101,34 +100,39 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
 
   // Arrival order must keep growing across runs (a session restarted the same second still breaks ties right).
   const seq = { next: stats.messages + 1 };
-  const rejectionsLogged = new Set<string>();
+  const feed: FeedContext = {
+    url: full.href,
+    timings: opts.timings,
+    deadline: opts.deadline,
+    signal: stop.signal,
+    clock,
+    log,
+    rl,
+    stats,
+    seq,
+    rejectionsLogged: new Set<string>(),
+    pacer: new Pacer({
+      turnBudgetMs: opts.timings.turnBudgetMs,
+      holdCheckMs: opts.timings.holdCheckMs,
+      ...(opts.backlog ? { backlog: opts.backlog } : {}),
+      clock,
+      stats,
+      signal: stop.signal,
+    }),
+    onTrade: opts.onTrade,
+    onGap: opts.onGap,
+    inSession: opts.inSession ?? (() => true),
+    random: opts.random ?? Math.random,
+  };
   let settled: PromiseSettledResult<void>[];
   try {
     settled = await Promise.allSettled(
       chunks.map((chunk, i) =>
         runChunkLoop({
-          url: full.href,
+          feed,
           symbols: chunk,
           gapSymbol: chunks.length === 1 ? '*' : chunk.join(','),
-          heartbeatIntervalMs: opts.heartbeatIntervalMs,
-          dataStaleMs: opts.dataStaleMs,
-          reconnectBaseMs: opts.reconnectBaseMs,
-          reconnectMaxMs: opts.reconnectMaxMs,
-          authFailureBackoffMs: opts.authFailureBackoffMs,
-          stableResetMs: opts.stableResetMs ?? 60_000,
-          deadline: opts.deadline,
-          signal: stop.signal,
-          clock,
-          log,
-          rl,
-          stats,
           conn: conns[i]!,
-          seq,
-          rejectionsLogged,
-          onTrade: opts.onTrade,
-          onGap: opts.onGap,
-          inSession: opts.inSession ?? (() => true),
-          random: opts.random ?? Math.random,
         }),
       ),
     );
