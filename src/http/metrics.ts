@@ -1,5 +1,7 @@
 // Prometheus metrics read off the HealthSnapshot at scrape time: the parts keep plain counters and never
-// import prom-client. One snapshot per scrape (taken by `render`), shared by every metric's collect().
+// import prom-client. One snapshot per render, shared by every metric's collect(). A render is not free
+// (the process metrics read /proc): ~400 scrapes/s once took a whole core from the trade path, so the
+// rendered text is kept for cacheMs and scrapes in between (or during a render) share it.
 // Process metrics come from collectDefaultMetrics under their standard, unprefixed names (process_*, nodejs_*).
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { HealthSnapshot } from './snapshot.js';
@@ -21,6 +23,7 @@ const GAUGES: Array<[string, string, Read]> = [
     (s) => s.feed.lastMessageAgeMs,
   ],
   ['feed_last_trade_age_ms', 'Age of the last valid trade (NaN: none yet).', (s) => s.feed.lastTradeAgeMs],
+  ['feed_held', '1 while reading is held because the sink is behind.', (s) => s.feed.backpressure.held],
   ['open_symbols', 'Symbols with an open candle in the aggregators.', (s) => s.aggregate.openSymbols],
   ['sink_buffer_rows', 'Rows waiting in memory for the database.', (s) => s.sink.bufferedRows],
   ['sink_buffer_max_rows', 'Buffer bound; beyond it rows spool to disk.', (s) => s.sink.maxBufferRows],
@@ -44,6 +47,11 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['trades_total', 'Valid trades received.', (s) => s.feed.trades],
   ['reconnects_total', 'Feed reconnects (since the session date began).', (s) => s.feed.reconnectsToday],
   ['feed_gaps_total', 'Feed gaps recorded (since the session date began).', (s) => s.feed.gapsToday],
+  [
+    'feed_unsubscribed_trades_total',
+    'Trades for symbols the socket never subscribed to, dropped.',
+    (s) => s.feed.unsubscribedTrades,
+  ],
   ['late_trades_total', 'Late trades merged into written candles.', (s) => s.aggregate.lateTrades],
   ['late_trades_dropped_total', 'Trades too late to amend, dropped.', (s) => s.aggregate.lateDropped],
   ['sink_rows_written_total', 'Rows written to the database.', (s) => s.sink.rowsWritten],
@@ -55,11 +63,25 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
 export interface Metrics {
   readonly registry: Registry;
   readonly contentType: string;
-  /** Prometheus text for this snapshot. Throws only if a collector does (the caller answers 500). */
-  render(snapshot: HealthSnapshot): Promise<string>;
+  /**
+   * Prometheus text, rendered from snapshot() at most once per cacheMs. Throws if snapshot() or a
+   * collector does (the caller answers 500); a failure is not cached.
+   */
+  scrape(snapshot: () => HealthSnapshot): Promise<string>;
 }
 
-export function createMetrics(): Metrics {
+export interface MetricsOptions {
+  /** How long a rendered scrape is served again. Default 1000 ms (Prometheus scrapes every 15 s or more). */
+  cacheMs?: number;
+  /** Milliseconds, for the cache's age. Default Date.now. */
+  now?: () => number;
+}
+
+export const METRICS_CACHE_MS = 1_000;
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const cacheMs = opts.cacheMs ?? METRICS_CACHE_MS;
+  const now = opts.now ?? Date.now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let current: HealthSnapshot | undefined;
@@ -124,6 +146,30 @@ export function createMetrics(): Metrics {
       this.inc({ kind: '100t' }, counterValue(current.aggregate.candles100t));
     },
   });
+  new Counter({
+    name: P + 'feed_backpressure_pauses_total',
+    help: 'Times reading paused: a turn over its work budget (loop) or the sink behind (sink).',
+    labelNames: ['cause'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      this.inc({ cause: 'loop' }, counterValue(current.feed.backpressure.loopPauses));
+      this.inc({ cause: 'sink' }, counterValue(current.feed.backpressure.sinkHolds));
+    },
+  });
+  new Counter({
+    name: P + 'feed_backpressure_seconds_total',
+    help: 'Seconds reading was paused, by cause: what backpressure cost (the trades waited upstream).',
+    labelNames: ['cause'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      this.inc({ cause: 'loop' }, counterValue(current.feed.backpressure.loopPausedMs / 1000));
+      this.inc({ cause: 'sink' }, counterValue(current.feed.backpressure.sinkHeldMs / 1000));
+    },
+  });
   new Gauge({
     name: P + 'feed_lag_ms',
     help: 'Receipt time minus the trade timestamp, by quantile.',
@@ -138,12 +184,23 @@ export function createMetrics(): Metrics {
     },
   });
 
+  let cached: { body: string; at: number } | null = null;
+  let rendering: Promise<string> | null = null;
+  const render = async (snapshot: () => HealthSnapshot): Promise<string> => {
+    current = snapshot();
+    const body = await registry.metrics();
+    cached = { body, at: now() };
+    return body;
+  };
   return {
     registry,
     contentType: registry.contentType,
-    async render(snapshot) {
-      current = snapshot;
-      return registry.metrics();
+    scrape(snapshot) {
+      if (cached && now() - cached.at < cacheMs) return Promise.resolve(cached.body);
+      rendering ??= render(snapshot).finally(() => {
+        rendering = null;
+      });
+      return rendering;
     },
   };
 }
