@@ -2,6 +2,7 @@
 // chunk, all stopped together at the deadline (the close) or on abort, whatever state they are in.
 // Returns when every loop has returned; it never retries past the deadline. Takes plain options and one
 // timings object (main builds it with feedTimings(config)).
+import { setMaxListeners } from 'node:events';
 import type { Trade } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
@@ -62,6 +63,8 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
 
   // One stop signal for every loop: the caller's abort or the deadline, whichever comes first.
   const stop = new AbortController();
+  // Every socket's attempt and liveness loops listen on it: 5,000 symbols are 100 sockets, not a leak.
+  setMaxListeners(0, stop.signal);
   let endedBy: FeedResult['endedBy'] = 'aborted';
   const onAbort = (): void => stop.abort();
   opts.signal.addEventListener('abort', onAbort, { once: true });
