@@ -5,7 +5,8 @@
 //  - pipeline: runFeed (backpressure on) → Aggregators (1 s + 100-tick) → Sink → PostgreSQL (a schema of its
 //    own, dropped at the end), wired as src/main/collector.ts wires them. After the window the feed stops,
 //    the aggregators drain and the sink drains; `stored` counts the trades in the tables.
-// BENCH_UNPACED=1 adds the pipeline with backpressure off (no turn budget, no sink hold): the code before it.
+// BENCH_ARCHIVE_TICKS=1 also stores every trade in `ticks` (COPY): a sink that cannot keep up, so reading is
+// held for it. BENCH_UNPACED=1 adds the pipeline with backpressure off (no turn budget, no sink hold): the code before it.
 // Fields: offered/taken trades per second (the generator's offer to these sockets vs frames received),
 // eventLoopP99Ms/MaxMs (perf_hooks monitorEventLoopDelay, 10 ms resolution), peak RSS and heap, and for the
 // pipeline the backpressure it applied and whether every trade taken reached both candle tables.
@@ -133,7 +134,8 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
   try {
     await migrate(pool);
     const maxBufferRows = 200_000;
-    const sink = new Sink({ pool, dataDir, maxBufferRows });
+    const archiveTicks = process.env.BENCH_ARCHIVE_TICKS === '1';
+    const sink = new Sink({ pool, dataDir, maxBufferRows, archiveTicks });
     const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
     const second = new SecondAggregator({}, out);
     const tick = new TickAggregator({}, out);
@@ -165,6 +167,7 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
       log: nullLogger(),
       onTrade: (t) => {
         aggregated++;
+        if (archiveTicks) sink.pushTick(t);
         aggs.add(t);
       },
       onGap: (g) => sink.pushGap(g),
@@ -187,6 +190,7 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
     emit({
       bench: 'overload',
       client: paced ? 'pipeline' : 'pipeline-unpaced',
+      archiveTicks,
       rate,
       symbols: SYMBOLS.length,
       sockets: chunks.length,
@@ -201,6 +205,10 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
       storedIn100t: stored100t,
       lateDropped: second.stats.lateDropped,
       everyTradeStored: stored1s === aggregated - second.stats.lateDropped && stored100t === aggregated,
+      storedTicks: archiveTicks
+        ? Number((await pool.query('SELECT count(*) AS n FROM ticks')).rows[0].n)
+        : null,
+      spooledRows: sink.stats.spooledRows,
       sinkDrainSeconds: Math.round(drainS * 10) / 10,
       spooledAtStop: summary.spooledAtStop,
       lostRows: summary.lostRows,
