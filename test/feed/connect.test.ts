@@ -117,6 +117,18 @@ describe('connect and stream', () => {
     expect(feed.lines.filter((l) => l.msg === 'invalid feed message skipped')).toHaveLength(10);
   });
 
+  it('a frame that is not valid UTF-8 is one invalid message, not a closed socket and a gap', async () => {
+    feed = startFeed({ url: server.url });
+    await server.waitFor(() => server.subscribes.length === 1);
+    const [ws] = server.clients.keys();
+    ws!.send(Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0xff, 0xfe, 0x7d]), { binary: false }); // {"s":<ff fe>}
+    server.trade('AAPL');
+    await until(() => feed!.trades.length === 1);
+    expect(feed.stats.invalid.not_json).toBe(1);
+    expect(feed.stats.connects).toBe(1);
+    expect(feed.gaps).toEqual([]);
+  });
+
   it('counts and drops trades for symbols the socket never subscribed to', async () => {
     feed = startFeed({ url: server.url });
     await server.waitFor(() => server.subscribes.length === 1);
