@@ -12,7 +12,7 @@ const TICK_MS = 10;
 let rate = Number(process.argv[2] ?? 400_000);
 
 const conns = new Map<WebSocket, string[]>();
-const stats = { offered: 0, sent: 0, skipped: 0 };
+const stats = { offered: 0, sent: 0, skipped: 0, connections: 0, subscribed: 0 };
 let seed = 7;
 const random = (): number => {
   seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -21,6 +21,7 @@ const random = (): number => {
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {
+  stats.connections++;
   ws.on('error', () => ws.terminate());
   ws.send('{"status_code":200,"message":"Authorized"}');
   ws.on('message', (d) => {
@@ -82,7 +83,7 @@ wss.on('listening', () => {
   process.send?.({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws/us` });
 });
 process.on('message', (m: { cmd: string; rate?: number }) => {
-  if (m.cmd === 'stats') process.send?.({ stats: { ...stats } });
+  if (m.cmd === 'stats') process.send?.({ stats: { ...stats, subscribed: conns.size } });
   if (m.cmd === 'rate' && m.rate !== undefined) {
     rate = m.rate;
     Object.assign(stats, { offered: 0, sent: 0, skipped: 0 });

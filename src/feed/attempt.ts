@@ -124,7 +124,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     // Synchronous and O(1): parse, count, hand over. Nothing here awaits or logs per trade.
     ws.on('message', (data) => {
       if (done) return;
-      pacer.onFrame();
+      pacer.onFrame(ws);
       const now = clock.now();
       lastFrameAt = now;
       stats.messages++;

@@ -5,7 +5,9 @@
 // pausing every socket of the feed (ws pause(): the TCP socket stops reading, the data waits in the kernel
 // and upstream, so memory stays bounded and nothing received is dropped):
 //  - loop: a turn that has spent turnBudgetMs on frames pauses reading until the next turn (setImmediate),
-//    so the timers run at least that often;
+//    so the timers run at least that often. Sockets resume starting after the one that used up the budget:
+//    a resumed socket first flows what it had buffered (on nextTick, in resume order), so a fixed order let
+//    the first sockets spend every budget and starved the last ones (no trade, no pong: "dead" in 30 s);
 //  - sink: while the sink's backlog is above half its buffer, reading stays paused until it is below a
 //    quarter (looked at every holdCheckMs).
 // What it costs is counted (pauses, paused time) and shows as feed lag: the trades wait, they are not lost.
@@ -43,6 +45,9 @@ export class Pacer {
   private frames = 0;
   private loopPausedAt = -1;
   private heldAt: number | null = null;
+  /** The socket whose frame is being handled, and the one that used up the last budget. */
+  private current: Pausable | null = null;
+  private spentBy: Pausable | null = null;
 
   constructor(private readonly o: PacerOptions) {
     this.workNow = o.workNow ?? (() => performance.now());
@@ -64,10 +69,13 @@ export class Pacer {
 
   delete(s: Pausable): void {
     this.sockets.delete(s);
+    if (this.current === s) this.current = null;
+    if (this.spentBy === s) this.spentBy = null;
   }
 
-  /** Once per frame, before it is handled. */
-  onFrame(): void {
+  /** Once per frame from socket `s`, before the frame is handled. */
+  onFrame(s: Pausable): void {
+    this.current = s;
     if (this.turnStart < 0) {
       this.turnStart = this.workNow();
       this.frames = 0;
@@ -79,6 +87,7 @@ export class Pacer {
     if (this.loopPausedAt < 0 && this.workNow() - this.turnStart >= this.o.turnBudgetMs) {
       const wasReading = this.reading;
       this.loopPausedAt = this.workNow();
+      this.spentBy = this.current;
       this.o.stats.loopPauses++;
       if (wasReading) this.setAll(false);
     }
@@ -116,9 +125,13 @@ export class Pacer {
   }
 
   private setAll(read: boolean): void {
-    for (const s of this.sockets) {
-      if (read) s.resume();
-      else s.pause();
+    if (!read) {
+      for (const s of this.sockets) s.pause();
+      return;
     }
+    // Round robin: the sockets after the one that spent the last budget go first.
+    const all = [...this.sockets];
+    const from = this.spentBy === null ? -1 : all.indexOf(this.spentBy);
+    for (let i = 1; i <= all.length; i++) all[(from + i) % all.length]!.resume();
   }
 }

@@ -98,6 +98,32 @@ describe('backpressure', () => {
 });
 
 describe('Pacer', () => {
+  it('resumes round robin, starting after the socket that spent the budget (no socket starves)', async () => {
+    let work = 0;
+    const p = new Pacer({
+      turnBudgetMs: 1,
+      holdCheckMs: 20,
+      clock: new FakeClock(0),
+      stats: createFeedStats(),
+      signal: new AbortController().signal,
+      workNow: () => work,
+    });
+    const order: string[] = [];
+    const names = ['a', 'b', 'c', 'd'];
+    const socks = names.map((n) => ({ pause: () => {}, resume: () => order.push(n) }));
+    for (const s of socks) p.add(s);
+    const spend = async (s: Pausable) => {
+      p.onFrame(s); // opens the turn
+      work += 2;
+      for (let i = 0; i < 16; i++) p.onFrame(s);
+      await new Promise((r) => setImmediate(r));
+    };
+    await spend(socks[0]!);
+    expect(order.splice(0)).toEqual(['b', 'c', 'd', 'a']);
+    await spend(socks[2]!);
+    expect(order.splice(0)).toEqual(['d', 'a', 'b', 'c']);
+  });
+
   const sockets = () => {
     const log: string[] = [];
     const mk = (name: string): Pausable => ({
@@ -122,28 +148,28 @@ describe('Pacer', () => {
     p.add(a);
     p.add(b);
     for (let i = 0; i < 64; i++) {
-      p.onFrame();
+      p.onFrame(a);
       work += 0.1; // 6.4 ms in all: under budget
     }
     expect(log).toEqual([]);
     work += 20;
-    for (let i = 0; i < 16; i++) p.onFrame();
+    for (let i = 0; i < 16; i++) p.onFrame(a);
     expect(log).toEqual(['a:pause', 'b:pause']);
     expect(p.reading).toBe(false);
     work += 3;
     await new Promise((r) => setImmediate(r));
-    expect(log).toEqual(['a:pause', 'b:pause', 'a:resume', 'b:resume']);
+    expect(log).toEqual(['a:pause', 'b:pause', 'b:resume', 'a:resume']); // a spent the budget: b first
     expect(stats.loopPauses).toBe(1);
     expect(stats.loopPausedMs).toBe(3);
     // A socket that opens while reading is paused starts paused.
     for (let i = 0; i < 17; i++) {
-      p.onFrame();
+      p.onFrame(a);
       work += 2;
     }
     const c: Pausable = { pause: () => log.push('c:pause'), resume: () => log.push('c:resume') };
     p.add(c);
     expect(log.slice(-1)).toEqual(['c:pause']);
     await new Promise((r) => setImmediate(r));
-    expect(log.slice(-3)).toEqual(['a:resume', 'b:resume', 'c:resume']);
+    expect(log.slice(-3)).toEqual(['b:resume', 'c:resume', 'a:resume']);
   });
 });
