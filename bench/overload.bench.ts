@@ -176,6 +176,7 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
     const flush = setInterval(() => aggs.flush(Date.now()), 250);
     await sleep(1000);
     const r = await measure(child, () => stats.trades);
+    const socketsSubscribed = stats.connections.filter((c) => c.state === 'subscribed').length;
     ac.abort();
     await done;
     clearInterval(flush);
@@ -196,6 +197,7 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
       sockets: chunks.length,
       seconds: SECONDS,
       ...r,
+      socketsSubscribed,
       feedLagP99Ms: lagQuantile(stats.lag, 0.99),
       loopPauses: stats.loopPauses,
       sinkHolds: stats.sinkHolds,
