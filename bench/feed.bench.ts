@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock } from '../src/clock.js';
 import { type FeedGap, type FeedOptions, runFeed } from '../src/feed/runFeed.js';
 import { createFeedStats, lagQuantile } from '../src/feed/stats.js';
+import { type FeedTimings, feedTimings } from '../src/feed/timings.js';
 import { nullLogger } from '../src/log/logger.js';
 import { FakeEodhd, until } from '../test/helpers/wsServer.js';
 
@@ -16,7 +17,7 @@ const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 
-function feedAgainst(url: string, over: Partial<FeedOptions>) {
+function feedAgainst(url: string, over: Partial<FeedOptions>, timing: Partial<FeedTimings> = {}) {
   const stats = createFeedStats();
   const gaps: FeedGap[] = [];
   const ac = new AbortController();
@@ -26,11 +27,16 @@ function feedAgainst(url: string, over: Partial<FeedOptions>) {
     token: 'bench',
     symbols: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA'],
     maxSymbolsPerConnection: 50,
-    heartbeatIntervalMs: 15_000,
-    dataStaleMs: 600_000,
-    reconnectBaseMs: 1000,
-    reconnectMaxMs: 60_000,
-    authFailureBackoffMs: 300_000,
+    timings: {
+      ...feedTimings({
+        heartbeatIntervalMs: 15_000,
+        feedDataStaleMs: 600_000,
+        reconnectBaseMs: 1000,
+        reconnectMaxMs: 60_000,
+        authFailureBackoffMs: 300_000,
+      }),
+      ...timing,
+    },
     deadline: null,
     signal: ac.signal,
     clock: systemClock,
@@ -52,7 +58,7 @@ function feedAgainst(url: string, over: Partial<FeedOptions>) {
 async function halfOpen(samples: number): Promise<void> {
   const interval = 1000;
   const server = await FakeEodhd.start();
-  const f = feedAgainst(server.url, { heartbeatIntervalMs: interval, reconnectBaseMs: 10 });
+  const f = feedAgainst(server.url, {}, { heartbeatIntervalMs: interval, reconnectBaseMs: 10 });
   const detect: number[] = [];
   for (let i = 0; i < samples; i++) {
     await until(() => f.stats.state === 'subscribed', 10_000);
@@ -83,7 +89,7 @@ async function reconnect(baseMs: number, samples: number): Promise<void> {
   const took: number[] = [];
   for (let i = 0; i < samples; i++) {
     // A fresh feed per sample: its first drop, as after a stable stretch (the backoff at its base).
-    const f = feedAgainst(server.url, { reconnectBaseMs: baseMs });
+    const f = feedAgainst(server.url, {}, { reconnectBaseMs: baseMs });
     const first = server.connections + 1;
     await server.waitFor(() => server.subscribesOn(first).length === 1, 10_000);
     await until(() => f.stats.state === 'subscribed', 10_000);

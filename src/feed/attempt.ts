@@ -3,29 +3,15 @@
 // the attempt's AbortController stops its watch loops, the socket is terminate()d (never close(): a dead
 // peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line upstream.
 import WebSocket from 'ws';
-import type { Trade } from '../aggregate/types.js';
-import type { Clock } from '../clock.js';
-import type { RateLimitedLog } from '../log/rateLimit.js';
+import type { FeedContext } from './context.js';
 import { parseMessage } from './parse.js';
-import { type ConnectionStats, type FeedStats, recordLag } from './stats.js';
+import { type ConnectionStats, recordLag } from './stats.js';
 import { classifyStatus } from './status.js';
 
 export interface AttemptDeps {
-  /** Full URL including the token: never logged. */
-  url: string;
+  feed: FeedContext;
   symbols: string[];
-  heartbeatIntervalMs: number;
-  dataStaleMs: number;
-  clock: Clock;
-  /** The feed's stop signal (abort or deadline). */
-  signal: AbortSignal;
-  inSession: (now: number) => boolean;
-  stats: FeedStats;
   conn: ConnectionStats;
-  limited: RateLimitedLog;
-  /** The feed-wide arrival counter: the next trade's seq. */
-  seq: { next: number };
-  onTrade: (t: Trade) => void;
   /** Called once the server confirms the socket (Authorized frame or first trade): the gap ends here. */
   onSubscribed: (at: number) => void;
 }
@@ -45,9 +31,13 @@ export interface AttemptResult {
 }
 
 export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
-  const { clock, stats, conn } = d;
+  const { feed, conn } = d;
+  const { clock, stats, timings, pacer } = feed;
   const startedAt = clock.now();
-  if (d.signal.aborted) {
+  // Only the symbols this socket asked for: a server streaming others (50,000 unknown symbols were once
+  // all stored) gets them counted and dropped. One Set lookup per trade.
+  const subscribed = new Set(d.symbols);
+  if (feed.signal.aborted) {
     return Promise.resolve({
       outcome: 'stopped',
       reason: 'stopped',
@@ -66,24 +56,29 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
 
     stats.connectAttempts++;
     conn.state = 'connecting';
-    const ws = new WebSocket(d.url, {
-      perMessageDeflate: false, // DESIGN: deflate caps a socket at ~8k msg/s
+    const ws = new WebSocket(feed.url, {
+      perMessageDeflate: false, // docs/ARCHITECTURE.md, Feed: deflate caps a socket at ~8k msg/s
       // Bounded both ways: Node clamps timers above 2^31−1 ms to 1 ms.
-      handshakeTimeout: Math.min(30_000, Math.max(1000, 2 * d.heartbeatIntervalMs)),
+      handshakeTimeout: Math.min(30_000, Math.max(1000, 2 * timings.heartbeatIntervalMs)),
       maxPayload: 1 << 20,
+      // A frame that is not valid UTF-8 becomes one invalid message (JSON.parse fails on the replacement
+      // characters) instead of closing the socket with 1007, a reconnect and a gap; and the check shows
+      // in a profile of the trade path at 400k trades/s.
+      skipUTF8Validation: true,
     });
 
     const finish = (outcome: AttemptOutcome, reason: string, fix?: string): void => {
       if (done) return;
       done = true;
       ac.abort();
-      d.signal.removeEventListener('abort', onStop);
+      pacer.delete(ws);
+      feed.signal.removeEventListener('abort', onStop);
       ws.terminate();
       const endedAt = clock.now();
       resolve({ outcome, reason, subscribedAt, endedAt, lastDataAt, ...(fix ? { fix } : {}) });
     };
     const onStop = (): void => finish('stopped', 'stopped');
-    d.signal.addEventListener('abort', onStop, { once: true });
+    feed.signal.addEventListener('abort', onStop, { once: true });
 
     // The 'error' listener stays after finish: terminate() during the handshake emits one more error.
     ws.on('error', (err) => finish('error', `error: ${err.message}`));
@@ -119,6 +114,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
       if (done) return;
       stats.connects++;
       conn.connects++;
+      pacer.add(ws);
       ws.send(subscribeFrame(d.symbols));
       lastDataAt = lastFrameAt = pongAt = clock.now();
       heartbeat().catch((err: Error) => finish('error', `heartbeat: ${err.message}`));
@@ -128,32 +124,43 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     // Synchronous and O(1): parse, count, hand over. Nothing here awaits or logs per trade.
     ws.on('message', (data) => {
       if (done) return;
+      pacer.onFrame(ws);
       const now = clock.now();
       lastFrameAt = now;
       stats.messages++;
       stats.lastMessageAt = now;
-      const m = parseMessage((data as Buffer).toString('utf8'), d.seq.next, now);
+      const m = parseMessage((data as Buffer).toString('utf8'), feed.seq.next, now);
       if (m.kind === 'trade') {
-        d.seq.next++;
+        if (!subscribed.has(m.trade.symbol)) {
+          stats.unsubscribedTrades++;
+          feed.limited.event(
+            'feed.unsubscribed',
+            'warn',
+            { symbol: m.trade.symbol.slice(0, 32) },
+            'trade for a symbol this socket did not subscribe to: dropped',
+          );
+          return;
+        }
+        feed.seq.next++;
         if (subscribedAt === null) confirm(now);
         stats.trades++;
         stats.lastTradeAt = conn.lastTradeAt = lastDataAt = now;
         recordLag(stats.lag, now - m.trade.ts);
         try {
-          d.onTrade(m.trade);
+          feed.onTrade(m.trade);
         } catch (err) {
           stats.onTradeErrors++;
-          d.limited.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
+          feed.limited.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
         }
       } else if (m.kind === 'status') {
         stats.statusFrames++;
         const v = classifyStatus(m.code, m.message);
         if (v.cls === 'rejected') finish('rejected', `status ${m.code}`, v.text);
         else if (v.cls === 'ok') confirm(now);
-        else d.limited.event(`feed.status.${m.code}`, 'warn', { code: m.code }, v.text);
+        else feed.limited.event(`feed.status.${m.code}`, 'warn', { code: m.code }, v.text);
       } else {
         stats.invalid[m.reason]++;
-        d.limited.event(
+        feed.limited.event(
           `feed.invalid.${m.reason}`,
           'warn',
           { reason: m.reason, sample: (data as Buffer).subarray(0, 200).toString('utf8') },
@@ -169,8 +176,13 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
       let pingAt: number | null = null;
       let unanswered = 0; // ticks since the outstanding ping was sent
       for (;;) {
-        await clock.sleep(d.heartbeatIntervalMs, ac.signal);
+        await clock.sleep(timings.heartbeatIntervalMs, ac.signal);
         if (ac.signal.aborted) return;
+        // Held by the sink's backlog, we read nothing, pongs included: that silence is ours, not the peer's.
+        if (pacer.held) {
+          pingAt = null;
+          continue;
+        }
         if (pingAt !== null && pongAt < pingAt) {
           unanswered++;
           if (lastFrameAt < pingAt) {
@@ -192,7 +204,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     // In session, no trade on any subscribed symbol for dataStaleMs: resubscribe once; still silent
     // after another dataStaleMs: end the socket (the loop reconnects). Sleeps until due, never polls.
     async function staleWatch(): Promise<void> {
-      const stale = d.dataStaleMs;
+      const stale = timings.dataStaleMs;
       let resubAt: number | null = null;
       let quietFrom = 0; // restarts the count when the session (re)opens
       for (;;) {
@@ -204,14 +216,14 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
           await clock.sleep(due - now, ac.signal);
           continue;
         }
-        if (!d.inSession(now)) {
+        if (!feed.inSession(now) || pacer.held) {
           quietFrom = now;
           continue;
         }
         if (resubAt === null) {
           resubAt = now;
           stats.resubscribes++;
-          d.limited.event(
+          feed.limited.event(
             'feed.resubscribe',
             'warn',
             { symbols: d.symbols.length, quietMs: now - lastDataAt },

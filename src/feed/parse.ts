@@ -9,7 +9,9 @@ export const INVALID_REASONS = [
   'missing_symbol',
   'bad_price',
   'nonpositive_price',
+  'absurd_price',
   'bad_size',
+  'absurd_size',
   'bad_timestamp',
   'absurd_timestamp',
   'bad_status',
@@ -23,6 +25,14 @@ export type ParsedMessage =
 
 /** Timestamps before this are seconds (or garbage), not epoch milliseconds: 2000-01-01T00:00:00Z. */
 const MIN_TS_MS = 946_684_800_000;
+/**
+ * What a real print can be. The dearest US share (BRK.A) trades under $1M and sub-penny prints go to $0.0001;
+ * the largest block trades are a few hundred million shares. Beyond these a field is broken, and kept out:
+ * v=1e308 once made a vwap of Infinity (sum of price × size overflows).
+ */
+export const MAX_PRICE = 10_000_000;
+export const MIN_PRICE = 0.000_001;
+export const MAX_SIZE = 10_000_000_000;
 /** A trade stamped more than a day after we received it is not a clock skew but a broken field. */
 const MAX_FUTURE_MS = 86_400_000;
 
@@ -76,9 +86,11 @@ export function parseMessage(raw: string, seq: number, receivedAt: number): Pars
   const price = toNumber(o.p);
   if (!Number.isFinite(price)) return INVALID.bad_price;
   if (price <= 0) return INVALID.nonpositive_price;
+  if (price > MAX_PRICE || price < MIN_PRICE) return INVALID.absurd_price;
 
   const size = toNumber(o.v);
   if (!Number.isFinite(size) || size < 0) return INVALID.bad_size;
+  if (size > MAX_SIZE) return INVALID.absurd_size;
 
   const ts = toNumber(o.t);
   if (!Number.isFinite(ts)) return INVALID.bad_timestamp;

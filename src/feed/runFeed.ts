@@ -1,13 +1,17 @@
 // The feed: the symbols split into chunks of maxSymbolsPerConnection, one connect loop (one socket) per
 // chunk, all stopped together at the deadline (the close) or on abort, whatever state they are in.
-// Returns when every loop has returned; it never retries past the deadline. Takes plain options: main
-// maps the configuration onto them.
+// Returns when every loop has returned; it never retries past the deadline. Takes plain options and one
+// timings object (main builds it with feedTimings(config)).
+import { setMaxListeners } from 'node:events';
 import type { Trade } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
+import type { FeedContext } from './context.js';
+import { Pacer } from './pacer.js';
 import { type ConnectionStats, createFeedStats, type FeedStats } from './stats.js';
+import type { FeedTimings } from './timings.js';
 
 /** Trade seq is seeded from the clock at this many per millisecond (see runFeed). */
 const SEQ_PER_MS = 1_000;
@@ -18,11 +22,7 @@ export interface FeedOptions {
   token: string;
   symbols: string[];
   maxSymbolsPerConnection: number;
-  heartbeatIntervalMs: number;
-  dataStaleMs: number;
-  reconnectBaseMs: number;
-  reconnectMaxMs: number;
-  authFailureBackoffMs: number;
+  timings: FeedTimings;
   /** Epoch ms at which to stop (the close); null = until aborted. */
   deadline: number | null;
   signal: AbortSignal;
@@ -35,8 +35,8 @@ export interface FeedOptions {
   random?: () => number;
   /** Counters to update (main exposes them); default: a fresh object. */
   stats?: FeedStats;
-  /** Streaming this long resets the reconnect backoff. Default 60 s. */
-  stableResetMs?: number;
+  /** The sink's backlog as a fraction of its buffer: above half, reading pauses (pacer.ts). */
+  backlog?: () => number;
 }
 
 export interface FeedResult {
@@ -66,6 +66,8 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
 
   // One stop signal for every loop: the caller's abort or the deadline, whichever comes first.
   const stop = new AbortController();
+  // Every socket's attempt and liveness loops listen on it: 5,000 symbols are 100 sockets, not a leak.
+  setMaxListeners(0, stop.signal);
   let endedBy: FeedResult['endedBy'] = 'aborted';
   const onAbort = (): void => stop.abort();
   opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -107,34 +109,39 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
   // restart must never reuse one. Seeded from the clock in microseconds: it stays ahead unless the feed
   // averaged over 1,000 messages a millisecond, and below 2^53 until the year 2255.
   const seq = { next: Math.max(stats.messages + 1, Math.floor(clock.now()) * SEQ_PER_MS) };
-  const rejectionsLogged = new Set<string>();
+  const feed: FeedContext = {
+    url: full.href,
+    timings: opts.timings,
+    deadline: opts.deadline,
+    signal: stop.signal,
+    clock,
+    log,
+    limited,
+    stats,
+    seq,
+    rejectionsLogged: new Set<string>(),
+    pacer: new Pacer({
+      turnBudgetMs: opts.timings.turnBudgetMs,
+      holdCheckMs: opts.timings.holdCheckMs,
+      ...(opts.backlog ? { backlog: opts.backlog } : {}),
+      clock,
+      stats,
+      signal: stop.signal,
+    }),
+    onTrade: opts.onTrade,
+    onGap: opts.onGap,
+    inSession: opts.inSession ?? (() => true),
+    random: opts.random ?? Math.random,
+  };
   let settled: PromiseSettledResult<void>[];
   try {
     settled = await Promise.allSettled(
       chunks.map((chunk, i) =>
         runChunkLoop({
-          url: full.href,
+          feed,
           symbols: chunk,
           gapSymbol: chunks.length === 1 ? '*' : chunk.join(','),
-          heartbeatIntervalMs: opts.heartbeatIntervalMs,
-          dataStaleMs: opts.dataStaleMs,
-          reconnectBaseMs: opts.reconnectBaseMs,
-          reconnectMaxMs: opts.reconnectMaxMs,
-          authFailureBackoffMs: opts.authFailureBackoffMs,
-          stableResetMs: opts.stableResetMs ?? 60_000,
-          deadline: opts.deadline,
-          signal: stop.signal,
-          clock,
-          log,
-          limited,
-          stats,
           conn: conns[i]!,
-          seq,
-          rejectionsLogged,
-          onTrade: opts.onTrade,
-          onGap: opts.onGap,
-          inSession: opts.inSession ?? (() => true),
-          random: opts.random ?? Math.random,
         }),
       ),
     );

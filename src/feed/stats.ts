@@ -45,6 +45,15 @@ export interface FeedStats {
   pongs: number;
   staleReconnects: number;
   onTradeErrors: number;
+  /** Trades for a symbol the socket never subscribed to: dropped. */
+  unsubscribedTrades: number;
+  /** Backpressure (pacer.ts): turns that hit the work budget and the time reading waited for the next turn. */
+  loopPauses: number;
+  loopPausedMs: number;
+  /** Holds while the sink's backlog was high, the time they lasted, and when the current one began. */
+  sinkHolds: number;
+  sinkHeldMs: number;
+  heldSince: number | null;
   lastMessageAt: number | null;
   lastTradeAt: number | null;
   gaps: number;
@@ -70,6 +79,12 @@ export function createFeedStats(): FeedStats {
     pongs: 0,
     staleReconnects: 0,
     onTradeErrors: 0,
+    unsubscribedTrades: 0,
+    loopPauses: 0,
+    loopPausedMs: 0,
+    sinkHolds: 0,
+    sinkHeldMs: 0,
+    heldSince: null,
     lastMessageAt: null,
     lastTradeAt: null,
     gaps: 0,

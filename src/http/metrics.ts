@@ -1,5 +1,7 @@
 // Prometheus metrics read off the HealthSnapshot at scrape time: the parts keep plain counters and never
-// import prom-client. One snapshot per scrape (taken by `render`), shared by every metric's collect().
+// import prom-client. One snapshot per render, shared by every metric's collect(). A render is not free
+// (the process metrics read /proc): ~400 scrapes/s once took a whole core from the trade path, so the
+// rendered text is kept for cacheMs and scrapes in between (or during a render) share it.
 // Process metrics come from collectDefaultMetrics under their standard, unprefixed names (process_*, nodejs_*).
 // Naming rules (docs/ARCHITECTURE.md, "Health, metrics, logs"): base units (seconds, bytes), counters end in
 // _total and never go down while the process runs; `promtool check metrics` runs on them in a test.
@@ -28,6 +30,7 @@ const GAUGES: Array<[string, string, Read]> = [
     'Age of the last valid trade (NaN: none yet).',
     (s) => seconds(s.feed.lastTradeAgeMs),
   ],
+  ['feed_held', '1 while reading is held because the sink is behind.', (s) => s.feed.backpressure.held],
   ['open_symbols', 'Symbols with an open candle in the aggregators.', (s) => s.aggregate.openSymbols],
   [
     'feed_clock_offset_seconds',
@@ -68,6 +71,11 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['trades_total', 'Valid trades received.', (s) => s.feed.trades],
   ['feed_reconnects_total', 'Feed reconnects.', (s) => s.feed.reconnects],
   ['feed_gaps_total', 'Feed gaps recorded.', (s) => s.feed.gaps],
+  [
+    'feed_unsubscribed_trades_total',
+    'Trades for symbols the socket never subscribed to, dropped.',
+    (s) => s.feed.unsubscribedTrades,
+  ],
   ['late_trades_total', 'Late trades merged into written candles.', (s) => s.aggregate.lateTrades],
   ['late_trades_dropped_total', 'Trades too late to amend, dropped.', (s) => s.aggregate.lateDropped],
   [
@@ -94,11 +102,25 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
 export interface Metrics {
   readonly registry: Registry;
   readonly contentType: string;
-  /** Prometheus text for this snapshot. Throws only if a collector does (the caller answers 500). */
-  render(snapshot: HealthSnapshot): Promise<string>;
+  /**
+   * Prometheus text, rendered from snapshot() at most once per cacheMs. Throws if snapshot() or a
+   * collector does (the caller answers 500); a failure is not cached.
+   */
+  scrape(snapshot: () => HealthSnapshot): Promise<string>;
 }
 
-export function createMetrics(): Metrics {
+export interface MetricsOptions {
+  /** How long a rendered scrape is served again. Default 1000 ms (Prometheus scrapes every 15 s or more). */
+  cacheMs?: number;
+  /** Milliseconds, for the cache's age. Default Date.now. */
+  now?: () => number;
+}
+
+export const METRICS_CACHE_MS = 1_000;
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const cacheMs = opts.cacheMs ?? METRICS_CACHE_MS;
+  const now = opts.now ?? Date.now;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let current: HealthSnapshot | undefined;
@@ -164,6 +186,30 @@ export function createMetrics(): Metrics {
     },
   });
   new Counter({
+    name: P + 'feed_backpressure_pauses_total',
+    help: 'Times reading paused: a turn over its work budget (loop) or the sink behind (sink).',
+    labelNames: ['cause'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      this.inc({ cause: 'loop' }, counterValue(current.feed.backpressure.loopPauses));
+      this.inc({ cause: 'sink' }, counterValue(current.feed.backpressure.sinkHolds));
+    },
+  });
+  new Counter({
+    name: P + 'feed_backpressure_seconds_total',
+    help: 'Seconds reading was paused, by cause: what backpressure cost (the trades waited upstream).',
+    labelNames: ['cause'],
+    registers,
+    collect() {
+      if (!current) return;
+      this.reset();
+      this.inc({ cause: 'loop' }, counterValue(current.feed.backpressure.loopPausedMs / 1000));
+      this.inc({ cause: 'sink' }, counterValue(current.feed.backpressure.sinkHeldMs / 1000));
+    },
+  });
+  new Counter({
     name: P + 'trades_by_update_total',
     help: 'Classified trades by what their conditions let them update (all, volume_only, none, partial).',
     labelNames: ['updates'],
@@ -212,13 +258,24 @@ export function createMetrics(): Metrics {
     },
   });
 
+  let cached: { body: string; at: number } | null = null;
+  let rendering: Promise<string> | null = null;
+  const render = async (snapshot: () => HealthSnapshot): Promise<string> => {
+    current = snapshot();
+    const text = await registry.metrics();
+    const body = `${text}${text.endsWith('\n') ? '' : '\n'}${lagHistogram(current.feed.lag)}`;
+    cached = { body, at: now() };
+    return body;
+  };
   return {
     registry,
     contentType: registry.contentType,
-    async render(snapshot) {
-      current = snapshot;
-      const text = await registry.metrics();
-      return `${text}${text.endsWith('\n') ? '' : '\n'}${lagHistogram(snapshot.feed.lag)}`;
+    scrape(snapshot) {
+      if (cached && now() - cached.at < cacheMs) return Promise.resolve(cached.body);
+      rendering ??= render(snapshot).finally(() => {
+        rendering = null;
+      });
+      return rendering;
     },
   };
 }

@@ -114,7 +114,7 @@ async function health(deps: RouteDeps): Promise<Reply> {
 
 async function metrics(deps: RouteDeps): Promise<Reply> {
   try {
-    const body = await deps.metrics.render(deps.snapshot());
+    const body = await deps.metrics.scrape(deps.snapshot);
     return { status: 200, type: deps.metrics.contentType, body };
   } catch (err) {
     return snapshotFailed(deps, err);

@@ -1,8 +1,11 @@
-// The health/metrics HTTP server: node:http, no framework. Timeouts follow what platform proxies expect
-// (keep-alive longer than a 60 s proxy idle timeout, headers timeout longer still); every server and socket
-// error is handled so a bad client can never crash the daemon.
+// The health/metrics HTTP server: node:http, no framework. Keep-alive outlasts a 60 s proxy idle timeout
+// (platform proxies expect it); every server and socket error is handled so a bad client can never crash
+// the daemon; and scraping can never slow collecting: /metrics is rendered at most once a second
+// (metrics.ts), connections are capped, and a connection that sends no request is cut after seconds
+// (2,000 idle connections were once each held ~85 s).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { createMetrics } from './metrics.js';
@@ -27,6 +30,14 @@ export interface HttpServerOptions {
   closeGraceMs?: number;
   /** The web page (WEB_UI): its routes, and its live streams to end before the server closes. */
   web?: WebRoutes & { close(): void };
+  /** For the /metrics cache's age. Default the system clock. */
+  clock?: Clock;
+  /** Default METRICS_CACHE_MS. */
+  metricsCacheMs?: number;
+  /** Open connections at most; beyond, new ones are dropped at once. Default MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** A request's headers must arrive within this. Default HEADERS_TIMEOUT_MS. */
+  headersTimeoutMs?: number;
 }
 
 export interface HttpServer {
@@ -44,11 +55,15 @@ export interface HttpServer {
 }
 
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-export const HEADERS_TIMEOUT_MS = 66_000;
-export const REQUEST_TIMEOUT_MS = 70_000;
+/** Our requests are a line of headers: a client that takes longer is stuck or hostile. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+/** A scraper, a health check and a few people: far below what would cost the collector memory or time. */
+export const MAX_CONNECTIONS = 256;
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const log = opts.log.child({ component: 'http' });
+  const clock = opts.clock ?? systemClock;
   const limited = new RateLimitedLog(log);
   limited.startTimer();
   const starting = { ...emptySnapshot(), status: 'degraded' as const };
@@ -70,13 +85,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         checks: { startup: { ok: false, detail: 'starting' } },
       })),
     readyTimeoutMs: opts.readyTimeoutMs ?? 5_000,
-    metrics: createMetrics(),
+    metrics: createMetrics({ cacheMs: opts.metricsCacheMs, now: () => clock.now() }),
     limited,
     ...(opts.web ? { web: opts.web } : {}),
   };
 
+  const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+    {
+      requestTimeout: Math.max(headersTimeout, REQUEST_TIMEOUT_MS),
+      headersTimeout,
+      // How often Node looks for expired headers (default 30 s, which added up to 30 s to every idle hold).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
     (req, res) => {
       handleRequest(deps, req, res).catch((err: unknown) => {
         // handleRequest catches its own failures; this is the last line of defence.
@@ -87,6 +108,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     },
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // A connection that has sent nothing yet is not covered by headersTimeout (it starts at the first byte):
+  // the socket's inactivity timeout cuts it. After a response, keepAliveTimeout takes over.
+  server.timeout = headersTimeout;
+  server.maxConnections = opts.maxConnections ?? MAX_CONNECTIONS;
+  server.on('drop', () =>
+    limited.event('http.connection_dropped', 'warn', {}, 'health server at its connection cap: dropped one'),
+  );
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Resets and timeouts from probes are routine; malformed requests get a 400 when the socket still works.

@@ -37,6 +37,18 @@ export interface HealthSnapshot {
     /** Invalid messages since start, by reason (e.g. 'bad_price', 'missing_symbol', 'json'). */
     invalidMessages: Record<string, number>;
     subscribedSymbols: number;
+    /** Trades for symbols a socket never subscribed to, dropped. */
+    unsubscribedTrades: number;
+    /** What backpressure cost: reading paused while a turn was over budget or the sink's backlog high. */
+    backpressure: {
+      /** Reading is held now because the sink is behind. */
+      held: boolean;
+      sinkHolds: number;
+      /** Time reading was held for the sink, the current hold included. */
+      sinkHeldMs: number;
+      loopPauses: number;
+      loopPausedMs: number;
+    };
   };
   /** Trades by what their conditions let them update (CANDLE_CONDITIONS), and codes with no rule. */
   conditions: {
@@ -112,6 +124,8 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       trades: 0,
       invalidMessages: {},
       subscribedSymbols: 0,
+      unsubscribedTrades: 0,
+      backpressure: { held: false, sinkHolds: 0, sinkHeldMs: 0, loopPauses: 0, loopPausedMs: 0 },
     },
     conditions: { mode: 'sip', all: 0, volumeOnly: 0, none: 0, partial: 0, unknown: {} },
     aggregate: {

@@ -14,6 +14,7 @@ import { type Config, ConfigError } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
 import { createFeedStats } from '../feed/stats.js';
+import { feedTimings } from '../feed/timings.js';
 import { runReadyChecks } from '../http/readiness.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import type { Logger } from '../log/logger.js';
@@ -267,11 +268,9 @@ async function wire(
         token,
         symbols: config.symbols,
         maxSymbolsPerConnection: config.maxSymbolsPerConnection,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        dataStaleMs: config.feedDataStaleMs,
-        reconnectBaseMs: config.reconnectBaseMs,
-        reconnectMaxMs: config.reconnectMaxMs,
-        authFailureBackoffMs: config.authFailureBackoffMs,
+        timings: feedTimings(config),
+        // Backpressure: a sink that is writing but falling behind pauses reading (an outage spools instead).
+        backlog: () => (sink.stats.connected ? sink.stats.bufferedRows / config.sinkMaxBufferRows : 0),
         deadline: close,
         signal,
         clock,

@@ -100,6 +100,8 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         trades: src.feed.trades,
         invalidMessages: { ...src.feed.invalid },
         subscribedSymbols: src.feed.subscribedSymbols,
+        unsubscribedTrades: src.feed.unsubscribedTrades,
+        backpressure: backpressure(src.feed, now),
       },
       conditions: {
         mode: src.conditions.mode,
@@ -147,6 +149,16 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         ]),
       ),
     };
+  };
+}
+
+function backpressure(f: FeedStats, now: number): HealthSnapshot['feed']['backpressure'] {
+  return {
+    held: f.heldSince !== null,
+    sinkHolds: f.sinkHolds,
+    sinkHeldMs: f.sinkHeldMs + (f.heldSince === null ? 0 : Math.max(0, now - f.heldSince)),
+    loopPauses: f.loopPauses,
+    loopPausedMs: Math.round(f.loopPausedMs),
   };
 }
 

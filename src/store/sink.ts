@@ -215,7 +215,11 @@ export class Sink {
     lane.queue.push(row);
     this.stats.rowsPushed++;
     this.stats.bufferedRows++;
-    if (lane.queue.length >= this.o.batchRows) for (const w of lane.wake) w.abort();
+    if (lane.queue.length >= this.o.batchRows && lane.wake.size > 0) {
+      // Once per sleep: abort() builds a DOMException on every call, and a flush pushes 5,000 rows at once.
+      for (const w of lane.wake) w.abort();
+      lane.wake.clear();
+    }
     if (this.stats.bufferedRows > this.o.maxBufferRows) this.overflow.check();
   }
 

@@ -96,6 +96,8 @@ describe('connect and stream', () => {
       '{"s":"AAPL","p":1,"v":1}',
       '{"s":"AAPL","p":1,"v":1,"t":1725198451}',
       '{"s":"AAPL","p":1,"v":1,"t":1725198451}',
+      '{"s":"AAPL","p":1e308,"v":1,"t":1725198451165}',
+      '{"s":"AAPL","p":1,"v":1e308,"t":1725198451165}',
     ]) {
       server.send(raw);
     }
@@ -107,14 +109,40 @@ describe('connect and stream', () => {
       missing_symbol: 1,
       bad_price: 1,
       nonpositive_price: 1,
+      absurd_price: 1,
       bad_size: 1,
+      absurd_size: 1,
       bad_timestamp: 1,
       absurd_timestamp: 2,
       bad_status: 0,
     });
     expect(feed.stats.connects).toBe(1);
     // One line per reason within the window; the repeat is summarised, not logged.
-    expect(feed.lines.filter((l) => l.msg === 'invalid feed message skipped')).toHaveLength(8);
+    expect(feed.lines.filter((l) => l.msg === 'invalid feed message skipped')).toHaveLength(10);
+  });
+
+  it('a frame that is not valid UTF-8 is one invalid message, not a closed socket and a gap', async () => {
+    feed = startFeed({ url: server.url });
+    await server.waitFor(() => server.subscribes.length === 1);
+    const [ws] = server.clients.keys();
+    ws!.send(Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0xff, 0xfe, 0x7d]), { binary: false }); // {"s":<ff fe>}
+    server.trade('AAPL');
+    await until(() => feed!.trades.length === 1);
+    expect(feed.stats.invalid.not_json).toBe(1);
+    expect(feed.stats.connects).toBe(1);
+    expect(feed.gaps).toEqual([]);
+  });
+
+  it('counts and drops trades for symbols the socket never subscribed to', async () => {
+    feed = startFeed({ url: server.url });
+    await server.waitFor(() => server.subscribes.length === 1);
+    for (let i = 0; i < 500; i++) server.trade(`ZZ${i}`);
+    server.trade('aapl'); // not ours either: the server answers in the spelling we subscribed with
+    server.trade('AAPL');
+    await until(() => feed!.trades.length === 1);
+    expect(feed.trades.map((t) => t.symbol)).toEqual(['AAPL']);
+    expect(feed.stats).toMatchObject({ unsubscribedTrades: 501, trades: 1 });
+    expect(feed.lines.filter((l) => l.event === 'feed.unsubscribed')).toHaveLength(1);
   });
 
   it('an onTrade exception is counted and does not kill the socket', async () => {

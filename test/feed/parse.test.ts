@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/feed/parse.js';
+import { MAX_PRICE, MAX_SIZE, MIN_PRICE, parseMessage } from '../../src/feed/parse.js';
 import { classifyStatus } from '../../src/feed/status.js';
 
 const NOW = 1_725_198_451_500;
@@ -54,6 +54,14 @@ describe('parseMessage: trades', () => {
     expect(m.kind === 'trade' && [m.trade.darkPool, m.trade.marketStatus]).toEqual([true, null]);
   });
 
+  it('accepts the largest real prints: vwap arithmetic stays finite at the bounds', () => {
+    const m = parseMessage(trade({ p: MAX_PRICE, v: MAX_SIZE }), 1, NOW);
+    expect(m.kind).toBe('trade');
+    // A candle sums price × size over its trades: a million such prints still stay finite.
+    expect(Number.isFinite(MAX_PRICE * MAX_SIZE * 1e6)).toBe(true);
+    expect(parseMessage(trade({ p: MIN_PRICE }), 1, NOW).kind).toBe('trade');
+  });
+
   it('accepts a zero size (but not a negative one)', () => {
     expect(parseMessage(trade({ v: 0 }), 1, NOW).kind).toBe('trade');
   });
@@ -81,6 +89,11 @@ describe('parseMessage: invalid messages are classified, never thrown', () => {
     ['bad_size', trade({ v: -1 })],
     ['bad_size', trade({ v: 'lots' })],
     ['bad_size', trade({ v: undefined })],
+    ['absurd_size', trade({ v: 1e308 })],
+    ['absurd_size', trade({ v: '1e11' })],
+    ['absurd_price', trade({ p: 1e308 })],
+    ['absurd_price', trade({ p: 20_000_000 })],
+    ['absurd_price', trade({ p: 1e-300 })],
     ['bad_timestamp', trade({ t: undefined })],
     ['bad_timestamp', trade({ t: 'soon' })],
     ['absurd_timestamp', trade({ t: Math.floor(T / 1000) })],

@@ -3,21 +3,33 @@ import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReadyResult } from '../../src/http/readiness.js';
-import { type HttpServer, startHttpServer } from '../../src/http/server.js';
+import {
+  HEADERS_TIMEOUT_MS,
+  type HttpServer,
+  type HttpServerOptions,
+  MAX_CONNECTIONS,
+  startHttpServer,
+} from '../../src/http/server.js';
 import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
+import { FakeClock } from '../helpers/fakeClock.js';
 import { captureLog } from '../helpers/logCapture.js';
 
 const servers: HttpServer[] = [];
+
+/** Resolve when the async predicate holds (checked on the event loop's check phase), bounded. */
+async function until(pred: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setImmediate(r));
+  }
+}
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-interface Opts {
-  snapshot?: () => HealthSnapshot;
-  ready?: () => Promise<ReadyResult>;
-  readyTimeoutMs?: number;
-  closeGraceMs?: number;
-}
+type Opts = Partial<Pick<HttpServerOptions, 'snapshot' | 'ready' | 'readyTimeoutMs' | 'closeGraceMs'>> &
+  Partial<Pick<HttpServerOptions, 'clock' | 'maxConnections' | 'headersTimeoutMs'>>;
 
 async function start(opts: Opts = {}) {
   const { log, lines: logged } = captureLog();
@@ -27,8 +39,7 @@ async function start(opts: Opts = {}) {
     log,
     snapshot: opts.snapshot ?? (() => emptySnapshot('test')),
     ready: opts.ready ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
-    ...(opts.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: opts.readyTimeoutMs }),
-    ...(opts.closeGraceMs === undefined ? {} : { closeGraceMs: opts.closeGraceMs }),
+    ...opts,
   });
   servers.push(server);
   return { server, logged };
@@ -78,6 +89,8 @@ function busySnapshot(): HealthSnapshot {
   s.sink.bufferedRows = 123;
   s.sink.lastWriteAt = '2024-07-03T14:00:00.000Z';
   s.eventLoop.delayP99Ms = 21.5;
+  s.feed.unsubscribedTrades = 50_000;
+  s.feed.backpressure = { held: true, sinkHolds: 2, sinkHeldMs: 1_500, loopPauses: 7, loopPausedMs: 250 };
   return s;
 }
 
@@ -140,7 +153,8 @@ describe('health server routes', () => {
 
   it('exports Prometheus metrics read from the snapshot at scrape time', async () => {
     let snap = busySnapshot();
-    const { server } = await start({ snapshot: () => snap });
+    const clock = new FakeClock(0);
+    const { server } = await start({ snapshot: () => snap, clock });
     const res = await call(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -166,18 +180,50 @@ describe('health server routes', () => {
     expect(text).toMatch(/^tick_collector_market_open 1$/m);
     expect(text).toMatch(/^tick_collector_info\{mode="production"\} 1$/m);
     expect(text).toMatch(/^tick_collector_sink_last_write_timestamp_seconds 1720015200$/m);
+    expect(text).toMatch(/^tick_collector_feed_unsubscribed_trades_total 50000$/m);
+    expect(text).toMatch(/^tick_collector_feed_held 1$/m);
+    expect(text).toMatch(/^tick_collector_feed_backpressure_pauses_total\{cause="sink"\} 2$/m);
+    expect(text).toMatch(/^tick_collector_feed_backpressure_pauses_total\{cause="loop"\} 7$/m);
+    expect(text).toMatch(/^tick_collector_feed_backpressure_seconds_total\{cause="sink"\} 1.5$/m);
+    expect(text).toMatch(/^tick_collector_feed_backpressure_seconds_total\{cause="loop"\} 0.25$/m);
     // prom-client spells it "Nan"; Prometheus parses NaN case-insensitively.
     expect(text).toMatch(/^tick_collector_feed_last_trade_age_seconds nan$/im);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
 
     snap = emptySnapshot('local');
     snap.feed.trades = 43;
+    await clock.advance(1_000); // past the render cache
     const again = (await call(`${server.url}/metrics`)).body;
     expect(again).toMatch(/^tick_collector_trades_total 43$/m);
     expect(again).toMatch(/^tick_collector_market_open 0$/m);
     // Reasons and symbols that vanished from the snapshot vanish from the scrape.
     expect(again).not.toContain('reason="bad_price"');
     expect(again).not.toContain('symbol="AAPL"');
+  });
+
+  it('renders /metrics at most once per cache period, however many scrape (concurrent ones share it)', async () => {
+    let snapshots = 0;
+    const clock = new FakeClock(0);
+    const { server } = await start({
+      clock,
+      snapshot: () => {
+        snapshots++;
+        const s = emptySnapshot('test');
+        s.feed.trades = snapshots;
+        return s;
+      },
+    });
+    const burst = await Promise.all(Array.from({ length: 50 }, () => call(`${server.url}/metrics`)));
+    expect(burst.every((r) => r.status === 200 && /^tick_collector_trades_total 1$/m.test(r.body))).toBe(
+      true,
+    );
+    await clock.advance(999);
+    expect((await call(`${server.url}/metrics`)).body).toMatch(/^tick_collector_trades_total 1$/m);
+    expect(snapshots).toBe(1);
+    await clock.advance(1);
+    expect((await call(`${server.url}/metrics`)).body).toMatch(/^tick_collector_trades_total 2$/m);
+    // /health stays live: it is one JSON.stringify, and probes must see the state now.
+    expect(JSON.parse((await call(`${server.url}/health`)).body).feed.trades).toBe(3);
   });
 
   it('answers 404 for unknown paths and 405 with Allow for other methods', async () => {
@@ -225,6 +271,44 @@ describe('health server routes', () => {
     const res = await call(`${server.url}/healthz`, 'GET', agent);
     expect(res.headers['keep-alive']).toBe('timeout=65');
     agent.destroy();
+  });
+});
+
+describe('health server under hostile clients', () => {
+  /** A connected raw socket and its close, listened for at once (the server may cut it any moment). */
+  const idle = async (port: number) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const closed = once(socket, 'close');
+    socket.resume(); // read (and drop) whatever comes, or a 400 and its FIN would sit unread
+    await once(socket, 'connect');
+    return { socket, closed };
+  };
+
+  it('cuts a connection that sends no request within the headers timeout (seconds, not 85 s)', async () => {
+    expect(HEADERS_TIMEOUT_MS).toBeLessThanOrEqual(10_000);
+    const { server } = await start({ headersTimeoutMs: 100 });
+    const t0 = performance.now();
+    const silent = await idle(server.port);
+    const slow = await idle(server.port);
+    slow.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n'); // headers begun, never finished (slowloris)
+    await Promise.all([silent.closed, slow.closed]);
+    // Node looks for expired headers on an interval (default 30 s): ours is bounded by the timeout itself.
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect((await call(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('caps open connections: beyond the cap a new one is dropped at once, and the log says so once', async () => {
+    expect(MAX_CONNECTIONS).toBeLessThanOrEqual(1_000);
+    const { server, logged } = await start({ maxConnections: 5 });
+    const held = await Promise.all(Array.from({ length: 5 }, () => idle(server.port)));
+    const extra = await Promise.all(Array.from({ length: 3 }, () => idle(server.port)));
+    await Promise.all(extra.map((s) => s.closed));
+    expect(held.every((s) => !s.socket.destroyed)).toBe(true);
+    for (const s of held) s.socket.destroy();
+    await Promise.all(held.map((s) => s.closed));
+    await until(async () => (await call(`${server.url}/healthz`).catch(() => null))?.status === 200);
+    expect(logged.filter((l) => l.msg.startsWith('health server at its connection cap'))).toHaveLength(1);
   });
 });
 
