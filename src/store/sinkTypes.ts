@@ -25,6 +25,11 @@ export interface SinkOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   random?: () => number;
+  /**
+   * Replicas (cluster/): the lock backend pid to fence candle writes with, read per statement (-1 when no
+   * lock connection). Absent: unfenced, as with one collector on PGlite.
+   */
+  fencePid?: () => number;
 }
 
 export interface SinkStats {
@@ -54,4 +59,4 @@ export interface SinkSummary {
 }
 
 /** The resolved options (every default applied). */
-export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock'>>;
+export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'fencePid'>>;
