@@ -62,6 +62,8 @@ export interface ClusterStats {
   released: number;
   lost: number;
   fenced: number;
+  /** Rounds completed (the watchdog counts them as progress: a standby collector streams nothing). */
+  rounds: number;
   lastRoundAt: number | null;
   lastError: string | null;
 }
@@ -102,6 +104,7 @@ export class ShardManager {
       released: 0,
       lost: 0,
       fenced: 0,
+      rounds: 0,
       lastRoundAt: null,
       lastError: null,
     };
@@ -165,6 +168,7 @@ export class ShardManager {
         self: p.id === this.o.id,
       }));
       this.stats.lastRoundAt = this.o.clock.now();
+      this.stats.rounds++;
       return true;
     } catch (err) {
       this.lose(err);
@@ -217,7 +221,10 @@ export class ShardManager {
           );
         await this.q('DELETE FROM collectors WHERE id = $1', [this.o.id]);
       } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'could not mark the shards released: peers take over by lease');
+        this.log.warn(
+          { err: describeError(err) },
+          'could not mark the shards released: peers take over by lease',
+        );
       }
       this.drop();
     }
@@ -336,7 +343,8 @@ export class ShardManager {
     });
     try {
       const r = await Promise.race([c.query(text, values), timeout]);
-      if (timedOut || r === undefined) throw new Error(`lock session query timed out after ${this.o.roundTimeoutMs} ms`);
+      if (timedOut || r === undefined)
+        throw new Error(`lock session query timed out after ${this.o.roundTimeoutMs} ms`);
       return (r as pg.QueryResult).rows as R[];
     } finally {
       timer.abort();

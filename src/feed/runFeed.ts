@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
-import { type ConnectionStats, createFeedStats, type FeedStats } from './stats.js';
+import { type ConnectionStats, createFeedStats, type FeedStats, overallState } from './stats.js';
 
 export interface FeedOptions {
   /** Endpoint without the token, e.g. wss://ws.eodhistoricaldata.com/ws/us. */
@@ -34,6 +34,13 @@ export interface FeedOptions {
   stats?: FeedStats;
   /** Streaming this long resets the reconnect backoff. Default 60 s. */
   stableResetMs?: number;
+  /**
+   * These symbols are one shard of a larger feed (replicas: one run per shard held, sharing `stats`): gaps
+   * name their symbols even with one chunk, and an aborted run takes its connections off `stats`.
+   */
+  shardOfMany?: boolean;
+  /** Arrival order shared by concurrent runs (default: a fresh counter from stats.messages). */
+  seq?: { next: number };
 }
 
 export interface FeedResult {
@@ -89,7 +96,9 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     subscribedAt: null,
     lastTradeAt: null,
   }));
-  stats.connections = conns;
+  // Concurrent runs (one per shard) share the stats: replace only this run's chunks.
+  const mine = new Set(chunks.map((c) => c.join(',')));
+  stats.connections = [...stats.connections.filter((c) => !mine.has(c.symbols.join(','))), ...conns];
 
   const base = new URL(opts.url);
   const full = new URL(opts.url);
@@ -100,7 +109,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
   );
 
   // Arrival order must keep growing across runs (a session restarted the same second still breaks ties right).
-  const seq = { next: stats.messages + 1 };
+  const seq = opts.seq ?? { next: stats.messages + 1 };
   const rejectionsLogged = new Set<string>();
   let settled: PromiseSettledResult<void>[];
   try {
@@ -109,7 +118,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
         runChunkLoop({
           url: full.href,
           symbols: chunk,
-          gapSymbol: chunks.length === 1 ? '*' : chunk.join(','),
+          gapSymbol: chunks.length === 1 && !opts.shardOfMany ? '*' : chunk.join(','),
           heartbeatIntervalMs: opts.heartbeatIntervalMs,
           dataStaleMs: opts.dataStaleMs,
           reconnectBaseMs: opts.reconnectBaseMs,
@@ -136,6 +145,11 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     stop.abort(); // ends the deadline sleep if the loops ended some other way
     opts.signal.removeEventListener('abort', onAbort);
     rl.stop();
+    if (opts.shardOfMany && endedBy === 'aborted') {
+      // A shard handed over or lost: its sockets are no longer this collector's feed.
+      stats.connections = stats.connections.filter((c) => !conns.includes(c));
+      stats.state = overallState(stats.connections);
+    }
   }
   // A loop can only fail on a bug; the others were stopped above, so report it after they all ended.
   for (const s of settled) if (s.status === 'rejected') throw s.reason;

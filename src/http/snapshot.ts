@@ -71,6 +71,25 @@ export interface HealthSnapshot {
   };
   news: { enabled: boolean; feedsOk: number; feedsFailing: number; items: number };
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
+  /** Replicas on PostgreSQL (absent with the embedded database): the shards this collector holds, who is alive. */
+  cluster?: {
+    id: string;
+    shards: number;
+    /** Shard indexes held (each one feed connection). */
+    held: number[];
+    lockSession: boolean;
+    collectors: {
+      id: string;
+      host: string;
+      pid: number;
+      shards: number;
+      heartbeatAgeMs: number;
+      self: boolean;
+    }[];
+    handedOver: number;
+    lost: number;
+    fenced: number;
+  };
 }
 
 /** A valid snapshot with nothing happening yet: main's starting point, and the tests' fixture. */

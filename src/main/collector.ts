@@ -8,6 +8,8 @@ import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { Trade } from '../aggregate/types.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
+import type { ShardManager } from '../cluster/lockManager.js';
+import { createShardManager } from '../cluster/startCluster.js';
 import type { Config } from '../config/load.js';
 import { runFeed } from '../feed/runFeed.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
@@ -93,6 +95,8 @@ async function wire(
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
+    // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
+    ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
   });
   cleanups.push(() => sink.stop(1_000));
   const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
@@ -142,6 +146,7 @@ async function wire(
     news: newsStats,
     eventLoop,
     collecting,
+    cluster: () => cluster?.stats ?? null,
   });
 
   const http = await startHttpServer({
@@ -165,6 +170,9 @@ async function wire(
         ...(collecting()
           ? {
               feed: () => {
+                // A replica holding no shard is a standby (its peers stream every symbol): ready.
+                if (cluster && cluster.stats.held.length === 0)
+                  return { ok: true, detail: 'standby: no shard held' };
                 const fresh =
                   feedStats.lastMessageAt !== null &&
                   clock.now() - feedStats.lastMessageAt < config.feedDataStaleMs;
@@ -206,21 +214,39 @@ async function wire(
     active: () => collecting() || config.mode === 'local',
   });
 
+  // Replicas share the symbols through PostgreSQL: shard locks on a session of their own (cluster/).
+  let cluster: ShardManager | null = null;
+  const feedSeq = { next: 1 };
   const session = createSessionRunner({
     clock,
     log,
     rules,
     aggs,
     tailMs: config.sessionTailMs,
-    loadTickCandles: (date) => loadOpenTickCandles(pool, date, config.symbols),
+    loadTickCandles: (date, symbols) => loadOpenTickCandles(pool, date, symbols ?? config.symbols),
     spoolDrained: (signal) => sink.spoolDrained(signal),
     archive,
     onGap: (g) => sink.pushGap(g),
-    runFeed: ({ close, signal }, onTrade) =>
+    ...(database.embedded
+      ? {}
+      : {
+          shards: {
+            held: () => cluster?.heldShards() ?? [],
+            claimMark: (s, now) => cluster!.claimMark(s, now),
+            clearMarks: (s) => cluster?.clearMarks(s) ?? Promise.resolve(),
+          },
+          subscribedAt: (s) =>
+            feedStats.connections.find((c) => c.symbols.join(',') === s.symbols.join(','))?.subscribedAt ??
+            null,
+          candlesSettled: () => sink.candlesSettled(),
+        }),
+    runFeed: ({ close, signal }, onTrade, shard) =>
       runFeed({
         url: feedUrl,
         token,
-        symbols: config.symbols,
+        symbols: shard?.symbols ?? config.symbols,
+        ...(shard ? { shardOfMany: cluster!.stats.shards > 1 } : {}),
+        seq: feedSeq,
         maxSymbolsPerConnection: config.maxSymbolsPerConnection,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         dataStaleMs: config.feedDataStaleMs,
@@ -237,6 +263,19 @@ async function wire(
         stats: feedStats,
       }),
   });
+
+  if (!database.embedded) {
+    cluster = await createShardManager({
+      pool,
+      lockPool: database.extraPool('tick-collector-locks'),
+      symbols: config.symbols,
+      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+      clock,
+      log,
+      hooks: { acquired: session.acquired, release: session.release, lost: session.lost },
+    });
+    cluster.start();
+  } else log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
 
   const done = runScheduler({
     statusAt,
@@ -279,7 +318,8 @@ async function wire(
       feedStats.pongs +
       feedStats.connectAttempts +
       sink.stats.batches +
-      sink.stats.retries,
+      sink.stats.retries +
+      (cluster?.stats.rounds ?? 0),
     // A feed waiting out a backoff (an auth failure waits minutes) is not wedged; but one chunk in backoff
     // must not blind the watchdog to the others.
     collecting: () =>
@@ -294,6 +334,8 @@ async function wire(
       const started = clock.now();
       watchdog.stop();
       abort.abort();
+      // Where the next owner of our shards starts its handover gap: the feed stops now.
+      const feedStoppedAt = clock.now();
       // The feed stops at once on abort; a session still waiting on a database read (a black-holed link)
       // must not eat the deadline the sink needs, so this wait is bounded.
       const quick = Math.min(2_000, deadlineMs / 4);
@@ -304,6 +346,9 @@ async function wire(
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      // Only now (every candle written under our locks) are the shards let go.
+      if (cluster)
+        await step('release shards', () => boundedWait(cluster!.stop(feedStoppedAt), 2_000, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.
       await step('stop news', () => boundedWait(news, 500, clock));
       // pool.end() waits for checked-out clients, which a black-holed link never returns: bounded, so the

@@ -42,7 +42,9 @@ describe('release(symbols)', () => {
     c.clear();
     aggs.add(trade('A', T + 10, 15, 1, { receivedAt: T + 10 }));
     // seq 1 completes with its stored 2 trades + 1 new; the next trades start seq 2.
-    expect(c.ticks).toEqual([expect.objectContaining({ seq: 1, tradeCount: 3, open: 13, close: 15, high: 15 })]);
+    expect(c.ticks).toEqual([
+      expect.objectContaining({ seq: 1, tradeCount: 3, open: 13, close: 15, high: 15 }),
+    ]);
     aggs.add(trade('A', T + 11, 16, 1, { receivedAt: T + 11 }));
     aggs.add(trade('A', T + 12, 17, 1, { receivedAt: T + 12 }));
     aggs.drain();

@@ -84,9 +84,7 @@ describe('ShardManager', () => {
     expect(heldBy([a, c]).map((h) => h.length)).toEqual([6, 6]);
 
     // c is black-holed: its heartbeat goes stale; a fences it (terminates its lock backend) and takes all.
-    await db.admin.query(
-      `UPDATE collectors SET heartbeat_at = now() - interval '1 minute' WHERE id = 'c'`,
-    );
+    await db.admin.query(`UPDATE collectors SET heartbeat_at = now() - interval '1 minute' WHERE id = 'c'`);
     await rounds([a], 1);
     expect(a.m.stats.fenced).toBe(1);
     await waitFor(() => c.lost.length === 6, 'c to lose its shards');
