@@ -90,6 +90,7 @@ export class ShardManager {
   private readonly stopLoop = new AbortController();
   private loop: Promise<void> = Promise.resolve();
   private stopped = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(opts: ShardManagerOptions) {
     this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, deathMarginMs: 10_000, ...opts };
@@ -332,8 +333,18 @@ export class ShardManager {
     }
   }
 
+  /** One query at a time on the lock session (the round and the session's mark claims share it). */
+  private q<R>(text: string, values?: unknown[]): Promise<R[]> {
+    const run = this.queue.then(() => this.query<R>(text, values));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   /** A query on the lock session, bounded by roundTimeoutMs (a black-holed link never answers). */
-  private async q<R>(text: string, values?: unknown[]): Promise<R[]> {
+  private async query<R>(text: string, values?: unknown[]): Promise<R[]> {
     const c = this.client;
     if (!c) throw new Error('no lock session');
     const timer = new AbortController();

@@ -248,8 +248,8 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
     } else {
       for (const s of d.shards.held()) startPart(ctx, s);
       // Shards come and go (lock manager): the run lasts until the close or shutdown.
-      const left = r.close === null ? Number.POSITIVE_INFINITY : r.close - d.clock.now();
-      if (left > 0) await d.clock.sleep(left, signal);
+      if (r.close === null) await untilAborted(signal);
+      else if (r.close > d.clock.now()) await d.clock.sleep(r.close - d.clock.now(), signal);
     }
     ctx.ended = true;
     await Promise.all([...ctx.parts.values()].map((p) => p.done));
@@ -307,4 +307,9 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       }
     },
   };
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
