@@ -10,6 +10,7 @@ function fenceCte(pidParam: number): string {
   SELECT m.symbol FROM shard_symbols m
   JOIN pg_locks l ON l.locktype = 'advisory' AND l.classid = ${SHARD_LOCK_CLASS} AND l.objsubid = 2
     AND l.objid = m.shard_key::oid AND l.granted AND l.pid <> $${pidParam}::int4
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 )
 `;
 }

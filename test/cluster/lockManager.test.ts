@@ -1,9 +1,10 @@
 // The shard lock manager against the real server: fair share across collectors, death (the lock backend
 // ends) and fencing (a heartbeat older than the lease), and the write fence: a collector that lost a shard
 // cannot write its candles once another holds it, even a batch already on its way.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ShardHooks, ShardManager } from '../../src/cluster/lockManager.js';
-import { cutShards, type Shard } from '../../src/cluster/shards.js';
+import { cutShards, SHARD_LOCK_CLASS, type Shard } from '../../src/cluster/shards.js';
 import { nullLogger } from '../../src/log/logger.js';
 import { upsertSecondCandles } from '../../src/store/writeCandles.js';
 import { FakeClock } from '../helpers/fakeClock.js';
@@ -72,7 +73,8 @@ describe('ShardManager', () => {
     // The database agrees: 12 granted shard locks, 4 per lock backend.
     const locks = await db.admin.query<{ n: string }>(
       `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 29795 AND granted
-       GROUP BY pid ORDER BY pid`,
+         AND pid = ANY($1::int4[]) GROUP BY pid ORDER BY pid`,
+      [[a, b, c].map((x) => x.m.stats.lockPid)],
     );
     expect(locks.rows.map((r) => Number(r.n))).toEqual([4, 4, 4]);
 
@@ -118,9 +120,25 @@ describe('ShardManager', () => {
     expect(rows.rows).toEqual([{ symbol: 'FX', trade_count: 3 }]);
     // The new owner writes.
     await upsertSecondCandles(writer, [sec('FY', 0, 4)], b.m.fencePid());
-    const fy = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
-    expect(fy.rows).toEqual([{ trade_count: 4 }]);
-    await a.m.stop(null);
+    const fy4 = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
+    expect(fy4.rows).toEqual([{ trade_count: 4 }]);
     await b.m.stop(null);
+    // The same shard key locked in another database (advisory locks are per database) fences nothing here.
+    const other = `tc_fence_other_${process.pid}`;
+    await db.admin.query(`CREATE DATABASE ${other}`);
+    const u = new URL(db.url);
+    u.pathname = `/${other}`;
+    const elsewhere = new pg.Client({ connectionString: u.toString() });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query('SELECT pg_advisory_lock($1, $2)', [SHARD_LOCK_CLASS, shards[1]!.key]);
+      await upsertSecondCandles(writer, [sec('FY', 0, 5)], -1);
+    } finally {
+      await elsewhere.end();
+      await db.admin.query(`DROP DATABASE ${other} WITH (FORCE)`);
+    }
+    const fy = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
+    expect(fy.rows).toEqual([{ trade_count: 5 }]);
+    await a.m.stop(null);
   });
 });
