@@ -216,7 +216,7 @@ async function wire(
 
   // Replicas share the symbols through PostgreSQL: shard locks on a session of their own (cluster/).
   let cluster: ShardManager | null = null;
-  const feedSeq = { next: 1 };
+  const feedSeq = { next: feedStats.messages + 1 };
   const session = createSessionRunner({
     clock,
     log,
@@ -245,8 +245,8 @@ async function wire(
         url: feedUrl,
         token,
         symbols: shard?.symbols ?? config.symbols,
-        ...(shard ? { shardOfMany: cluster!.stats.shards > 1 } : {}),
-        seq: feedSeq,
+        // One run per shard at once: they share one arrival counter, or their seqs would collide.
+        ...(shard ? { shardOfMany: cluster!.stats.shards > 1, seq: feedSeq } : {}),
         maxSymbolsPerConnection: config.maxSymbolsPerConnection,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         dataStaleMs: config.feedDataStaleMs,
