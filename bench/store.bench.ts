@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
+import { cutShards, SHARD_LOCK_CLASS } from '../src/cluster/shards.js';
 import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/connection.js';
 import { maintainStorage } from '../src/store/maintenance.js';
@@ -19,6 +20,7 @@ import { copyTicks, copyTicksStaged } from '../src/store/writeTicks.js';
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CANDLES = Number(process.env.BENCH_CANDLES ?? 500_000);
 const TICKS = Number(process.env.BENCH_TICKS ?? 2_000_000);
+const FENCE = process.env.BENCH_FENCE === '1';
 const SYMBOLS = Array.from({ length: 500 }, (_, i) => `S${i}`);
 const T0 = Date.UTC(2024, 6, 3, 13, 30);
 
@@ -56,6 +58,31 @@ function trade(i: number): Trade {
   };
 }
 
+/** Two lock sessions: ours holds the bench symbols' shards, a peer's those of 500 others; our lock pid. */
+async function holdShards(schema: string): Promise<{ pid: number; end: () => Promise<void> }> {
+  const others = SYMBOLS.map((s) => `P${s}`);
+  const shards = cutShards([...SYMBOLS, ...others], 10, schema);
+  const ours = createPool({ url: URL_, searchPath: schema, max: 1 });
+  const peer = createPool({ url: URL_, searchPath: schema, max: 1 });
+  const a = await ours.connect();
+  const b = await peer.connect();
+  await a.query(
+    'INSERT INTO shard_symbols (shard_key, symbol) SELECT * FROM unnest($1::int4[], $2::text[])',
+    [shards.flatMap((s) => s.symbols.map(() => s.key)), shards.flatMap((s) => s.symbols)],
+  );
+  for (const s of shards)
+    await (s.index < 50 ? a : b).query('SELECT pg_advisory_lock($1, $2)', [SHARD_LOCK_CLASS, s.key]);
+  const pid = (await a.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  return {
+    pid,
+    end: async () => {
+      a.release(true);
+      b.release(true);
+      await Promise.all([endPool(ours), endPool(peer)]);
+    },
+  };
+}
+
 const LAYOUTS = [
   { layout: 'plain, no 1m rollup', partitioned: false, rollup: false },
   { layout: 'plain + 1m rollup', partitioned: false, rollup: true },
@@ -79,7 +106,13 @@ async function layout(l: (typeof LAYOUTS)[number]): Promise<void> {
 
     // Candles: pushed in bursts of one second's worth (500 symbols), as the aggregator would, while the
     // sink writes; the clock stops when every row is in the table.
-    const sink = new Sink({ pool, dataDir, maxBufferRows: CANDLES + 1 });
+    const fence = FENCE ? await holdShards(schema) : null;
+    const sink = new Sink({
+      pool,
+      dataDir,
+      maxBufferRows: CANDLES + 1,
+      ...(fence ? { fencePid: () => fence.pid } : {}),
+    });
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     let maxLagMs = 0;
@@ -98,13 +131,16 @@ async function layout(l: (typeof LAYOUTS)[number]): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     clearInterval(lagTimer);
     loopDelay.disable();
+    await fence?.end();
     const n = summary.written.candles_1s;
+    const stored = Number((await pool.query('SELECT count(*) AS n FROM candles_1s')).rows[0].n);
     console.log(
       JSON.stringify({
         bench: 'store',
         case: 'sink candles',
         layout: l.layout,
         rows: n,
+        stored,
         seconds: +secs.toFixed(2),
         rowsPerSec: Math.round(n / secs),
         batches: sink.stats.batches,

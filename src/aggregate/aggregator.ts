@@ -11,6 +11,12 @@ export interface CandleAggregator<S extends object = object> {
   flush(now: number): void;
   /** Emit every candle still held (partial ones as they are): session close and shutdown. */
   drain(): void;
+  /**
+   * Emit the held candles of `symbols` as drain() would, then forget their state: a shard handed to another
+   * collector, whose series a later re-acquire resumes from the store. Optional: aggregators without
+   * per-symbol state have nothing to forget.
+   */
+  release?(symbols: readonly string[]): void;
   /** Plain counters, read by the metrics layer at scrape time. */
   readonly stats: Readonly<S>;
 }
@@ -36,6 +42,15 @@ export abstract class SymbolKeyedAggregator<S extends object> implements IdAggre
   abstract addAt(id: number, t: Trade): void;
   abstract flush(now: number): void;
   abstract drain(): void;
+  /** release() for one symbol id this aggregator may or may not have seen. */
+  protected abstract releaseId(id: number): void;
+
+  release(symbols: readonly string[]): void {
+    for (const sym of symbols) {
+      const id = this.ids.peek(sym);
+      if (id >= 0) this.releaseId(id);
+    }
+  }
 
   add(t: Trade): void {
     const id = this.ids.idOf(t.symbol);
@@ -123,6 +138,10 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
 
   drain(): void {
     for (const a of this.list) a.drain();
+  }
+
+  release(symbols: readonly string[]): void {
+    for (const a of this.list) a.release?.(symbols);
   }
 
   /** `{ second: {...}, tick: {...} }`: each part's live stats object (not a copy). */

@@ -190,6 +190,20 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     this.stats.openSymbols = this.openSymbols;
   }
 
+  /**
+   * Writes the symbol's open candles and forgets them: late trades for its written candles no longer amend
+   * them here (the next owner writes the symbol; the no-partial-overwrite rule guards the stored rows).
+   */
+  protected releaseId(id: number): void {
+    const s = this.byId[id];
+    if (s === undefined) return;
+    while (s.size > 0) this.emitOldest(s);
+    s.dueAt = Number.POSITIVE_INFINITY;
+    s.lastWritten = -1;
+    s.maxWrittenStart = Number.NEGATIVE_INFINITY;
+    this.stats.openSymbols = this.openSymbols;
+  }
+
   private newState(id: number): SymbolBuckets {
     const symbol = this.ids.names[id]!;
     const region = REGION_SLOTS * FIELDS;

@@ -191,6 +191,21 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
     }
   }
 
+  /** Writes the symbol's unfinished candle (if changed) and forgets its series: resume() starts it again. */
+  protected releaseId(id: number): void {
+    const table = this.table;
+    if (!table.has(id)) return;
+    const f = table.f;
+    const o = id * TICK_STRIDE;
+    if (f[o + DIRTY] !== 0) {
+      this.stats.partialCandles++;
+      this.emit(id);
+    }
+    if (f[o + COUNT]! > 0) this.open--;
+    table.init(id); // session date '': the next resume() (or trade) starts it afresh
+    this.stats.openSymbols = this.open;
+  }
+
   /**
    * Continue the series after a restart: `candles` is the latest stored candle per symbol for the current
    * session. An unfinished one (tradeCount < size) keeps filling under the same seq; a full one is followed by

@@ -10,11 +10,22 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
 import type { FeedContext } from './context.js';
 import { Pacer } from './pacer.js';
-import { type ConnectionStats, createFeedStats, type FeedStats } from './stats.js';
+import { type ConnectionStats, createFeedStats, type FeedStats, overallState } from './stats.js';
 import type { FeedTimings } from './timings.js';
 
-/** Trade seq is seeded from the clock at this many per millisecond (see runFeed). */
+/** Trade seq is seeded from the clock at this many per millisecond (see arrivalCounter). */
 const SEQ_PER_MS = 1_000;
+
+/**
+ * The arrival counter of a feed (or of concurrent per-shard runs, shared). It keeps growing across runs (a
+ * session restarted the same second still breaks ties right) and across processes: it is part of the raw
+ * archive's key (ticks (symbol, ts, seq)), so a restart must never reuse one. Seeded from the clock in
+ * microseconds: it stays ahead unless the feed averaged over 1,000 messages a millisecond, and below 2^53
+ * until the year 2255.
+ */
+export function arrivalCounter(stats: Pick<FeedStats, 'messages'>, now: number): { next: number } {
+  return { next: Math.max(stats.messages + 1, Math.floor(now) * SEQ_PER_MS) };
+}
 
 export interface FeedOptions {
   /** Endpoint without the token, e.g. wss://ws.eodhistoricaldata.com/ws/us. */
@@ -37,6 +48,18 @@ export interface FeedOptions {
   stats?: FeedStats;
   /** The sink's backlog as a fraction of its buffer: above half, reading pauses (pacer.ts). */
   backlog?: () => number;
+  /**
+   * These symbols are one shard of a larger feed (replicas: one run per shard held, sharing `stats`): gaps
+   * name their symbols even with one chunk, and an aborted run takes its connections off `stats`.
+   */
+  shardOfMany?: boolean;
+  /** Arrival order shared by concurrent runs (default: a fresh counter seeded from the clock). */
+  seq?: { next: number };
+  /**
+   * Backpressure shared by concurrent runs (one per shard): the turn budget holds for every socket of the
+   * process, not per run. Default: this run's own, built from `timings` and `backlog`.
+   */
+  pacer?: Pacer;
 }
 
 export interface FeedResult {
@@ -94,7 +117,9 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     subscribedAt: null,
     lastTradeAt: null,
   }));
-  stats.connections = conns;
+  // Concurrent runs (one per shard) share the stats: replace only this run's chunks.
+  const mine = new Set(chunks.map((c) => c.join(',')));
+  stats.connections = [...stats.connections.filter((c) => !mine.has(c.symbols.join(','))), ...conns];
 
   const base = new URL(opts.url);
   const full = new URL(opts.url);
@@ -104,11 +129,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     `feed starting: ${symbols.length} symbols over ${chunks.length} connection(s)`,
   );
 
-  // Arrival order must keep growing across runs (a session restarted the same second still breaks ties
-  // right), and across processes: it is part of the raw archive's key (ticks (symbol, ts, seq)), so a
-  // restart must never reuse one. Seeded from the clock in microseconds: it stays ahead unless the feed
-  // averaged over 1,000 messages a millisecond, and below 2^53 until the year 2255.
-  const seq = { next: Math.max(stats.messages + 1, Math.floor(clock.now()) * SEQ_PER_MS) };
+  const seq = opts.seq ?? arrivalCounter(stats, clock.now());
   const feed: FeedContext = {
     url: full.href,
     timings: opts.timings,
@@ -120,14 +141,16 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     stats,
     seq,
     rejectionsLogged: new Set<string>(),
-    pacer: new Pacer({
-      turnBudgetMs: opts.timings.turnBudgetMs,
-      holdCheckMs: opts.timings.holdCheckMs,
-      ...(opts.backlog ? { backlog: opts.backlog } : {}),
-      clock,
-      stats,
-      signal: stop.signal,
-    }),
+    pacer:
+      opts.pacer ??
+      new Pacer({
+        turnBudgetMs: opts.timings.turnBudgetMs,
+        holdCheckMs: opts.timings.holdCheckMs,
+        ...(opts.backlog ? { backlog: opts.backlog } : {}),
+        clock,
+        stats,
+        signal: stop.signal,
+      }),
     onTrade: opts.onTrade,
     onGap: opts.onGap,
     inSession: opts.inSession ?? (() => true),
@@ -140,7 +163,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
         runChunkLoop({
           feed,
           symbols: chunk,
-          gapSymbol: chunks.length === 1 ? '*' : chunk.join(','),
+          gapSymbol: chunks.length === 1 && !opts.shardOfMany ? '*' : chunk.join(','),
           conn: conns[i]!,
         }),
       ),
@@ -149,6 +172,11 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
     stop.abort(); // ends the deadline sleep if the loops ended some other way
     opts.signal.removeEventListener('abort', onAbort);
     limited.stop();
+    if (opts.shardOfMany && endedBy === 'aborted') {
+      // A shard handed over or lost: its sockets are no longer this collector's feed.
+      stats.connections = stats.connections.filter((c) => !conns.includes(c));
+      stats.state = overallState(stats.connections);
+    }
   }
   // A loop can only fail on a bug; the others were stopped above, so report it after they all ended.
   for (const s of settled) if (s.status === 'rejected') throw s.reason;

@@ -97,6 +97,25 @@ export interface HealthSnapshot {
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
   /** When each symbol's last trade was received (ISO-8601 UTC), for the first MAX_SYMBOL_SERIES symbols. */
   symbolLastTradeAt: Record<string, string>;
+  /** Replicas on PostgreSQL (absent with the embedded database): the shards this collector holds, who is alive. */
+  cluster?: {
+    id: string;
+    shards: number;
+    /** Shard indexes held (each one feed connection). */
+    held: number[];
+    lockSession: boolean;
+    collectors: {
+      id: string;
+      host: string;
+      pid: number;
+      shards: number;
+      heartbeatAgeMs: number;
+      self: boolean;
+    }[];
+    handedOver: number;
+    lost: number;
+    fenced: number;
+  };
 }
 
 /** Per-symbol series are bounded: beyond this many symbols the rest are left out of /health and /metrics. */

@@ -10,8 +10,11 @@ import { startGapKeeper } from '../backfill/daemon.js';
 import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
+import type { ShardManager } from '../cluster/lockManager.js';
+import { createShardManager } from '../cluster/startCluster.js';
 import { type Config, ConfigError } from '../config/load.js';
-import { runFeed } from '../feed/runFeed.js';
+import { Pacer } from '../feed/pacer.js';
+import { arrivalCounter, runFeed } from '../feed/runFeed.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
 import { createFeedStats } from '../feed/stats.js';
 import { feedTimings } from '../feed/timings.js';
@@ -124,6 +127,8 @@ async function wire(
     onDropped: (table, rows) => {
       for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) sink.pushGap(g);
     },
+    // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
+    ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
   });
   cleanups.push(() => sink.stop(1_000));
   const web = startWebUi(
@@ -192,6 +197,7 @@ async function wire(
     collecting,
     feedStaleMs: config.feedDataStaleMs,
     lastTrades: (max) => aggs.lastTrades(max),
+    cluster: () => cluster?.stats ?? null,
   });
 
   http.serve({
@@ -213,10 +219,15 @@ async function wire(
         // Outside market hours the feed is idle by design: a deploy before the open must not fail on it.
         ...(collecting()
           ? {
-              feed: () => ({
-                ok: feedHealthy(feedStats, clock.now(), config.feedDataStaleMs, true),
-                detail: feedStats.state,
-              }),
+              feed: () => {
+                // A replica holding no shard is a standby (its peers stream every symbol): ready.
+                if (cluster && cluster.stats.held.length === 0)
+                  return { ok: true, detail: 'standby: no shard held' };
+                return {
+                  ok: feedHealthy(feedStats, clock.now(), config.feedDataStaleMs, true),
+                  detail: feedStats.state,
+                };
+              },
             }
           : {}),
       }),
@@ -252,25 +263,53 @@ async function wire(
     active: () => collecting() || config.mode === 'local',
   });
 
+  // Replicas share the symbols through PostgreSQL: shard locks on a session of their own (cluster/).
+  let cluster: ShardManager | null = null;
+  const feedSeq = arrivalCounter(feedStats, clock.now());
+  // One pacer for every per-shard run: the turn budget and the sink hold are the process's, not a shard's.
+  const feedPacer = new Pacer({
+    turnBudgetMs: feedTimings(config).turnBudgetMs,
+    holdCheckMs: feedTimings(config).holdCheckMs,
+    backlog: () => (sink.stats.connected ? sink.stats.bufferedRows / config.sinkMaxBufferRows : 0),
+    clock,
+    stats: feedStats,
+    signal: abort.signal,
+  });
   const session = createSessionRunner({
     clock,
     log,
     rules,
     aggs,
     tailMs: config.sessionTailMs,
-    loadTickCandles: (date) => loadOpenTickCandles(pool, date, config.symbols),
+    loadTickCandles: (date, symbols) => loadOpenTickCandles(pool, date, symbols ?? config.symbols),
     spoolDrained: (signal) => sink.spoolDrained(signal),
     archive,
     onGap: (g) => sink.pushGap(g),
-    runFeed: ({ close, signal }, onTrade) =>
+    ...(database.embedded
+      ? {}
+      : {
+          shards: {
+            held: () => cluster?.heldShards() ?? [],
+            claimMark: (s, now) => cluster!.claimMark(s, now),
+            clearMarks: (s) => cluster?.clearMarks(s) ?? Promise.resolve(),
+          },
+          subscribedAt: (s) =>
+            feedStats.connections.find((c) => c.symbols.join(',') === s.symbols.join(','))?.subscribedAt ??
+            null,
+          candlesSettled: () => sink.candlesSettled(),
+        }),
+    runFeed: ({ close, signal }, onTrade, shard) =>
       runFeed({
         url: feedUrl,
         token,
-        symbols: config.symbols,
+        symbols: shard?.symbols ?? config.symbols,
+        // One run per shard at once: they share one arrival counter, or their seqs would collide.
+        ...(shard ? { shardOfMany: cluster!.stats.shards > 1 } : {}),
+        seq: feedSeq,
+        // Backpressure: a sink that is writing but falling behind pauses reading (an outage spools instead).
+        pacer: feedPacer,
         maxSymbolsPerConnection: config.maxSymbolsPerConnection,
         timings: feedTimings(config),
-        // Backpressure: a sink that is writing but falling behind pauses reading (an outage spools instead).
-        backlog: () => (sink.stats.connected ? sink.stats.bufferedRows / config.sinkMaxBufferRows : 0),
         deadline: close,
         signal,
         clock,
@@ -294,6 +333,18 @@ async function wire(
     signal: abort.signal,
   });
   cleanups.push(() => gapKeeper.stop(false));
+  if (!database.embedded) {
+    cluster = await createShardManager({
+      pool,
+      lockPool: database.extraPool('tick-collector-locks'),
+      symbols: config.symbols,
+      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+      clock,
+      log,
+      hooks: { acquired: session.acquired, release: session.release, lost: session.lost },
+    });
+    cluster.start();
+  } else log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
 
   const done = runScheduler({
     statusAt,
@@ -347,7 +398,8 @@ async function wire(
       feedStats.pongs +
       feedStats.connectAttempts +
       sink.stats.batches +
-      sink.stats.retries,
+      sink.stats.retries +
+      (cluster?.stats.rounds ?? 0),
     // A feed waiting out a backoff (an auth failure waits minutes) is not wedged; but one chunk in backoff
     // must not blind the watchdog to the others.
     collecting: () =>
@@ -362,6 +414,8 @@ async function wire(
       const started = clock.now();
       watchdog.stop();
       abort.abort();
+      // Where the next owner of our shards starts its handover gap: the feed stops now.
+      const feedStoppedAt = clock.now();
       // The feed stops at once on abort; a session still waiting on a database read (a black-holed link)
       // must not eat the deadline the sink needs, so this wait is bounded.
       const quick = Math.min(2_000, deadlineMs / 4);
@@ -373,6 +427,9 @@ async function wire(
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      // Only now (every candle written under our locks) are the shards let go.
+      if (cluster)
+        await step('release shards', () => boundedWait(cluster!.stop(feedStoppedAt), 2_000, clock));
       // Clean only when nothing was lost: otherwise the next start records the gap from the last mark.
       await step('run mark', () => boundedWait(gapKeeper.stop(summary.lostRows === 0), 1_500, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.

@@ -5,6 +5,7 @@ import type { FeedClock } from '../aggregate/feedClock.js';
 import type { SecondAggregatorStats } from '../aggregate/secondAggregator.js';
 import type { TickAggregatorStats } from '../aggregate/tickAggregator.js';
 import { etDate, statusAt } from '../calendar/index.js';
+import type { ClusterStats } from '../cluster/lockManager.js';
 import type { FeedStats } from '../feed/stats.js';
 import { feedStatsSnapshot, lagBuckets } from '../feed/stats.js';
 import { type HealthSnapshot, MAX_SYMBOL_SERIES } from '../http/snapshot.js';
@@ -32,6 +33,8 @@ export interface SnapshotSources {
   feedStaleMs: number;
   /** [symbol, receivedAt of its last trade], at most MAX_SYMBOL_SERIES of them. */
   lastTrades?: (max: number) => Array<[string, number]>;
+  /** Replicas: the shards held and the collectors alive (null: the embedded database, one collector). */
+  cluster?: () => ClusterStats | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -64,7 +67,10 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
     const today = daily.read(now, src.feed);
     const el = src.eventLoop.stats();
     const rowsWritten = Object.values(src.sink.rowsWritten).reduce((a, b) => a + b, 0);
-    const feedDown = !feedHealthy(src.feed, now, src.feedStaleMs, src.collecting());
+    const cluster = src.cluster?.() ?? null;
+    // A standby replica (no shard held) streams nothing by design.
+    const standby = cluster !== null && cluster.held.length === 0;
+    const feedDown = !standby && !feedHealthy(src.feed, now, src.feedStaleMs, src.collecting());
     const news = src.news?.totals;
     const feedsOk = src.news?.feeds.filter((f) => f.state === 'ok').length ?? 0;
     return {
@@ -148,6 +154,27 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
           new Date(at).toISOString(),
         ]),
       ),
+      ...(cluster
+        ? {
+            cluster: {
+              id: cluster.id,
+              shards: cluster.shards,
+              held: cluster.held,
+              lockSession: cluster.lockPid !== null,
+              collectors: cluster.peers.map((p) => ({
+                id: p.id,
+                host: p.host,
+                pid: p.pid,
+                shards: p.shards.length,
+                heartbeatAgeMs: p.heartbeatAgeMs,
+                self: p.self,
+              })),
+              handedOver: cluster.released,
+              lost: cluster.lost,
+              fenced: cluster.fenced,
+            },
+          }
+        : {}),
     };
   };
 }

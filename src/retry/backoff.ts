@@ -40,6 +40,8 @@ export const RETRY_DELAYS = {
   'session.resume': { baseMs: 500, maxMs: 10_000, jitter: 'full' },
   /** The tick API answered 5xx (a one-second window) or failed to connect: ask again. */
   'backfill.request': { baseMs: 500, maxMs: 30_000, jitter: 'full' },
+  /** The shard lock session failed (replicas): every shard was dropped; connect again. */
+  'cluster.reconnect': { baseMs: 500, maxMs: 10_000, jitter: 'full' },
   /** A collector session ended before the close: restart it. */
   'session.restart': { baseMs: 1_000, maxMs: 60_000, jitter: 'none' },
 } as const satisfies Record<string, BackoffPolicy>;

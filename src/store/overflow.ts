@@ -17,6 +17,8 @@ const SPOOL_RETRY_MS = 1_000;
 export interface OverflowLane {
   table: TableName;
   queue: RowQueue<object>;
+  /** Rows ever taken from the front of the queue (the sink's candlesSettled() counts on it). */
+  taken: number;
 }
 
 export interface OverflowDeps {
@@ -54,6 +56,7 @@ export class Overflow {
     }
     const lane = this.longest();
     const rows = lane.queue.take(this.d.chunkRows);
+    lane.taken += rows.length;
     if (rows.length === 0) return;
     stats.bufferedRows -= rows.length;
     this.spooling += rows.length;
@@ -63,6 +66,7 @@ export class Overflow {
       if (ok) return;
       // Not on disk: back to the front of the queue, in memory again; spooling pauses a while.
       lane.queue.unshift(rows);
+      lane.taken -= rows.length; // back at the front, in their order: not settled after all
       stats.bufferedRows += rows.length;
       this.blockedUntil = this.d.clock.now() + SPOOL_RETRY_MS;
       this.enforceCap();
@@ -117,6 +121,7 @@ export class Overflow {
     while (excess > 0) {
       const lane = this.longest();
       const rows = lane.queue.take(excess);
+      lane.taken += rows.length;
       if (rows.length === 0) break;
       excess -= rows.length;
       stats.bufferedRows -= rows.length;

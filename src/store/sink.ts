@@ -42,6 +42,10 @@ interface Lane<T extends object> {
   write: (rows: T[]) => Promise<number>;
   wake: Set<AbortController>;
   done: Promise<void>;
+  /** Rows ever pushed / ever taken from the queue (FIFO), and where each batch in flight starts: settledUpTo(). */
+  pushed: number;
+  taken: number;
+  batchFrom: Map<T[], number>;
 }
 
 type AnyLane = Lane<SecondCandle> | Lane<TickCandle> | Lane<Trade> | Lane<FeedGap>;
@@ -140,6 +144,9 @@ export class Sink {
         write,
         wake: new Set(),
         done: Promise.resolve(),
+        pushed: 0,
+        taken: 0,
+        batchFrom: new Map(),
       };
       l.done = Promise.all(Array.from({ length: workers }, (_, w) => this.runLane(l, w))).then(
         () => undefined,
@@ -147,8 +154,8 @@ export class Sink {
       return l;
     };
     this.lanes = {
-      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows), 2),
-      candles_100t: lane('candles_100t', (rows) => upsertTickCandles(this.pool, rows)),
+      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows, opts.fencePid?.()), 2),
+      candles_100t: lane('candles_100t', (rows) => upsertTickCandles(this.pool, rows, opts.fencePid?.())),
       ticks: lane(
         'ticks',
         (rows) =>
@@ -213,6 +220,7 @@ export class Sink {
       return;
     }
     lane.queue.push(row);
+    lane.pushed++;
     this.stats.rowsPushed++;
     this.stats.bufferedRows++;
     if (lane.queue.length >= this.o.batchRows && lane.wake.size > 0) {
@@ -245,12 +253,34 @@ export class Sink {
         lane.queue.length > this.o.batchRows ? this.backlogRows : this.o.batchRows,
       );
       lane.inflight.add(batch);
+      lane.batchFrom.set(batch, lane.taken);
+      lane.taken += batch.length;
       const ok = await this.writer.writeWithRetry(lane, batch);
       // Abandoned at the deadline: leave the batch in `inflight`, stop() spools it.
       if (this.closed || !ok) return;
       lane.inflight.delete(batch);
+      lane.batchFrom.delete(batch);
       this.stats.bufferedRows -= batch.length;
       await yieldToLoop(); // the feed reads on this thread: never run batches back to back without a turn
+    }
+  }
+
+  /**
+   * Resolves true once every candle pushed before the call is settled (written, dead-lettered or spooled),
+   * whatever is pushed meanwhile; false after `maxWaitMs`. A shard handover waits on it before unlocking.
+   */
+  async candlesSettled(maxWaitMs = 5_000): Promise<boolean> {
+    const lanes = [this.lanes.candles_1s, this.lanes.candles_100t] as Lane<object>[];
+    const marks = lanes.map((l) => l.pushed);
+    const until = this.clock.now() + maxWaitMs;
+    for (;;) {
+      const done = lanes.every(
+        (l, i) => l.taken >= marks[i]! && [...l.batchFrom.values()].every((from) => from >= marks[i]!),
+      );
+      if (done) return true;
+      if (this.closed || this.clock.now() >= until) return false;
+      for (const l of lanes) for (const w of l.wake) w.abort();
+      await this.clock.sleep(Math.min(50, this.o.flushMs));
     }
   }
 

@@ -40,6 +40,11 @@ export interface SinkOptions {
   random?: () => number;
   /** Rows the sink could not store (dead-lettered or lost): the collector records them as gaps. */
   onDropped?: (table: TableName, rows: readonly object[]) => void;
+  /**
+   * Replicas (cluster/): the lock backend pid to fence candle writes with, read per statement (-1 when no
+   * lock connection). Absent: unfenced, as with one collector on PGlite.
+   */
+  fencePid?: () => number;
 }
 
 export interface SinkStats {
@@ -77,4 +82,4 @@ export interface SinkSummary {
 }
 
 /** The resolved options (every default applied). */
-export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'onDropped'>>;
+export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'onDropped' | 'fencePid'>>;

@@ -6,6 +6,7 @@
 // go as literals built in arrayLiteral.ts (pg's own array serialiser was most of the client's CPU time).
 import type pg from 'pg';
 import type { SecondCandle, TickCandle } from '../aggregate/types.js';
+import { fenced } from '../cluster/fence.js';
 import { arrayLiterals, numberElement as num, textElement as text } from './arrayLiteral.js';
 
 const UPSERT_1S = `
@@ -33,6 +34,13 @@ ON CONFLICT (symbol, session_date, seq) DO UPDATE SET
   start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
 WHERE EXCLUDED.trade_count >= c.trade_count AND c.source = 'live'`;
 
+// With replicas: the same statements, skipping symbols whose shard another collector holds (cluster/fence.ts).
+const FENCED_1S = fenced(UPSERT_1S, 11);
+const FENCED_100T = fenced(UPSERT_100T, 12);
+
+/** With replicas, the caller's lock backend pid (-1 when it holds none); undefined: no fence (one collector, PGlite). */
+export type FencePid = number | undefined;
+
 /**
  * One row per key, as the database would end up after applying the rows in order under the
  * no-partial-overwrite rule (ON CONFLICT DO UPDATE touching a key twice fails with 21000).
@@ -55,10 +63,16 @@ export const key1s = (c: SecondCandle): string => `${c.symbol}\u0000${c.bucket}`
 export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionDate}\u0000${c.seq}`;
 
 /** Upserts 1-second candles in one statement; returns the rows sent. */
-export async function upsertSecondCandles(pool: pg.Pool, batch: readonly SecondCandle[]): Promise<number> {
+export async function upsertSecondCandles(
+  pool: pg.Pool,
+  batch: readonly SecondCandle[],
+  fencePid?: FencePid,
+): Promise<number> {
   const rows = dedupeCandles(batch, key1s);
   if (rows.length === 0) return 0;
-  await pool.query(UPSERT_1S, secondColumns(rows));
+  const params = secondColumns(rows);
+  if (fencePid === undefined) await pool.query(UPSERT_1S, params);
+  else await pool.query(FENCED_1S, [...params, fencePid]);
   return rows.length;
 }
 
@@ -83,10 +97,16 @@ export function secondColumns(rows: readonly SecondCandle[]): string[] {
 }
 
 /** Upserts 100-tick candles in one statement; returns the rows sent. */
-export async function upsertTickCandles(pool: pg.Pool, batch: readonly TickCandle[]): Promise<number> {
+export async function upsertTickCandles(
+  pool: pg.Pool,
+  batch: readonly TickCandle[],
+  fencePid?: FencePid,
+): Promise<number> {
   const rows = dedupeCandles(batch, key100t);
   if (rows.length === 0) return 0;
-  await pool.query(UPSERT_100T, tickColumns(rows));
+  const params = tickColumns(rows);
+  if (fencePid === undefined) await pool.query(UPSERT_100T, params);
+  else await pool.query(FENCED_100T, [...params, fencePid]);
   return rows.length;
 }
 

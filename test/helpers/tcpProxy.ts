@@ -2,12 +2,14 @@
 // (PostgreSQL, the feed): tc netem and network namespaces are not available on these machines.
 //   pass      forward everything (the default)
 //   blackhole accept, never forward, never answer (existing links go silent too): only timeouts notice
+//   partition as blackhole, and a side that closes is not told to the other (a lost host: the server's
+//             backend lives on until its own timeouts)
 //   refuse    close the listener (ECONNREFUSED); existing links stay
 //   reset     RST every existing link, and every new one at once
 //   close     FIN every existing link, and every new one at once
 import net from 'node:net';
 
-export type ProxyMode = 'pass' | 'blackhole' | 'refuse' | 'reset' | 'close';
+export type ProxyMode = 'pass' | 'blackhole' | 'partition' | 'refuse' | 'reset' | 'close';
 
 export interface TcpProxy {
   readonly port: number;
@@ -29,6 +31,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: ProxyMode = 'pass';
   let accepted = 0;
   const links = new Set<Link>();
+  /** Upstreams whose client closed during a partition: kept open (the server never heard), ended by close(). */
+  const orphans = new Set<net.Socket>();
+  const silent = () => mode === 'blackhole' || mode === 'partition';
   let server: net.Server | null = null;
   let port = 0;
 
@@ -47,22 +52,25 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     links.add(link);
     client.on('error', () => undefined);
     client.on('close', () => {
-      link.upstream?.destroy();
+      if (mode === 'partition' && link.upstream) orphans.add(link.upstream);
+      else link.upstream?.destroy();
       links.delete(link);
     });
     if (mode === 'reset' || mode === 'close') return kill(link, mode);
-    if (mode === 'blackhole') return; // accepted, never forwarded
+    if (silent()) return; // accepted, never forwarded
     const upstream = net.connect(target.port, target.host);
     link.upstream = upstream;
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
     client.on('data', (d) => {
-      if (mode !== 'blackhole') upstream.write(d);
+      if (!silent()) upstream.write(d);
     });
     upstream.on('data', (d) => {
-      if (mode !== 'blackhole') client.write(d);
+      if (!silent()) client.write(d);
     });
-    client.on('end', () => upstream.end());
+    client.on('end', () => {
+      if (mode !== 'partition') upstream.end();
+    });
     upstream.on('end', () => client.end());
   };
 
@@ -109,6 +117,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     async close() {
       for (const l of [...links]) kill(l, 'reset');
+      for (const u of orphans) u.destroy();
+      orphans.clear();
       await unlisten();
     },
   };

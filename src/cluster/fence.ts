@@ -1,0 +1,27 @@
+// The write fence: a candle upsert skips the symbols whose shard lock another backend holds, decided in the
+// database in the statement itself, so a collector that lost its lock cannot write even a batch already in
+// flight once the new owner holds it. The set is materialised once per statement (pg_locks is read once).
+// "Held by another" rather than "held by me": rows spooled by an earlier run and replayed, or written in the
+// instant before the first lock, still land while nobody holds the shard, and no shard has two writers.
+import { SHARD_LOCK_CLASS } from './shards.js';
+
+function fenceCte(pidParam: number): string {
+  return `WITH fenced AS MATERIALIZED (
+  SELECT m.symbol FROM shard_symbols m
+  JOIN pg_locks l ON l.locktype = 'advisory' AND l.classid = ${SHARD_LOCK_CLASS} AND l.objsubid = 2
+    AND l.objid = m.shard_key::oid AND l.granted AND l.pid <> $${pidParam}::int4
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)
+`;
+}
+
+/**
+ * The fenced form of an `INSERT … SELECT … FROM unnest(…) AS u(s, …) ON CONFLICT …` statement with `params`
+ * parameters: one more parameter (the caller's lock backend pid, or -1 when it holds none).
+ */
+export function fenced(sql: string, params: number): string {
+  const at = sql.indexOf('\nON CONFLICT');
+  if (at < 0 || !/AS u\(s,/.test(sql)) throw new Error('fenced: not an unnest upsert with symbol column s');
+  const pid = params + 1;
+  return `${fenceCte(pid)}${sql.slice(0, at).trimStart()}\nWHERE u.s NOT IN (SELECT symbol FROM fenced)${sql.slice(at)}`;
+}

@@ -1,0 +1,310 @@
+// The shard lock manager: one dedicated database session per collector holds a session-level advisory lock
+// per shard it writes, and refreshes its `collectors` row every heartbeat (~1 s). Each round it counts the
+// live collectors (a fresh heartbeat and a lock backend that still exists), releases its surplus over
+// ceil(shards / live) (the session drains the shard first) and tries to lock free shards up to that share.
+// Fencing: a peer whose heartbeat is older than the lease has its lock backend terminated (its locks go with
+// it). A failed or timed-out round, or the session ending, loses every shard at once; it reconnects with
+// backoff. See docs/ARCHITECTURE.md, "Two collectors at once, replicas".
+import type pg from 'pg';
+import type { Logger } from '../log/logger.js';
+import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
+import { describeError } from '../store/errors.js';
+import { fairShare, SHARD_LOCK_CLASS, type Shard } from './shards.js';
+import type { ClusterStats, ShardManagerOptions } from './types.js';
+
+export type { ClusterStats, PeerView, ShardHooks, ShardManagerOptions } from './types.js';
+
+interface PeerRow {
+  id: string;
+  host: string;
+  pid: number;
+  lock_pid: number;
+  shards: number[];
+  age_ms: number;
+  alive: boolean;
+}
+
+export class ShardManager {
+  readonly stats: ClusterStats;
+  private readonly o: Required<ShardManagerOptions>;
+  private readonly log: Logger;
+  private client: pg.PoolClient | null = null;
+  private readonly held = new Map<number, Shard>();
+  /** Shards whose feed is running (their marks are kept fresh). */
+  private readonly feeding = new Set<number>();
+  private readonly backoff = new Backoff(RETRY_DELAYS['cluster.reconnect']);
+  private readonly stopLoop = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(opts: ShardManagerOptions) {
+    this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, deathMarginMs: 10_000, ...opts };
+    this.log = opts.log.child({ component: 'cluster' });
+    this.stats = {
+      id: opts.id,
+      held: [],
+      shards: opts.shards.length,
+      peers: [],
+      lockPid: null,
+      acquired: 0,
+      released: 0,
+      lost: 0,
+      fenced: 0,
+      rounds: 0,
+      lastRoundAt: null,
+      lastError: null,
+    };
+  }
+
+  /** The fence for candle writes: our lock backend pid, -1 without a lock session. */
+  fencePid(): number {
+    return this.stats.lockPid ?? -1;
+  }
+
+  heldShards(): Shard[] {
+    return [...this.held.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** Rounds every heartbeatMs until stop(). */
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopLoop.signal.aborted) {
+        const ok = await this.round();
+        if (ok) this.backoff.reset();
+        await this.o.clock.sleep(ok ? this.o.heartbeatMs : this.backoff.next(), this.stopLoop.signal);
+      }
+    })();
+  }
+
+  /** One round: connect if needed, heartbeat, fence stale peers, release surplus, acquire up to the share. */
+  async round(): Promise<boolean> {
+    if (this.stopped) return false;
+    try {
+      if (!this.client) await this.connect();
+      const peers = await this.heartbeat();
+      const live = peers.filter((p) => p.alive && p.age_ms <= this.o.leaseMs);
+      await this.fence(peers);
+      const target = fairShare(this.o.shards.length, live.length);
+      // Surplus: hand over the highest shards first (the newcomer takes the free ones in index order).
+      for (const s of this.heldShards().reverse()) {
+        if (this.held.size <= target || this.stopped) break;
+        await this.releaseOne(s);
+      }
+      for (const s of this.o.shards) {
+        if (this.held.size >= target || this.stopped) break;
+        if (this.held.has(s.index)) continue;
+        const r = await this.q<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+          SHARD_LOCK_CLASS,
+          s.key,
+        ]);
+        if (!r[0]?.ok) continue;
+        this.held.set(s.index, s);
+        this.stats.acquired++;
+        this.stats.held = this.heldShards().map((h) => h.index);
+        this.log.info({ shard: s.index, symbols: s.symbols.length }, `shard ${s.index} acquired`);
+        this.o.hooks.acquired(s);
+      }
+      this.stats.held = this.heldShards().map((h) => h.index);
+      this.stats.peers = live.map((p) => ({
+        id: p.id,
+        host: p.host,
+        pid: p.pid,
+        shards: p.id === this.o.id ? this.stats.held : p.shards,
+        heartbeatAgeMs: p.id === this.o.id ? 0 : Math.round(p.age_ms),
+        self: p.id === this.o.id,
+      }));
+      this.stats.lastRoundAt = this.o.clock.now();
+      this.stats.rounds++;
+      return true;
+    } catch (err) {
+      this.lose(err);
+      return false;
+    }
+  }
+
+  /** The session started feeding `shard`: claims its mark; the handover gap's start, or null (none). */
+  async claimMark(shard: Shard, now: number): Promise<number | null> {
+    const prev = await this.q<{ at: number; released: boolean }>(
+      `SELECT extract(epoch FROM durable_at) * 1000 AS at, released FROM shard_marks WHERE shard_key = $1`,
+      [shard.key],
+    );
+    await this.q(
+      `INSERT INTO shard_marks (shard_key, symbols, owner, durable_at, released)
+       VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), false)
+       ON CONFLICT (shard_key) DO UPDATE SET owner = EXCLUDED.owner, durable_at = EXCLUDED.durable_at,
+         released = false`,
+      [shard.key, shard.gapSymbol, this.o.id, now],
+    );
+    this.feeding.add(shard.index);
+    const p = prev[0];
+    if (!p) return null;
+    return p.released ? Number(p.at) : Number(p.at) - this.o.deathMarginMs;
+  }
+
+  /** The feed of `shards` ended at the close: no handover is owed for them. */
+  async clearMarks(shards: Shard[]): Promise<void> {
+    for (const s of shards) this.feeding.delete(s.index);
+    await this.q('DELETE FROM shard_marks WHERE owner = $1 AND shard_key = ANY($2::int4[])', [
+      this.o.id,
+      shards.map((s) => s.key),
+    ]).catch(() => undefined);
+  }
+
+  /**
+   * Shutdown, after the sink drained: marks the fed shards released at `stoppedAt` (the next owner's gap
+   * starts there), removes our row and ends the lock session (every lock goes with it).
+   */
+  async stop(stoppedAt: number | null): Promise<void> {
+    this.stopped = true;
+    this.stopLoop.abort();
+    await this.loop;
+    if (this.client) {
+      try {
+        if (stoppedAt !== null)
+          await this.q(
+            'UPDATE shard_marks SET released = true, durable_at = to_timestamp($2 / 1000.0) WHERE owner = $1',
+            [this.o.id, stoppedAt],
+          );
+        await this.q('DELETE FROM collectors WHERE id = $1', [this.o.id]);
+      } catch (err) {
+        this.log.warn(
+          { err: describeError(err) },
+          'could not mark the shards released: peers take over by lease',
+        );
+      }
+      this.drop();
+    }
+    this.held.clear();
+    this.stats.held = [];
+  }
+
+  private async connect(): Promise<void> {
+    const client = await this.o.pool.connect();
+    client.on('error', (err) => this.lose(err));
+    this.client = client;
+    const r = await this.q<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    this.stats.lockPid = r[0]!.pid;
+    // The symbols each shard lock covers, for the write fence (same SYMBOLS everywhere: same rows).
+    await this.q(
+      `INSERT INTO shard_symbols (shard_key, symbol)
+       SELECT k, s FROM unnest($1::int4[], $2::text[]) AS u(k, s) ON CONFLICT DO NOTHING`,
+      [this.o.shards.flatMap((s) => s.symbols.map(() => s.key)), this.o.shards.flatMap((s) => s.symbols)],
+    );
+    this.log.info({ lockPid: this.stats.lockPid, shards: this.o.shards.length }, 'lock session open');
+  }
+
+  private async heartbeat(): Promise<PeerRow[]> {
+    const now = this.o.clock.now();
+    await this.q(
+      `INSERT INTO collectors (id, host, pid, lock_pid, shards) VALUES ($1, $2, $3, pg_backend_pid(), $4)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), shards = EXCLUDED.shards, lock_pid = EXCLUDED.lock_pid`,
+      [this.o.id, this.o.host, this.o.pid, this.heldShards().map((s) => s.index)],
+    );
+    const fed = this.heldShards().filter((s) => this.feeding.has(s.index));
+    if (fed.length > 0)
+      await this.q(
+        `UPDATE shard_marks SET durable_at = to_timestamp($2 / 1000.0)
+         WHERE owner = $1 AND shard_key = ANY($3::int4[])`,
+        [this.o.id, now, fed.map((s) => s.key)],
+      );
+    return this.q<PeerRow>(
+      `SELECT id, host, pid, lock_pid, shards,
+         (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms,
+         EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.lock_pid) AS alive
+       FROM collectors c`,
+    );
+  }
+
+  /** Peers whose session ended leave their row; stale ones (black-holed) have their lock backend terminated. */
+  private async fence(peers: PeerRow[]): Promise<void> {
+    for (const p of peers) {
+      if (p.id === this.o.id) continue;
+      if (p.alive && p.age_ms <= this.o.leaseMs) continue;
+      if (p.alive) {
+        await this.q('SELECT pg_terminate_backend($1)', [p.lock_pid]);
+        this.stats.fenced++;
+        this.log.warn(
+          { peer: p.id, host: p.host, heartbeatAgeMs: Math.round(p.age_ms), lockPid: p.lock_pid },
+          'peer heartbeat older than the lease: its lock session terminated, its shards are free',
+        );
+      } else this.log.info({ peer: p.id, host: p.host }, 'peer gone (its lock session ended)');
+      await this.q('DELETE FROM collectors WHERE id = $1 AND lock_pid = $2', [p.id, p.lock_pid]);
+    }
+  }
+
+  private async releaseOne(s: Shard): Promise<void> {
+    const stoppedAt = await this.o.hooks.release(s);
+    this.feeding.delete(s.index);
+    if (stoppedAt !== null)
+      await this.q(
+        `UPDATE shard_marks SET released = true, durable_at = to_timestamp($3 / 1000.0)
+         WHERE shard_key = $1 AND owner = $2`,
+        [s.key, this.o.id, stoppedAt],
+      );
+    await this.q('SELECT pg_advisory_unlock($1, $2)', [SHARD_LOCK_CLASS, s.key]);
+    this.held.delete(s.index);
+    this.stats.released++;
+    this.stats.held = this.heldShards().map((h) => h.index);
+    this.log.info({ shard: s.index }, `shard ${s.index} handed over`);
+  }
+
+  /** The lock session is gone or unusable: every shard is lost at once. */
+  private lose(err: unknown): void {
+    this.stats.lastError = describeError(err);
+    const lost = this.heldShards();
+    if (this.client || lost.length > 0)
+      this.log.error(
+        { err: this.stats.lastError, shards: lost.map((s) => s.index) },
+        'lock session failed: every shard dropped, reconnecting',
+      );
+    this.drop();
+    this.held.clear();
+    this.feeding.clear();
+    this.stats.held = [];
+    this.stats.lockPid = null;
+    if (lost.length > 0) {
+      this.stats.lost += lost.length;
+      this.o.hooks.lost(lost);
+    }
+  }
+
+  private drop(): void {
+    const c = this.client;
+    this.client = null;
+    if (c) {
+      c.removeAllListeners('error');
+      c.on('error', () => undefined);
+      c.release(true);
+    }
+  }
+
+  /** One query at a time on the lock session (the round and the session's mark claims share it). */
+  private q<R>(text: string, values?: unknown[]): Promise<R[]> {
+    const run = this.queue.then(() => this.query<R>(text, values));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** A query on the lock session, bounded by roundTimeoutMs (a black-holed link never answers). */
+  private async query<R>(text: string, values?: unknown[]): Promise<R[]> {
+    const c = this.client;
+    if (!c) throw new Error('no lock session');
+    const timer = new AbortController();
+    let timedOut = false;
+    const timeout = this.o.clock.sleep(this.o.roundTimeoutMs, timer.signal).then(() => {
+      timedOut = !timer.signal.aborted;
+    });
+    try {
+      const r = await Promise.race([c.query(text, values), timeout]);
+      if (timedOut || r === undefined)
+        throw new Error(`lock session query timed out after ${this.o.roundTimeoutMs} ms`);
+      return (r as pg.QueryResult).rows as R[];
+    } finally {
+      timer.abort();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Wires the lock manager for a collector on PostgreSQL: its shards (keyed by the schema it writes), a
+// collector id unique per process, and a lock session on a pool of its own. The embedded database (local
+// mode) is one collector by construction (one process owns its files): it gets no manager.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import { type ShardHooks, ShardManager } from './lockManager.js';
+import { cutShards } from './shards.js';
+
+export interface ClusterSetup {
+  pool: pg.Pool;
+  /** A pool of one connection of its own for the lock session. */
+  lockPool: pg.Pool;
+  symbols: readonly string[];
+  maxSymbolsPerConnection: number;
+  clock: Clock;
+  log: Logger;
+  hooks: ShardHooks;
+}
+
+export async function createShardManager(c: ClusterSetup): Promise<ShardManager> {
+  const r = await c.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+  const shards = cutShards(c.symbols, c.maxSymbolsPerConnection, r.rows[0]?.schema ?? 'public');
+  const host = hostname();
+  return new ShardManager({
+    pool: c.lockPool,
+    shards,
+    id: `${host}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    host,
+    pid: process.pid,
+    clock: c.clock,
+    log: c.log,
+    hooks: c.hooks,
+  });
+}
