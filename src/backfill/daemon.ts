@@ -22,6 +22,11 @@ export interface GapKeeperDeps {
   /** The tick API base: the in-process simulator's in local mode. */
   apiUrl: string;
   signal: AbortSignal;
+  /**
+   * Keep the durable run mark (unclean stop, late start, stop gaps). Off with replicas on PostgreSQL: there the
+   * shard marks record the same gaps per shard, whoever held it before (src/main/session.ts, recordHandover).
+   */
+  runMark: boolean;
 }
 
 export interface GapKeeper {
@@ -33,23 +38,25 @@ export interface GapKeeper {
 }
 
 export async function startGapKeeper(config: Config, d: GapKeeperDeps): Promise<GapKeeper> {
-  const mark = await startRunMark({
-    pool: d.pool,
-    clock: d.clock,
-    log: d.log,
-    symbols: config.symbols,
-    sink: d.sink.stats,
-    connections: d.connections,
-    // A trade waits up to interval + grace in the aggregators, and up to a flush tick more, before it is pushed.
-    holdMs: config.candleIntervalMs + config.candleGraceMs + 250,
-    sessionAt: (now) => {
-      const s = statusAt(now);
-      return s.open ? s.session : null;
-    },
-    tailMs: config.sessionTailMs,
-    skipMarketHours: config.skipMarketHours,
-    pushGap: (g) => d.sink.pushGap(g),
-  });
+  const mark = !d.runMark
+    ? null
+    : await startRunMark({
+        pool: d.pool,
+        clock: d.clock,
+        log: d.log,
+        symbols: config.symbols,
+        sink: d.sink.stats,
+        connections: d.connections,
+        // A trade waits up to interval + grace in the aggregators, and up to a flush tick more, before it is pushed.
+        holdMs: config.candleIntervalMs + config.candleGraceMs + 250,
+        sessionAt: (now) => {
+          const s = statusAt(now);
+          return s.open ? s.session : null;
+        },
+        tailMs: config.sessionTailMs,
+        skipMarketHours: config.skipMarketHours,
+        pushGap: (g) => d.sink.pushGap(g),
+      });
   const stats = createOvernightStats();
   const api = createTickApi(config, d.clock, d.apiUrl);
   const overnight =
@@ -68,11 +75,11 @@ export async function startGapKeeper(config: Config, d: GapKeeperDeps): Promise<
       : Promise.resolve();
   return {
     stats,
-    stopping: () => mark.stopping(),
+    stopping: () => mark?.stopping(),
     async stop(clean) {
       // The overnight loop ends on the signal (a pass stops between symbols); the mark is written last.
       await Promise.race([overnight, d.clock.sleep(500)]);
-      await mark.stop(clean);
+      await mark?.stop(clean);
     },
   };
 }

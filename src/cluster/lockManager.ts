@@ -3,8 +3,11 @@
 // live collectors (a fresh heartbeat and a lock backend that still exists), releases its surplus over
 // ceil(shards / live) (the session drains the shard first) and tries to lock free shards up to that share.
 // Fencing: a peer whose heartbeat is older than the lease has its lock backend terminated (its locks go with
-// it). A failed or timed-out round, or the session ending, loses every shard at once; it reconnects with
-// backoff. See docs/ARCHITECTURE.md, "Two collectors at once, replicas".
+// it). A failed or timed-out round, or the session ending, makes every shard held *suspect*: its feed goes on
+// (a database outage must not stop collecting: the sink buffers and spools), the session reconnects with
+// backoff and locks them again; a shard a peer took meanwhile is lost then (its feed stops). The write fence
+// keeps a suspect shard's rows out while a peer holds it. See docs/ARCHITECTURE.md, "Two collectors at once,
+// replicas".
 import type pg from 'pg';
 import type { Logger } from '../log/logger.js';
 import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
@@ -30,6 +33,8 @@ export class ShardManager {
   private readonly log: Logger;
   private client: pg.PoolClient | null = null;
   private readonly held = new Map<number, Shard>();
+  /** Shards held when the lock session failed: still fed, to be locked again (or lost to a peer). */
+  private readonly suspect = new Map<number, Shard>();
   /** Shards whose feed is running (their marks are kept fresh). */
   private readonly feeding = new Set<number>();
   private readonly backoff = new Backoff(RETRY_DELAYS['cluster.reconnect']);
@@ -62,8 +67,9 @@ export class ShardManager {
     return this.stats.lockPid ?? -1;
   }
 
+  /** Shards this collector feeds: locked, or suspect (its lock session failed; locked again next round). */
   heldShards(): Shard[] {
-    return [...this.held.values()].sort((a, b) => a.index - b.index);
+    return [...this.held.values(), ...this.suspect.values()].sort((a, b) => a.index - b.index);
   }
 
   /** Rounds every heartbeatMs until stop(). */
@@ -82,6 +88,7 @@ export class ShardManager {
     if (this.stopped) return false;
     try {
       if (!this.client) await this.connect();
+      await this.relock();
       const peers = await this.heartbeat();
       const live = peers.filter((p) => p.alive && p.age_ms <= this.o.leaseMs);
       await this.fence(peers);
@@ -176,6 +183,7 @@ export class ShardManager {
       this.drop();
     }
     this.held.clear();
+    this.suspect.clear();
     this.stats.held = [];
   }
 
@@ -249,22 +257,47 @@ export class ShardManager {
     this.log.info({ shard: s.index }, `shard ${s.index} handed over`);
   }
 
-  /** The lock session is gone or unusable: every shard is lost at once. */
+  /**
+   * The lock session is gone or unusable: its locks went with it. The shards stay fed (suspect) until the next
+   * session locks them again, or finds a peer holding them.
+   */
   private lose(err: unknown): void {
     this.stats.lastError = describeError(err);
-    const lost = this.heldShards();
-    if (this.client || lost.length > 0)
+    const held = this.heldShards();
+    if (this.client || held.length > 0)
       this.log.error(
-        { err: this.stats.lastError, shards: lost.map((s) => s.index) },
-        'lock session failed: every shard dropped, reconnecting',
+        { err: this.stats.lastError, shards: held.map((s) => s.index) },
+        'lock session failed: collecting on, reconnecting to lock the shards again',
       );
     this.drop();
+    for (const s of held) this.suspect.set(s.index, s);
     this.held.clear();
-    this.feeding.clear();
-    this.stats.held = [];
     this.stats.lockPid = null;
+  }
+
+  /** A new session: lock the suspect shards again; those a peer took meanwhile are lost (their feeds stop). */
+  private async relock(): Promise<void> {
+    if (this.suspect.size === 0) return;
+    const lost: Shard[] = [];
+    for (const s of [...this.suspect.values()]) {
+      const r = await this.q<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        SHARD_LOCK_CLASS,
+        s.key,
+      ]);
+      this.suspect.delete(s.index);
+      if (r[0]?.ok) this.held.set(s.index, s);
+      else {
+        lost.push(s);
+        this.feeding.delete(s.index);
+      }
+    }
+    this.stats.held = this.heldShards().map((h) => h.index);
     if (lost.length > 0) {
       this.stats.lost += lost.length;
+      this.log.warn(
+        { shards: lost.map((s) => s.index) },
+        'shards taken by a peer while the lock session was down',
+      );
       this.o.hooks.lost(lost);
     }
   }

@@ -5,7 +5,7 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
-import type { Trade } from '../aggregate/types.js';
+import type { FeedGap, Trade } from '../aggregate/types.js';
 import { startGapKeeper } from '../backfill/daemon.js';
 import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
@@ -110,6 +110,11 @@ async function wire(
   const abort = new AbortController();
   const { pool } = database;
 
+  // Every gap row names the symbols it covers ('*' = all of SYMBOLS), so the backfill knows what to fetch.
+  const pushGap = (g: FeedGap): void =>
+    sink.pushGap(
+      g.symbols?.length ? g : { ...g, symbols: g.symbol === '*' ? [...config.symbols] : g.symbol.split(',') },
+    );
   const sink = new Sink({
     pool,
     dataDir: config.dataDir,
@@ -125,7 +130,7 @@ async function wire(
     ticksVia: database.embedded ? 'insert' : 'copy',
     // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
     onDropped: (table, rows) => {
-      for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) sink.pushGap(g);
+      for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) pushGap(g);
     },
     // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
     ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
@@ -284,7 +289,7 @@ async function wire(
     loadTickCandles: (date, symbols) => loadOpenTickCandles(pool, date, symbols ?? config.symbols),
     spoolDrained: (signal) => sink.spoolDrained(signal),
     archive,
-    onGap: (g) => sink.pushGap(g),
+    onGap: pushGap,
     ...(database.embedded
       ? {}
       : {
@@ -315,7 +320,7 @@ async function wire(
         clock,
         log,
         onTrade,
-        onGap: (g) => sink.pushGap(g),
+        onGap: pushGap,
         inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
         stats: feedStats,
       }),
@@ -331,6 +336,8 @@ async function wire(
     waiting: () => schedulerStats.state === 'waiting',
     apiUrl: sim ? sim.apiUrl : config.eodhdApiUrl,
     signal: abort.signal,
+    // With the shard locks (PostgreSQL), the shard marks keep this ledger (session.ts recordHandover).
+    runMark: database.embedded,
   });
   cleanups.push(() => gapKeeper.stop(false));
   if (!database.embedded) {

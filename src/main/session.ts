@@ -7,7 +7,7 @@ import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.j
 import type { SecondAggregator } from '../aggregate/secondAggregator.js';
 import type { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { TickCandle, Trade } from '../aggregate/types.js';
-import { etDate } from '../calendar/index.js';
+import { etDate, sessionOn } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Shard } from '../cluster/shards.js';
 import type { Logger } from '../log/logger.js';
@@ -218,7 +218,24 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       log.warn({ shard: shard.index, err: String(err) }, 'could not read the shard handover mark');
       return;
     }
-    if (from === null) return;
+    // No mark: nobody has held the shard since the last close. Inside a session that is a late start: the
+    // gap runs from the open. A mark from an earlier session: that session's rest was missed too.
+    let reason = 'handover';
+    if (from === null) {
+      if (open === null) return;
+      from = open;
+      reason = 'late start';
+    } else if (open !== null && from < open) {
+      const earlier = sessionOn(etDate(from));
+      if (earlier && from < earlier.close + d.tailMs) {
+        d.onGap({
+          symbol: shard.gapSymbol,
+          startedAt: from,
+          endedAt: earlier.close + d.tailMs,
+          reason: 'unclean stop',
+        });
+      }
+    }
     let end: number | null = null;
     for (let waited = 0; waited < 30_000 && !signal.aborted; waited += 250) {
       const at = d.subscribedAt?.(shard) ?? null;
@@ -232,7 +249,7 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
     const endedAt = end ?? d.clock.now();
     if (!(startedAt < endedAt)) return;
     stats.handovers++;
-    d.onGap({ symbol: shard.gapSymbol, startedAt, endedAt, reason: 'handover' });
+    d.onGap({ symbol: shard.gapSymbol, startedAt, endedAt, reason });
     log.info(
       { shard: shard.index, startedAt: new Date(startedAt).toISOString(), gapMs: endedAt - startedAt },
       `shard ${shard.index} taken over: handover gap recorded`,

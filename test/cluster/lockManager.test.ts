@@ -78,20 +78,33 @@ describe('ShardManager', () => {
     );
     expect(locks.rows.map((r) => Number(r.n))).toEqual([4, 4, 4]);
 
-    // b's lock session ends (what kill -9 does): its shards are lost at once and the others take them.
-    await db.admin.query('SELECT pg_terminate_backend($1)', [b.m.stats.lockPid]);
-    await waitFor(() => b.lost.length === 4, 'b to notice its lock session ended');
-    expect(b.m.heldShards()).toEqual([]);
+    // b's lock session ends (what kill -9 does): its locks go at once and the others take its shards. b
+    // itself keeps feeding them (suspect) until its next session finds them taken: then they are lost.
+    const bPid = b.m.stats.lockPid;
+    await db.admin.query('SELECT pg_terminate_backend($1)', [bPid]);
+    await waitFor(
+      async () =>
+        (await db.admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [bPid])).rowCount === 0,
+      "b's lock backend to end",
+    );
+    expect(b.lost).toEqual([]);
     await rounds([a, c], 2);
     expect(heldBy([a, c]).map((h) => h.length)).toEqual([6, 6]);
+    await rounds([b], 1);
+    expect(b.lost.length).toBe(4);
+    expect(b.m.heldShards()).toEqual([]);
+    await b.m.stop(null); // the killed collector does not come back
+    await rounds([a, c], 1);
 
     // c is black-holed: its heartbeat goes stale; a fences it (terminates its lock backend) and takes all.
     await db.admin.query(`UPDATE collectors SET heartbeat_at = now() - interval '1 minute' WHERE id = 'c'`);
     await rounds([a], 1);
     expect(a.m.stats.fenced).toBe(1);
-    await waitFor(() => c.lost.length === 6, 'c to lose its shards');
-    await rounds([a], 1);
+    await rounds([a], 2);
     expect(heldBy([a])[0]).toHaveLength(12);
+    // c, reachable again, finds every shard it fed taken: all lost (its feeds stop).
+    await rounds([c], 1);
+    expect(c.lost.length).toBe(6);
     await a.m.stop(null);
     await b.m.stop(null);
     await c.m.stop(null);
@@ -107,10 +120,17 @@ describe('ShardManager', () => {
     const stale = a.m.fencePid();
     // a's lock backend is terminated (a network cut, a fence); b takes both shards.
     await db.admin.query('SELECT pg_terminate_backend($1)', [stale]);
-    await waitFor(() => a.lost.length === 2, 'a to lose its shards');
+    await waitFor(
+      async () =>
+        (await db.admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [stale])).rowCount === 0,
+      "a's lock backend to end",
+    );
     const b = member('fb', shards);
     await rounds([b], 1);
     expect(b.m.heldShards()).toHaveLength(2);
+    // a's next session finds them taken: lost.
+    await rounds([a], 1);
+    expect(a.lost.length).toBe(2);
     // a's batch already in flight (built with its old pid), or one sent after it noticed (-1): both skipped.
     await upsertSecondCandles(writer, [sec('FX', 0, 9, 500)], stale);
     await upsertSecondCandles(writer, [sec('FY', 0, 9, 500)], a.m.fencePid());
