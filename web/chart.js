@@ -102,7 +102,13 @@ export class CandleChart {
   tick(t, type) {
     const ms = this.msOf(/** @type {number} */ (t));
     if (ms === null) return '';
-    if (type === TickMarkType.Year || type === TickMarkType.Month || type === TickMarkType.DayOfMonth) {
+    // A day bar starts at New York midnight: its date, never a time of day.
+    if (
+      this.kind === '1d' ||
+      type === TickMarkType.Year ||
+      type === TickMarkType.Month ||
+      type === TickMarkType.DayOfMonth
+    ) {
       return day(ms, this.zone);
     }
     return type === TickMarkType.Time ? hm(ms, this.zone) : clock(ms, this.zone);
