@@ -1,15 +1,18 @@
 // The page: the collector's state at a glance, the chart of one symbol (live over server-sent events,
 // older candles loaded on scrolling back), and the day's gaps and events. Everything comes from the
-// collector that serves this file: /api/meta, /api/candles, /api/gaps and the /api/stream events.
+// collector that serves this file: /api/meta, /api/candles, /api/gaps and the /api/stream events. The bar
+// kinds (1m … 1d) are not streamed: the 1-second candles streaming in for the symbol tell the page to read
+// its newest bars again (at most every BAR_REFRESH_MS).
 // @ts-check
-import { candleMs } from './candles.js';
+import { candleMs, isBarKind } from './candles.js';
 import { renderCards } from './cards.js';
 import { CandleChart } from './chart.js';
 import { $, h } from './dom.js';
-import { clock, count, duration, LOCAL, NY, price, relative } from './format.js';
+import { clock, count, duration, isoDate, LOCAL, NY, price, relative } from './format.js';
 
 /** @typedef {import('./candles.js').Candle} Candle */
 /** @typedef {import('./candles.js').Gap} Gap */
+/** @typedef {import('./candles.js').Kind} Kind */
 
 /** @param {string} path */
 async function getJson(path) {
@@ -19,10 +22,10 @@ async function getJson(path) {
 }
 
 const page = {
-  /** @type {{ symbols: string[], kinds: ('1s' | '100t')[], mode: string, candleIntervalMs: number, tickCandleSize: number }} */
+  /** @type {{ symbols: string[], kinds: Kind[], mode: string, candleIntervalMs: number, tickCandleSize: number }} */
   meta: { symbols: [], kinds: ['1s', '100t'], mode: '', candleIntervalMs: 1000, tickCandleSize: 100 },
   symbol: '',
-  /** @type {'1s' | '100t'} */
+  /** @type {Kind} */
   kind: '1s',
   zone: NY,
   /** @type {CandleChart | null} */
@@ -53,6 +56,8 @@ const page = {
 
 /** Candles per read (initial and each step back); `?limit=` changes it within the API's bounds. */
 let CANDLES = 1000;
+/** A bar chart reads its newest bars again at most this often while 1-second candles stream in. */
+const BAR_REFRESH_MS = 2_000;
 
 async function selectSeries() {
   const gen = ++page.generation;
@@ -82,6 +87,7 @@ async function selectSeries() {
   /** @type {Candle[] | null} */
   let held = [];
   openStream(gen, (batch) => {
+    if (isBarKind(kind)) return refreshBars(gen);
     if (held) held.push(...batch);
     else chart.upsert(batch);
     legend(chart.lastCandle());
@@ -148,7 +154,9 @@ async function loadGaps(gen) {
  * @param {(batch: Candle[]) => void} onCandles
  */
 function openStream(gen, onCandles) {
-  const es = new EventSource(`/api/stream?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}`);
+  // A bar chart listens to the symbol's 1-second candles (and the state, as every chart does).
+  const streamKind = isBarKind(page.kind) ? '1s' : page.kind;
+  const es = new EventSource(`/api/stream?symbol=${encodeURIComponent(page.symbol)}&kind=${streamKind}`);
   page.stream = es;
   let opened = false;
   es.addEventListener('open', () => {
@@ -171,15 +179,34 @@ function openStream(gen, onCandles) {
   es.addEventListener('state', (e) => onState(JSON.parse(/** @type {MessageEvent} */ (e).data)));
 }
 
-/** Everything since the last candle shown. @param {number} gen */
+let barTimer = 0;
+/**
+ * New 1-second candles arrived: read the newest bars a moment later (the sink writes the second and its
+ * minute then). One read per BAR_REFRESH_MS however many candles come, and one after the last of them.
+ * @param {number} gen
+ */
+function refreshBars(gen) {
+  if (barTimer) return;
+  barTimer = window.setTimeout(() => {
+    barTimer = 0;
+    if (gen === page.generation) catchUp(gen).catch(problem);
+  }, BAR_REFRESH_MS);
+}
+
+/** Everything since the last candle shown (for a bar kind: the last bar again and any after it). @param {number} gen */
 async function catchUp(gen) {
   const chart = page.chart;
-  const last = chart?.lastCandle();
-  if (!chart || !last) return;
+  if (!chart) return;
+  const last = chart.lastCandle();
+  if (!last && !isBarKind(page.kind)) return;
+  const from = last ? `&from=${candleMs(last)}` : '';
   const r = await getJson(
-    `/api/candles?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}&from=${candleMs(last)}&limit=5000`,
+    `/api/candles?symbol=${encodeURIComponent(page.symbol)}&kind=${page.kind}${from}&limit=5000`,
   );
-  if (gen === page.generation) chart.upsert(r.candles);
+  if (gen !== page.generation) return;
+  chart.upsert(r.candles);
+  legend(chart.lastCandle());
+  status();
 }
 
 let pulseTimer = 0;
@@ -199,7 +226,10 @@ function legend(c) {
     return;
   }
   const ms = candleMs(c);
-  const when = `${clock(ms, page.zone)}${c.kind === '100t' ? ` · #${c.seq}` : ''}`;
+  const when =
+    c.kind === '1d'
+      ? isoDate(ms, page.zone)
+      : `${clock(ms, page.zone)}${c.kind === '100t' ? ` · #${c.seq}` : ''}`;
   const prices =
     c.open === null && c.high === null && c.low === null && c.close === null
       ? 'no price (volume-only trades)'
@@ -302,6 +332,13 @@ function problem(err) {
   addEvent(err instanceof Error ? err.message : String(err), 'bad');
 }
 
+/** @param {Kind} k */
+function kindLabel(k) {
+  if (k === '1s') return `${page.meta.candleIntervalMs / 1000}-second`;
+  if (k === '100t') return `${page.meta.tickCandleSize}-tick`;
+  return { '1m': '1-minute', '5m': '5-minute', '1h': '1-hour', '1d': '1-day' }[k];
+}
+
 // The page's state, for the curious (and the browser test): `tickCollector.chart.info()` in the console.
 Object.assign(globalThis, { tickCollector: page });
 
@@ -312,7 +349,8 @@ async function main() {
   const params = new URL(location.href).searchParams;
   const wanted = (params.get('symbol') ?? '').toUpperCase();
   page.symbol = page.meta.symbols.includes(wanted) ? wanted : (page.meta.symbols[0] ?? '');
-  page.kind = params.get('kind') === '100t' ? '100t' : '1s';
+  const kind = /** @type {Kind} */ (params.get('kind') ?? '1s');
+  page.kind = page.meta.kinds.includes(kind) ? kind : '1s';
   page.zone = params.get('tz') === 'local' ? LOCAL : NY;
   const limit = Number(params.get('limit'));
   if (Number.isInteger(limit) && limit >= 1) CANDLES = Math.min(limit, 5000);
@@ -326,9 +364,7 @@ async function main() {
   });
   $('kinds').replaceChildren(
     ...page.meta.kinds.map((k) => {
-      const b = h('button', { type: 'button', 'data-kind': k, 'aria-pressed': 'false' }, [
-        k === '100t' ? `${page.meta.tickCandleSize}-tick` : `${page.meta.candleIntervalMs / 1000}-second`,
-      ]);
+      const b = h('button', { type: 'button', 'data-kind': k, 'aria-pressed': 'false' }, [kindLabel(k)]);
       b.addEventListener('click', () => {
         page.kind = k;
         selectSeries().catch(problem);

@@ -1,7 +1,7 @@
 // The candlestick chart: lightweight-charts with a volume histogram under the candles and the feed's gaps
 // shaded on the time axis. One x per candle: a 1-second candle at its second (UTC seconds, formatted in
 // the chosen zone); a 100-tick candle at day·10⁶ + seq, since several can end in the same second (labels
-// come from the candle's own time). Candles without a price (volume-only trades under the condition rules)
+// come from the candle's own time); a bar (1m … 1d) at its start's second. Candles without a price (volume-only trades under the condition rules)
 // are whitespace in the candle series, never a zero.
 // @ts-check
 
@@ -33,7 +33,7 @@ const MAX_FILLERS = 600;
 export class CandleChart {
   /**
    * @param {HTMLElement} el
-   * @param {{ kind: '1s' | '100t', zone: string, onNearStart: () => void }} opts
+   * @param {{ kind: import('./candles.js').Kind, zone: string, onNearStart: () => void }} opts
    */
   constructor(el, opts) {
     this.el = el;
@@ -64,7 +64,7 @@ export class CandleChart {
       rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.28 } },
       timeScale: {
         timeVisible: true,
-        secondsVisible: true,
+        secondsVisible: opts.kind === '1s' || opts.kind === '100t',
         rightOffset: 4,
         tickMarkFormatter: (/** @type {Time} */ t, /** @type {number} */ type) => this.tick(t, type),
       },
@@ -93,7 +93,7 @@ export class CandleChart {
 
   /** @param {number} x */
   msOf(x) {
-    if (this.kind === '1s') return x * 1000;
+    if (this.kind !== '100t') return x * 1000;
     const c = this.byX.get(x);
     return c ? candleMs(c) : null;
   }
@@ -102,7 +102,13 @@ export class CandleChart {
   tick(t, type) {
     const ms = this.msOf(/** @type {number} */ (t));
     if (ms === null) return '';
-    if (type === TickMarkType.Year || type === TickMarkType.Month || type === TickMarkType.DayOfMonth) {
+    // A day bar starts at New York midnight: its date, never a time of day.
+    if (
+      this.kind === '1d' ||
+      type === TickMarkType.Year ||
+      type === TickMarkType.Month ||
+      type === TickMarkType.DayOfMonth
+    ) {
       return day(ms, this.zone);
     }
     return type === TickMarkType.Time ? hm(ms, this.zone) : clock(ms, this.zone);
@@ -113,7 +119,8 @@ export class CandleChart {
     const x = /** @type {number} */ (t);
     const ms = this.msOf(x);
     if (ms === null) return '';
-    const when = `${isoDate(ms, this.zone)} ${clock(ms, this.zone)}`;
+    const when =
+      this.kind === '1d' ? isoDate(ms, this.zone) : `${isoDate(ms, this.zone)} ${clock(ms, this.zone)}`;
     const c = this.byX.get(x);
     return this.kind === '100t' && c ? `#${c.seq} · ${when}` : when;
   }
@@ -315,7 +322,7 @@ export class CandleChart {
 
   firstMs() {
     const c = this.byX.get(/** @type {number} */ (this.xs[0]));
-    return c ? (c.kind === '1s' ? /** @type {number} */ (c.bucket) : /** @type {number} */ (c.endAt)) : null;
+    return c ? candleMs(c) : null;
   }
 
   lastCandle() {

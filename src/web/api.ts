@@ -3,6 +3,7 @@
 import { DateTime } from 'luxon';
 import { NYSE_ZONE } from '../calendar/index.js';
 import { clampLimit, RANGE_KINDS, type RangeKind } from '../store/candleRange.js';
+import { TIMEFRAMES, type Timeframe } from '../store/timeframes.js';
 
 export class ParamError extends Error {}
 
@@ -26,13 +27,23 @@ export function symbolParam(q: URLSearchParams, required = true): string | null 
   return s;
 }
 
-export function kindParam(q: URLSearchParams): RangeKind {
+/** What /api/candles serves: the collector's candles and the bars built from the 1-second ones. */
+export type ApiKind = RangeKind | Timeframe;
+export const API_KINDS: readonly ApiKind[] = [...RANGE_KINDS, ...TIMEFRAMES];
+
+/** `kind`, default 1s, one of `kinds` (the stream carries only the collector's own candles). */
+export function kindParam<K extends string = RangeKind>(
+  q: URLSearchParams,
+  kinds: readonly K[] = RANGE_KINDS as readonly string[] as readonly K[],
+): K {
   const raw = q.get('kind') ?? '1s';
-  if (!(RANGE_KINDS as readonly string[]).includes(raw)) {
-    throw new ParamError(`kind must be one of ${RANGE_KINDS.join(', ')}, got "${raw.slice(0, 20)}"`);
+  if (!(kinds as readonly string[]).includes(raw)) {
+    throw new ParamError(`kind must be one of ${kinds.join(', ')}, got "${raw.slice(0, 20)}"`);
   }
-  return raw as RangeKind;
+  return raw as K;
 }
+
+export const isTimeframe = (k: string): k is Timeframe => (TIMEFRAMES as readonly string[]).includes(k);
 
 /** Epoch milliseconds or an ISO-8601 time (a bare date is midnight UTC). */
 export function timeParam(q: URLSearchParams, name: string): number | null {

@@ -10,10 +10,20 @@ import { feedStatsSnapshot } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
-import { candleRange, gapsBetween, MAX_RANGE_LIMIT, RANGE_KINDS } from '../store/candleRange.js';
+import { candleRange, gapsBetween, MAX_RANGE_LIMIT } from '../store/candleRange.js';
 import { describeError } from '../store/errors.js';
-import { gapWindow, kindParam, limitParam, ParamError, symbolParam, timeParam } from './api.js';
+import {
+  API_KINDS,
+  gapWindow,
+  isTimeframe,
+  kindParam,
+  limitParam,
+  ParamError,
+  symbolParam,
+  timeParam,
+} from './api.js';
 import { type Asset, libraryStyleHashes, loadAssets } from './assets.js';
+import { barRange } from './bars.js';
 import { Broadcaster, type BroadcasterOptions } from './broadcaster.js';
 
 export interface WebUiOptions {
@@ -101,7 +111,7 @@ export function createWebUi(opts: WebUiOptions): WebUi {
 
   const meta = JSON.stringify({
     symbols: opts.symbols,
-    kinds: RANGE_KINDS,
+    kinds: API_KINDS,
     mode: opts.mode,
     candleIntervalMs: opts.candleIntervalMs,
     tickCandleSize: opts.tickCandleSize,
@@ -132,16 +142,16 @@ export function createWebUi(opts: WebUiOptions): WebUi {
       if (path === '/api/meta') return sendJson(res, 200, meta);
       if (path === '/api/state') return sendJson(res, 200, JSON.stringify(state()));
       if (path === '/api/candles') {
-        const query = {
-          symbol: symbolParam(q) as string,
-          kind: kindParam(q),
-          from: timeParam(q, 'from'),
-          to: timeParam(q, 'to'),
-          limit: limitParam(q),
-        };
-        const r = await read(() => candleRange(opts.pool, query));
+        const symbol = symbolParam(q) as string;
+        const kind = kindParam(q, API_KINDS);
+        const range = { from: timeParam(q, 'from'), to: timeParam(q, 'to'), limit: limitParam(q) };
+        const r = await read<{ candles: readonly object[]; more: boolean }>(() =>
+          isTimeframe(kind)
+            ? barRange(opts.pool, { symbol, timeframe: kind, ...range })
+            : candleRange(opts.pool, { symbol, kind, ...range }),
+        );
         if (r === 'busy') return busy(res);
-        return sendJson(res, 200, JSON.stringify({ symbol: query.symbol, kind: query.kind, ...r }));
+        return sendJson(res, 200, JSON.stringify({ symbol, kind, ...r }));
       }
       if (path === '/api/gaps') {
         const symbol = symbolParam(q, false);

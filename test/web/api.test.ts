@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeedStats } from '../../src/feed/stats.js';
 import { type HttpServer, startHttpServer } from '../../src/http/server.js';
 import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
+import { readBars } from '../../src/store/timeframes.js';
 import { upsertSecondCandles } from '../../src/store/writeCandles.js';
 import { upsertGaps } from '../../src/store/writeGaps.js';
 import { createWebUi, type WebUi } from '../../src/web/index.js';
@@ -54,6 +55,11 @@ describe('web page and API', () => {
       db.admin,
       Array.from({ length: 30 }, (_, i) => sec('AAPL', i, 3, 100 + i)),
     );
+    // MSFT over ten minutes (its 1m bars come from candles_1m's triggers), one of its seconds volume-only.
+    await upsertSecondCandles(db.admin, [
+      ...Array.from({ length: 47 }, (_, i) => sec('MSFT', i * 13, 2, 200 + (i % 5))),
+      { ...sec('MSFT', 611, 1), open: null, high: null, low: null, close: null, vwap: null },
+    ]);
     await upsertGaps(db.admin, [
       { symbol: '*', startedAt: T0 + 5_000, endedAt: T0 + 8_000, reason: 'closed 1006' },
     ]);
@@ -136,7 +142,11 @@ describe('web page and API', () => {
 
   it('answers /api/meta with the symbols and kinds, and nothing secret', async () => {
     const meta = await call(`${base}/api/meta`);
-    expect(json(meta)).toMatchObject({ symbols: ['AAPL', 'MSFT'], kinds: ['1s', '100t'], mode: 'test' });
+    expect(json(meta)).toMatchObject({
+      symbols: ['AAPL', 'MSFT'],
+      kinds: ['1s', '100t', '1m', '5m', '1h', '1d'],
+      mode: 'test',
+    });
     expect(meta.headers['cache-control']).toBe('no-store');
     const state = await call(`${base}/api/state`);
     expect(state.status).toBe(200);
@@ -168,7 +178,8 @@ describe('web page and API', () => {
       '',
       'symbol=',
       'symbol=AA%20PL;DROP',
-      'symbol=AAPL&kind=1m',
+      'symbol=AAPL&kind=2m',
+      'symbol=AAPL&kind=1M',
       'symbol=AAPL&limit=-1',
       'symbol=AAPL&limit=ten',
       'symbol=AAPL&from=yesterday',
@@ -179,6 +190,43 @@ describe('web page and API', () => {
       expect(typeof json(bad).error).toBe('string');
     }
     expect((await call(`${base}/api/nope`)).status).toBe(404);
+  });
+
+  it('answers /api/candles for the bar kinds with what readBars reads, paged back like 1s', async () => {
+    const to = T0 + 3_600_000;
+    for (const kind of ['1m', '5m', '1h', '1d'] as const) {
+      const r = json(await call(`${base}/api/candles?symbol=MSFT&kind=${kind}&from=${T0}&to=${to}`));
+      const bars = await readBars(db.admin, {
+        timeframe: kind,
+        symbol: 'MSFT',
+        from: T0,
+        to,
+        limit: 1000,
+        order: 'asc',
+      });
+      expect(bars.length, kind).toBeGreaterThan(0);
+      expect(r, kind).toEqual({
+        symbol: 'MSFT',
+        kind,
+        candles: JSON.parse(JSON.stringify(bars)),
+        more: false,
+      });
+    }
+    // Eleven minutes hold a second of MSFT (the last only a volume-only one: a bar with no price).
+    const all = json(await call(`${base}/api/candles?symbol=MSFT&kind=1m`));
+    const minutes = all.candles as { bucket: number; open: number | null; volume: number }[];
+    expect(minutes.map((b) => b.bucket)).toEqual(Array.from({ length: 11 }, (_, i) => T0 + i * 60_000));
+    expect(minutes.at(-1)).toMatchObject({ open: null, volume: 10 });
+    // The latest `limit` bars, oldest first, and paging back from the first one's bucket.
+    const last3 = json(await call(`${base}/api/candles?symbol=MSFT&kind=1m&limit=3`));
+    expect(last3.more).toBe(true);
+    expect(last3.candles).toEqual(minutes.slice(-3));
+    const first = (last3.candles as { bucket: number }[])[0]!.bucket;
+    const older = json(await call(`${base}/api/candles?symbol=MSFT&kind=1m&to=${first}&limit=100`));
+    expect(older).toMatchObject({ more: false, candles: minutes.slice(0, -3) });
+    expect(json(await call(`${base}/api/candles?symbol=AAPL&kind=1h`)).candles).toHaveLength(1);
+    // The stream carries only the collector's own candles.
+    expect((await call(`${base}/api/stream?symbol=MSFT&kind=1m`)).status).toBe(400);
   });
 
   it('answers /api/gaps for a New York date or a window', async () => {

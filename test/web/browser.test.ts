@@ -143,6 +143,37 @@ describe('the web page in Chromium', () => {
     expect(await pixelsLike(page, ['--up', '--down'])).toBeGreaterThan(50);
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
 
+    // The 1-minute bars (from candles_1m): drawn at their minutes, kept current as seconds close.
+    await page.evaluate(`document.querySelector('#kinds button[data-kind="1m"]').click()`);
+    await page.waitFor(
+      `tickCollector.kind === '1m' && tickCollector.chart.info().candles > 0 && document.getElementById('legend').textContent.startsWith('MSFT')`,
+      15_000,
+      '1-minute bars',
+    );
+    const kinds = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#kinds button')].map((b) => b.getAttribute('data-kind'))`,
+    );
+    expect(kinds).toEqual(['1s', '100t', '1m', '5m', '1h', '1d']);
+    const bars = await page.evaluate<{ kind: string; bucket: number }[]>(
+      'tickCollector.chart.points.map((p) => p.candle)',
+    );
+    expect(bars.length).toBeGreaterThan(0);
+    for (const b of bars)
+      expect(b).toMatchObject({ kind: '1m', bucket: Math.floor(b.bucket / 60_000) * 60_000 });
+    expect(await pixelsLike(page, ['--up', '--down'])).toBeGreaterThan(20);
+    // Live: the newest bar is read again while its seconds come in (its volume grows).
+    const lastBar = await page.evaluate<{ bucket: number; volume: number }>(
+      'tickCollector.chart.lastCandle()',
+    );
+    await page.waitFor(
+      `(() => { const c = tickCollector.chart.lastCandle(); return c.bucket > ${lastBar.bucket} || c.volume > ${lastBar.volume}; })()`,
+      10_000,
+      'the newest bar updated',
+    );
+    expect(await page.evaluate('location.search')).toContain('kind=1m');
+    if (shots) writeFileSync(join(shots, 'local-1m.png'), await page.screenshot());
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
+
     // Older candles load as the view nears the first one (scrolling back): with 5 per read the page reads
     // back past the latest 5 (the API's answer now) on its own, as a short chart fills its width.
     type Read = { candles: { bucket: number }[]; more: boolean };

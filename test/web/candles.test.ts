@@ -7,10 +7,11 @@ interface CandlesModule {
   candleX(c: C): number;
   candleMs(c: C): number;
   drawable(c: C): { open: number; high: number; low: number; close: number } | null;
+  isBarKind(k: string): boolean;
 }
 // A runtime path: the type checker does not follow it into the browser module.
 const path = '../../web/candles.js';
-const { candleX, candleMs, drawable } = (await import(path)) as CandlesModule;
+const { candleX, candleMs, drawable, isBarKind } = (await import(path)) as CandlesModule;
 
 const sec = (over: C = {}): C => ({
   kind: '1s',
@@ -37,6 +38,17 @@ describe('web/candles.js', () => {
     expect(candleX(t(0, '2024-07-05'))).toBeGreaterThan(candleX(t(999_999)));
     expect(candleMs(t(3))).toBe(5);
     expect(candleMs(sec())).toBe(Date.UTC(2024, 6, 3, 14, 30, 5));
+  });
+
+  it('places a bar (1m … 1d) at its start and tells the bar kinds from the streamed ones', () => {
+    const start = Date.UTC(2024, 6, 3, 4, 0, 0); // a New York day's start
+    for (const kind of ['1m', '5m', '1h', '1d']) {
+      expect(candleX(sec({ kind, bucket: start })), kind).toBe(start / 1000);
+      expect(candleMs(sec({ kind, bucket: start })), kind).toBe(start);
+      expect(isBarKind(kind), kind).toBe(true);
+    }
+    expect(['1s', '100t', '2m'].filter(isBarKind)).toEqual([]);
+    expect(drawable(sec({ kind: '1m', open: null, high: null, low: null, close: null }))).toBeNull();
   });
 
   it('draws nothing for a volume-only candle and fills partial prices from those it has', () => {
