@@ -419,6 +419,7 @@ async function wire(
   const stop: Collector['stop'] = (deadlineMs, step = (_n, fn) => fn()) => {
     stopping ??= (async () => {
       const started = clock.now();
+      const wasCollecting = collecting();
       watchdog.stop();
       abort.abort();
       // Where the next owner of our shards starts its handover gap: the feed stops now.
@@ -431,6 +432,20 @@ async function wire(
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
       gapKeeper.stopping();
+      // With the shard locks the shard marks keep the ledger: a stop while collecting leaves the last second
+      // partial, and nobody may take over: a `stopped` gap now (the next owner's handover gap, which starts
+      // at the same instant, extends the same row).
+      if (cluster && wasCollecting) {
+        for (const s of cluster.heldShards()) {
+          pushGap({
+            symbol: s.gapSymbol,
+            symbols: [...s.symbols],
+            startedAt: feedStoppedAt,
+            endedAt: feedStoppedAt,
+            reason: 'stopped',
+          });
+        }
+      }
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));

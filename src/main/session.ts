@@ -221,10 +221,12 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
     // No mark: nobody has held the shard since the last close. Inside a session that is a late start: the
     // gap runs from the open. A mark from an earlier session: that session's rest was missed too.
     let reason = 'handover';
+    let partialFirst = false;
     if (from === null) {
-      if (open === null) return;
-      from = open;
-      reason = 'late start';
+      // Without the calendar (SKIP_MARKET_HOURS) the first subscription cuts a second in two.
+      if (open === null) partialFirst = true;
+      else from = open;
+      reason = open === null ? 'start' : 'late start';
     } else if (open !== null && from < open) {
       const earlier = sessionOn(etDate(from));
       if (earlier && from < earlier.close + d.tailMs) {
@@ -245,11 +247,12 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       }
       await d.clock.sleep(250, signal);
     }
-    const startedAt = open !== null ? Math.max(from, open) : from;
     const endedAt = end ?? d.clock.now();
+    const startedAt =
+      partialFirst || from === null ? endedAt - 1_000 : open !== null ? Math.max(from, open) : from;
     if (!(startedAt < endedAt)) return;
     stats.handovers++;
-    d.onGap({ symbol: shard.gapSymbol, startedAt, endedAt, reason });
+    d.onGap({ symbol: shard.gapSymbol, symbols: [...shard.symbols], startedAt, endedAt, reason });
     log.info(
       { shard: shard.index, startedAt: new Date(startedAt).toISOString(), gapMs: endedAt - startedAt },
       `shard ${shard.index} taken over: handover gap recorded`,
