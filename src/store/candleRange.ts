@@ -5,6 +5,8 @@
 import type pg from 'pg';
 import type { Candle } from '../aggregate/types.js';
 import { etDate } from '../calendar/index.js';
+import type { OhlcvRow } from './queries.js';
+import { GAP_COLUMNS, type GapRaw, type GapRow, toGapRow } from './writeGaps.js';
 
 export type RangeKind = '1s' | '100t';
 export const RANGE_KINDS: readonly RangeKind[] = ['1s', '100t'];
@@ -30,16 +32,7 @@ export interface RangeResult {
   more: boolean;
 }
 
-interface Row {
-  symbol: string;
-  open: number | null;
-  high: number | null;
-  low: number | null;
-  close: number | null;
-  volume: number;
-  trade_count: number;
-  vwap: number | null;
-}
+type Row = OhlcvRow;
 
 interface Row1s extends Row {
   bucket: Date;
@@ -122,26 +115,12 @@ function ohlcv(r: Row) {
   };
 }
 
-export interface GapRow {
-  id: number;
-  /** A symbol, or '*' for a whole connection. */
-  symbol: string;
-  startedAt: number;
-  endedAt: number;
-  reason: string;
-  /** Backfill's columns, present once that migration is applied (read defensively). */
-  filledAt: number | null;
-  filledTrades: number | null;
-  fillError: string | null;
-}
-
 /** The most gaps one read returns (a day with more is a day to look at with SQL). */
 export const MAX_GAPS = 2_000;
 
 /**
  * Gaps overlapping [from, to) (epoch ms) that started at most a day before `from`, oldest first, optionally
- * for one symbol (a '*' gap covers every symbol). Rows go through to_jsonb so columns added by later migrations (filled_at, filled_trades,
- * fill_error) are read when they exist and are null before.
+ * those covering one symbol ('*' and a connection's or shard's rows name theirs in `symbols`).
  */
 export async function gapsBetween(
   pool: pg.Pool,
@@ -149,42 +128,22 @@ export async function gapsBetween(
   to: number,
   symbol: string | null = null,
 ): Promise<{ gaps: GapRow[]; more: boolean }> {
-  const r = await pool.query<{ g: Record<string, unknown> }>(
-    symbol === null
-      ? `SELECT to_jsonb(g) AS g FROM feed_gaps g
-         WHERE g.started_at >= $3::timestamptz AND g.started_at < $2::timestamptz AND g.ended_at >= $1::timestamptz
-         ORDER BY g.started_at, g.id LIMIT $4`
-      : // One range of the (symbol, started_at) unique index for the symbol and one for '*'.
-        `SELECT to_jsonb(g) AS g FROM feed_gaps g
-         WHERE g.symbol = ANY($5::text[])
-           AND g.started_at >= $3::timestamptz AND g.started_at < $2::timestamptz AND g.ended_at >= $1::timestamptz
-         ORDER BY g.started_at, g.id LIMIT $4`,
+  const r = await pool.query<GapRaw>(
+    `SELECT ${GAP_COLUMNS} FROM feed_gaps
+     WHERE started_at >= $3::timestamptz AND started_at < $2::timestamptz AND ended_at >= $1::timestamptz
+       ${symbol === null ? '' : "AND (symbol = '*' OR symbol = $5 OR $5 = ANY(symbols))"}
+     ORDER BY started_at, id LIMIT $4`,
     [
       new Date(from).toISOString(),
       new Date(to).toISOString(),
       // A gap lies inside one session (it ends by the close), so none that overlaps started a day earlier.
       new Date(from - 86_400_000).toISOString(),
       MAX_GAPS + 1,
-      ...(symbol === null ? [] : [[symbol, '*']]),
+      ...(symbol === null ? [] : [symbol]),
     ],
   );
-  const gaps = r.rows.map(({ g }) => ({
-    id: Number(g.id),
-    symbol: String(g.symbol),
-    startedAt: time(g.started_at) ?? 0,
-    endedAt: time(g.ended_at) ?? 0,
-    reason: String(g.reason ?? ''),
-    filledAt: time(g.filled_at),
-    filledTrades: typeof g.filled_trades === 'number' ? g.filled_trades : null,
-    fillError: typeof g.fill_error === 'string' ? g.fill_error : null,
-  }));
+  const gaps = r.rows.map(toGapRow);
   const more = gaps.length > MAX_GAPS;
   if (more) gaps.length = MAX_GAPS;
   return { gaps, more };
-}
-
-function time(v: unknown): number | null {
-  if (typeof v !== 'string') return null;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? ms : null;
 }

@@ -5,7 +5,8 @@ import type { Candle, SecondCandle, TickCandle } from '../aggregate/types.js';
 import { describeError } from './errors.js';
 
 /** The columns both candle tables share. */
-interface OhlcvRow {
+/** The columns every candle table shares (candleRange.ts and timeframes.ts read them too). */
+export interface OhlcvRow {
   symbol: string;
   open: number | null;
   high: number | null;

@@ -3,7 +3,9 @@
 // is ~390 rows of one index range; see bench/storage.bench.ts). Buckets are aligned to UTC for 1m/5m/1h
 // and to the New York calendar day for 1d. Everything here reads one symbol's index range or, for "latest
 // across symbols", the newest stretch of the bucket index (test/store/explain.test.ts).
+
 import type pg from 'pg';
+import type { OhlcvRow } from './queries.js';
 
 export const TIMEFRAMES = ['1m', '5m', '1h', '1d'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
@@ -50,16 +52,8 @@ const AGG = `
   sum(vwap * volume) FILTER (WHERE vwap IS NOT NULL AND volume > 0)
     / NULLIF(sum(volume) FILTER (WHERE vwap IS NOT NULL AND volume > 0), 0) AS vwap`;
 
-interface BarRow {
-  symbol: string;
+interface BarRow extends OhlcvRow {
   b: Date;
-  open: number | null;
-  high: number | null;
-  low: number | null;
-  close: number | null;
-  volume: number;
-  trade_count: number;
-  vwap: number | null;
 }
 
 const toBar =

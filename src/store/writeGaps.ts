@@ -45,7 +45,11 @@ export interface GapRow {
   fillError: string | null;
 }
 
-interface Raw {
+/** The ledger columns as read (every reader selects these and maps them with toGapRow). */
+export const GAP_COLUMNS =
+  'id::text, symbol, symbols, started_at, ended_at, reason, filled_at, filled_trades, fill_error';
+
+export interface GapRaw {
   id: string;
   symbol: string;
   symbols: string[];
@@ -75,12 +79,16 @@ export async function listGaps(
     where.push(`started_at < to_timestamp($${params.length} / 1000.0)`);
   }
   if (opts.unfilled) where.push('filled_at IS NULL');
-  const r = await pool.query<Raw>(
-    `SELECT id::text, symbol, symbols, started_at, ended_at, reason, filled_at, filled_trades, fill_error
+  const r = await pool.query<GapRaw>(
+    `SELECT ${GAP_COLUMNS}
      FROM feed_gaps ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`,
     params,
   );
-  return r.rows.map((x) => ({
+  return r.rows.map(toGapRow);
+}
+
+export function toGapRow(x: GapRaw): GapRow {
+  return {
     id: Number(x.id),
     symbol: x.symbol,
     symbols: x.symbols.length > 0 ? x.symbols : x.symbol.split(','),
@@ -90,7 +98,7 @@ export async function listGaps(
     filledAt: x.filled_at?.getTime() ?? null,
     filledTrades: x.filled_trades,
     fillError: x.fill_error,
-  }));
+  };
 }
 
 /** Marks a gap filled (clears any earlier error), unless it grew since it was read. */
