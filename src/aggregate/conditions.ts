@@ -61,12 +61,28 @@ export interface ConditionStats {
  */
 export class ConditionRules {
   readonly mode: ConditionMode;
-  readonly stats: ConditionStats = { all: 0, volumeOnly: 0, none: 0, partial: 0, unknown: new Map() };
+  /** Trades by the update bits they got (index 0–7): one increment per trade, summed at scrape time. */
+  private readonly byUpdates = new Float64Array(8);
+  private readonly unknownCodes = new Map<string, number>();
   private readonly onUnknown: (code: string) => void;
 
   constructor(mode: ConditionMode, onUnknown: (code: string) => void = () => undefined) {
     this.mode = mode;
     this.onUnknown = onUnknown;
+  }
+
+  /** What the classified trades updated (read at scrape time, never on the trade path). */
+  get stats(): ConditionStats {
+    const b = this.byUpdates;
+    let partial = 0;
+    for (let f = 1; f < UPDATES_ALL; f++) if (f !== UPDATES_VOLUME) partial += b[f]!;
+    return {
+      all: b[UPDATES_ALL]!,
+      volumeOnly: b[UPDATES_VOLUME]!,
+      none: b[0]!,
+      partial,
+      unknown: this.unknownCodes,
+    };
   }
 
   /** Flags of a trade with these numeric condition ids (the WebSocket's `c`); empty = regular. */
@@ -75,7 +91,8 @@ export class ConditionRules {
     let ext = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      const r = id >= 0 && id < ID_SPAN && Number.isInteger(id) ? BY_ID[id]! : UNKNOWN;
+      // A typed array answers undefined for a negative, fractional or too large index: no rule.
+      const r = BY_ID[id] ?? UNKNOWN;
       if (r === UNKNOWN) {
         this.unknown(String(id));
         continue;
@@ -86,13 +103,12 @@ export class ConditionRules {
     return this.count(f, ext);
   }
 
-  /** Flags of a trade with this `sl` string (the tick REST API's letters, e.g. '@ TI', ' 4 B'). */
+  /** Flags of a trade with this `sl` string (the tick API's letters, e.g. '@ TI', ' 4 B'). */
   ofLetters(sl: string): number {
     let f = UPDATES_ALL;
     let ext = 0;
     for (let i = 0; i < sl.length; i++) {
-      const c = sl.charCodeAt(i);
-      const r = c < 128 ? BY_CHAR[c]! : UNKNOWN;
+      const r = BY_CHAR[sl.charCodeAt(i)] ?? UNKNOWN;
       if (r === UNKNOWN) {
         this.unknown(`'${sl[i]}'`);
         continue;
@@ -104,17 +120,13 @@ export class ConditionRules {
   }
 
   private count(updates: number, ext: number): number {
-    if (this.mode === 'all') updates = UPDATES_ALL;
-    const s = this.stats;
-    if (updates === UPDATES_ALL) s.all++;
-    else if (updates === UPDATES_VOLUME) s.volumeOnly++;
-    else if (updates === 0) s.none++;
-    else s.partial++;
-    return updates | ext;
+    const u = this.mode === 'all' ? UPDATES_ALL : updates & UPDATES_ALL;
+    this.byUpdates[u]!++;
+    return u | ext;
   }
 
   private unknown(code: string): void {
-    const m = this.stats.unknown;
+    const m = this.unknownCodes;
     const n = m.get(code);
     if (n !== undefined) m.set(code, n + 1);
     else if (m.size < MAX_UNKNOWN_CODES) {

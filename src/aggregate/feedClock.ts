@@ -57,22 +57,35 @@ export class FeedClock {
 
   /** A trade of symbol `id` stamped `ts`, received at `receivedAt`: true = it enters the candles. */
   admit(id: number, ts: number, receivedAt: number): boolean {
-    if (receivedAt > this.now) this.now = receivedAt;
+    let now = this.now;
+    if (receivedAt > now) this.now = now = receivedAt;
+    const offs = this.offset;
+    if (id < offs.length) {
+      // The hot path: a known symbol within bounds (a first trade has off = −Infinity and fails the test).
+      const off = offs[id]!;
+      const d = ts - now;
+      if (d - off <= this.maxAhead && off - d <= this.maxBehind) {
+        if (d > off) offs[id] = d;
+        if (this.runLength[id] !== 0) this.runLength[id] = 0;
+        this.lastOffset = d;
+        return true;
+      }
+    }
+    return this.admitSlow(id, ts - now);
+  }
+
+  /** A symbol's first trade, or one out of bounds (d = ts − collector time). */
+  private admitSlow(id: number, d: number): boolean {
     if (id >= this.offset.length) this.grow(id);
-    const now = this.now;
     const off = this.offset[id]!;
-    const d = ts - now;
     if (off === NONE) {
       if (d > this.maxSkew || -d > this.maxSkew) return this.quarantine(id, d);
       this.offset[id] = d;
+      this.runLength[id] = 0;
       this.lastOffset = d;
       return true;
     }
-    if (d - off > this.maxAhead || off - d > this.maxBehind) return this.quarantine(id, d);
-    this.runLength[id] = 0;
-    if (d > off) this.offset[id] = d;
-    this.lastOffset = d;
-    return true;
+    return this.quarantine(id, d);
   }
 
   /** Feed time − collector time for `id` (−Infinity before its first trade); read it after admit(). */

@@ -6,7 +6,7 @@
 // The ring starts in a region of an arena shared by many symbols (one array object for all of them, so reaching
 // a slot costs one cache miss, not three) and moves to its own array only if it outgrows it.
 // A SecondCandle object is built only when a bucket is emitted. The slot layout is shared with the log.
-import { UPDATES_HIGH_LOW, UPDATES_OPEN_CLOSE, UPDATES_VOLUME } from './conditions.js';
+import { UPDATES_ALL, UPDATES_HIGH_LOW, UPDATES_OPEN_CLOSE, UPDATES_VOLUME } from './conditions.js';
 import type { SecondCandle, Trade } from './types.js';
 
 // Field offsets inside a slot. A field no trade has set yet holds the value every comparison replaces:
@@ -121,8 +121,8 @@ export class SymbolBuckets {
     const ts = t.ts;
     const p = t.price;
     const flags = t.flags;
-    if ((flags & UPDATES_OPEN_CLOSE) !== 0) {
-      // Ties on ts: the earlier arrival keeps `open`, the later one takes `close`.
+    if ((flags & UPDATES_ALL) === UPDATES_ALL) {
+      // A regular trade (most of them): every field, no further test of the flags.
       if (ts < d[o + OPEN_TS]!) {
         d[o + OPEN_TS] = ts;
         d[o + OPEN] = p;
@@ -131,14 +131,30 @@ export class SymbolBuckets {
         d[o + CLOSE_TS] = ts;
         d[o + CLOSE] = p;
       }
-    }
-    if ((flags & UPDATES_HIGH_LOW) !== 0) {
       if (p > d[o + HIGH]!) d[o + HIGH] = p;
       if (p < d[o + LOW]!) d[o + LOW] = p;
-    }
-    if ((flags & UPDATES_VOLUME) !== 0) {
       d[o + VOLUME] = d[o + VOLUME]! + t.size;
       d[o + PV] = d[o + PV]! + p * t.size;
+    } else {
+      if ((flags & UPDATES_OPEN_CLOSE) !== 0) {
+        // Ties on ts: the earlier arrival keeps `open`, the later one takes `close`.
+        if (ts < d[o + OPEN_TS]!) {
+          d[o + OPEN_TS] = ts;
+          d[o + OPEN] = p;
+        }
+        if (ts >= d[o + CLOSE_TS]!) {
+          d[o + CLOSE_TS] = ts;
+          d[o + CLOSE] = p;
+        }
+      }
+      if ((flags & UPDATES_HIGH_LOW) !== 0) {
+        if (p > d[o + HIGH]!) d[o + HIGH] = p;
+        if (p < d[o + LOW]!) d[o + LOW] = p;
+      }
+      if ((flags & UPDATES_VOLUME) !== 0) {
+        d[o + VOLUME] = d[o + VOLUME]! + t.size;
+        d[o + PV] = d[o + PV]! + p * t.size;
+      }
     }
     if (ts < d[o + FIRST_TS]!) d[o + FIRST_TS] = ts;
     if (ts > d[o + LAST_TS]!) d[o + LAST_TS] = ts;
