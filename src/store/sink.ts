@@ -285,17 +285,22 @@ export class Sink {
   }
 
   /**
-   * Resolves true once no 100-tick candle is waiting in the spool or the queue (so a resume reads what the
-   * previous run wrote); false after `maxWaitMs` or on abort: collecting must not wait on an outage.
+   * Resolves true once no 100-tick candle from an earlier run waits in the spool and the ones pushed before
+   * the call are settled (so a resume reads what the previous run wrote); false after `maxWaitMs` or on
+   * abort: collecting must not wait on an outage.
    */
   async spoolDrained(signal?: AbortSignal, maxWaitMs = 30_000): Promise<boolean> {
     const until = this.clock.now() + maxWaitMs;
-    const lane = this.lanes.candles_100t;
+    const lane = this.lanes.candles_100t as Lane<object>;
+    // Rows pushed from now on are this run's: waiting for an ever-refilling queue (at 400k trades/s it is
+    // never empty) held every resume its full wait and listed the spool folder four times a second.
+    const mark = lane.pushed;
     this.replay.wake(); // files may be waiting for the replay's idle timer: look now
     for (;;) {
       await this.overflow.settled();
       const files = (await this.spool.list()).filter((f) => f.endsWith('-candles_100t.jsonl'));
-      if (files.length === 0 && lane.queue.length === 0 && lane.inflight.size === 0) return true;
+      const settled = lane.taken >= mark && [...lane.batchFrom.values()].every((from) => from >= mark);
+      if (files.length === 0 && settled) return true;
       if (signal?.aborted || this.clock.now() >= until) {
         this.log.warn({ files: files.length }, 'resuming 100-tick candles before the spool was replayed');
         return false;
