@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, endPool } from '../../src/store/connection.js';
 import { loadMigrations, migrate, migrationsApplied } from '../../src/store/migrate.js';
 import { latestCandles, loadOpenTickCandles, ping } from '../../src/store/queries.js';
 import { Sink, type SinkOptions } from '../../src/store/sink.js';
@@ -36,6 +37,17 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
     const r = await db.admin.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${sql}`, params);
     return Number(r.rows[0]!.n);
   }
+
+  it('spoolDrained waits only for what was pushed before it was asked (a busy feed never empties the queue)', async () => {
+    // A database that refuses: rows pushed after the question stay queued (and in flight) for good.
+    const pool = createPool({ url: 'postgres://postgres@127.0.0.1:1/none', max: 1, connectTimeoutMs: 200 });
+    const s = new Sink({ pool, dataDir: mkdtempSync(join(tmpdir(), 'tc-drained-')), flushMs: 20 });
+    const asked = s.spoolDrained(undefined, 1_500);
+    for (let i = 0; i < 20; i++) s.push(tick('BUSY', i));
+    expect(await asked).toBe(true);
+    await s.stop(300);
+    await endPool(pool);
+  });
 
   it('writes the same batch twice as once (idempotent upsert)', async () => {
     const s = sink();
