@@ -3,12 +3,16 @@
 // candles. A symbol's feed clock is the collector's clock plus an offset: the largest (ts − receipt) seen for it,
 // so it runs at the collector's rate between trades (a quiet symbol still closes its candles) and jumps forward
 // when a trade shows the feed is ahead. It never goes backwards.
-// A trade far from its symbol's clock (or, for a symbol's first trade, from the collector's clock) is
-// quarantined: counted, kept out of every candle, and it moves neither the clock nor a 100-tick series' date.
+// A trade far from its symbol's clock (ahead of it and of the collector's clock, or an hour behind it; for a
+// symbol's first trade, an hour from the collector's clock) is quarantined: counted, kept out of every candle, and it moves neither the clock nor a 100-tick series' date.
 // A sustained shift (a feed that really changed its clock) re-anchors after `reanchorAfter` consistent trades.
 
 export interface FeedClockOptions {
-  /** A trade more than this ahead of its symbol's clock is quarantined. */
+  /**
+   * A trade more than this ahead of its symbol's clock, and ahead of the collector's clock by as much, is
+   * quarantined. (Ahead of the symbol's clock alone is not enough: a symbol's first trade may be a late
+   * report, and the on-time trades after it must move the clock, not be refused.)
+   */
   maxAheadMs?: number;
   /** A trade more than this behind it is quarantined (beyond any lateness window: it could amend nothing). */
   maxBehindMs?: number;
@@ -61,10 +65,10 @@ export class FeedClock {
     if (receivedAt > now) this.now = now = receivedAt;
     const offs = this.offset;
     if (id < offs.length) {
-      // The hot path: a known symbol within bounds (a first trade has off = −Infinity and fails the test).
+      // The hot path: a symbol with a clock, the trade within bounds.
       const off = offs[id]!;
       const d = ts - now;
-      if (d - off <= this.maxAhead && off - d <= this.maxBehind) {
+      if (off !== NONE && (d - off <= this.maxAhead || d <= this.maxAhead) && off - d <= this.maxBehind) {
         if (d > off) offs[id] = d;
         if (this.runLength[id] !== 0) this.runLength[id] = 0;
         this.lastOffset = d;

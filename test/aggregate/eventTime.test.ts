@@ -67,19 +67,25 @@ describe('event time', () => {
     expect(clock.admit(0, T - 2 * 3_600_000, T)).toBe(false);
     expect(clock.admit(0, T - 600_000, T)).toBe(true);
     expect(clock.eventNow(0, T + 1000)).toBe(T - 599_000);
-    // Within 5 min ahead moves the clock forward; further is quarantined; never backwards.
+    // Within 5 min ahead moves the clock forward; never backwards.
     expect(clock.admit(0, T - 300_000, T + 1000)).toBe(true);
     expect(clock.eventNow(0, T + 1000)).toBe(T - 300_000);
-    expect(clock.admit(0, T + 60_000, T + 1000)).toBe(false);
     expect(clock.admit(0, T - 400_000, T + 1000)).toBe(true);
     expect(clock.eventNow(0, T + 1000)).toBe(T - 300_000);
+    // More than 5 min ahead of the symbol's clock AND of ours: quarantined (a broken timestamp).
+    expect(clock.admit(0, T + 360_000, T + 1000)).toBe(false);
+    // More than 5 min ahead of the symbol's clock but on time by ours (its first trade was a late report):
+    // the clock moves to it.
+    expect(clock.admit(0, T + 2_000, T + 2_000)).toBe(true);
+    expect(clock.eventNow(0, T + 3_000)).toBe(T + 3_000);
     expect(clock.stats.quarantined).toBe(3);
   });
 
   it('re-anchors after a sustained, consistent shift (a feed that really changed its clock)', () => {
     const clock = new FeedClock({ reanchorAfter: 5 });
-    expect(clock.admit(0, T - 600_000, T)).toBe(true);
-    const got = [1, 2, 3, 4, 5, 6].map((k) => clock.admit(0, T + k, T + k));
+    expect(clock.admit(0, T, T)).toBe(true);
+    // From now on the feed stamps 10 min ahead of our clock (say the host's clock was set back).
+    const got = [1, 2, 3, 4, 5, 6].map((k) => clock.admit(0, T + 600_000 + k, T + k));
     expect(got).toEqual([false, false, false, false, true, true]);
     expect(clock.stats).toEqual({ quarantined: 4, reanchored: 1 });
   });

@@ -62,11 +62,14 @@ function fromTrades(trades: readonly Trade[]) {
 /**
  * The feed clock, stated simply (src/aggregate/feedClock.ts defaults): per symbol, the offset is the largest
  * (ts − collector time) seen; a symbol's first trade more than 1 h from the collector's clock, or a later one
- * more than 5 min ahead of / 1 h behind its symbol's clock, is quarantined (and changes nothing).
- * Re-anchoring (50 consistent quarantined trades in a row) is not modelled: the streams here never reach it.
+ * more than 5 min ahead of both its symbol's clock and the collector's, or 1 h behind its symbol's clock, is
+ * quarantined (and changes nothing), unless it is
+ * the 50th in a row of quarantined trades within 5 min of the first of that row: then the clock moves to it.
  */
 export class ReferenceClock {
   readonly offsets = new Map<string, number>();
+  /** The current row of quarantined trades per symbol: the first one's offset and how many. */
+  private readonly rows = new Map<string, { off: number; n: number }>();
   now = Number.NEGATIVE_INFINITY;
   quarantined = 0;
 
@@ -78,13 +81,24 @@ export class ReferenceClock {
     this.advance(t.receivedAt);
     const d = t.ts - this.now;
     const off = this.offsets.get(t.symbol);
-    const far = off === undefined ? Math.abs(d) > 3_600_000 : d - off > 300_000 || off - d > 3_600_000;
-    if (far) {
-      this.quarantined++;
-      return false;
+    const far =
+      off === undefined ? Math.abs(d) > 3_600_000 : (d - off > 300_000 && d > 300_000) || off - d > 3_600_000;
+    if (!far) {
+      this.rows.delete(t.symbol);
+      this.offsets.set(t.symbol, Math.max(off ?? d, d));
+      return true;
     }
-    this.offsets.set(t.symbol, Math.max(off ?? d, d));
-    return true;
+    const row = this.rows.get(t.symbol);
+    if (row && Math.abs(d - row.off) <= 300_000) {
+      row.n++;
+      if (row.n >= 50) {
+        this.rows.delete(t.symbol);
+        this.offsets.set(t.symbol, d);
+        return true;
+      }
+    } else this.rows.set(t.symbol, { off: d, n: 1 });
+    this.quarantined++;
+    return false;
   }
 
   /** The feed's clock for `symbol` now. */
