@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { TapeTrade } from '../../src/backfill/tickApi.js';
 import { seededRandom } from '../../src/feed/sim/market.js';
-import type { Scripted } from './tapeServer.js';
+import { answerPage, type Scripted } from './tapeServer.js';
 
 /** `sl` letters and the WebSocket's condition ids for the same print: a mix where every rule shows. */
 export const CONDITIONS: [string, number[]][] = [
@@ -54,23 +54,7 @@ export async function startStandIn(symbols: string[], perSymbolPerSec: number): 
     if (!u.pathname.startsWith('/api/ticks')) return void res.writeHead(404).end();
     const next = script.shift();
     if (next) return void res.writeHead(next.status, next.headers ?? {}).end('{}');
-    const from = Number(u.searchParams.get('from'));
-    const to = Number(u.searchParams.get('to'));
-    const limit = Number(u.searchParams.get('limit') ?? 1e9);
-    const ps = (tape[u.searchParams.get('s') ?? ''] ?? [])
-      .filter((p) => p.ts >= from * 1000 && p.ts <= to * 1000 + 999)
-      .slice(0, limit);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        mkt: ps.map((p) => p.mkt),
-        price: ps.map((p) => p.price),
-        seq: ps.map((p) => p.seq),
-        shares: ps.map((p) => p.shares),
-        sl: ps.map((p) => p.sl),
-        sub_mkt: ps.map(() => ''),
-        ts: ps.map((p) => p.ts),
-      }),
-    );
+    answerPage(res, tape, u);
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {

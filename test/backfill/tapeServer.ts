@@ -1,6 +1,6 @@
 // A stand-in for EODHD's tick REST API over a fixed tape, on loopback: parallel arrays, `to` inclusive to
 // the second, the earliest `limit` prints; scripted failures (status codes, Retry-After) answer first.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TapeTrade } from '../../src/backfill/tickApi.js';
 
@@ -21,6 +21,29 @@ export interface TapeServer {
   close(): Promise<void>;
 }
 
+/**
+ * One page of the tick API for request `u` over `tape`: the prints of `s` with from ≤ ts ≤ to (seconds, `to`
+ * inclusive), the earliest `limit`, as EODHD's parallel arrays. Written here, not shared with the simulator's.
+ */
+export function answerPage(res: ServerResponse, tape: Record<string, TapeTrade[]>, u: URL): void {
+  const from = Number(u.searchParams.get('from'));
+  const to = Number(u.searchParams.get('to'));
+  const limit = Number(u.searchParams.get('limit') ?? 1e9);
+  const all = tape[u.searchParams.get('s') ?? ''] ?? [];
+  const ps = all.filter((p) => p.ts >= from * 1000 && p.ts <= to * 1000 + 999).slice(0, limit);
+  res.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      mkt: ps.map((p) => p.mkt),
+      price: ps.map((p) => p.price),
+      seq: ps.map((p) => p.seq),
+      shares: ps.map((p) => p.shares),
+      sl: ps.map((p) => p.sl),
+      sub_mkt: ps.map(() => ''),
+      ts: ps.map((p) => p.ts),
+    }),
+  );
+}
+
 export async function startTapeServer(tape: Record<string, TapeTrade[]>): Promise<TapeServer> {
   const state: Omit<TapeServer, 'url' | 'close'> = {
     requests: [],
@@ -37,20 +60,7 @@ export async function startTapeServer(tape: Record<string, TapeTrade[]>): Promis
     const from = Number(u.searchParams.get('from'));
     const to = Number(u.searchParams.get('to'));
     if (to - from + 1 > state.maxSpanSeconds) return void res.writeHead(500).end('{}');
-    const limit = Number(u.searchParams.get('limit') ?? 1e9);
-    const all = tape[u.searchParams.get('s') ?? ''] ?? [];
-    const ps = all.filter((p) => p.ts >= from * 1000 && p.ts <= to * 1000 + 999).slice(0, limit);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        mkt: ps.map((p) => p.mkt),
-        price: ps.map((p) => p.price),
-        seq: ps.map((p) => p.seq),
-        shares: ps.map((p) => p.shares),
-        sl: ps.map((p) => p.sl),
-        sub_mkt: ps.map(() => ''),
-        ts: ps.map((p) => p.ts),
-      }),
-    );
+    answerPage(res, tape, u);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

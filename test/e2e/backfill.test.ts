@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPDATES_ALL } from '../../src/aggregate/conditions.js';
-import type { Trade } from '../../src/aggregate/types.js';
+import type { Candle, Trade } from '../../src/aggregate/types.js';
 import { createPool, endPool } from '../../src/store/connection.js';
 import { referenceSeconds, referenceTicks } from '../aggregate/reference.js';
 import { CONDITIONS, type StandIn, startStandIn } from '../backfill/standIn.js';
@@ -38,6 +38,20 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A stored row (snake_case) equal to the oracle's candle, vwap to 1e-9. */
+function sameCandle(c: Candle | undefined, x: Record<string, unknown>): boolean {
+  return (
+    c !== undefined &&
+    c.open === x.open &&
+    c.high === x.high &&
+    c.low === x.low &&
+    c.close === x.close &&
+    c.volume === x.volume &&
+    c.tradeCount === x.trade_count &&
+    Math.abs((c.vwap ?? 0) - ((x.vwap as number | null) ?? 0)) < 1e-9
+  );
+}
 
 async function trades(port: number): Promise<number> {
   const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { feed: { trades: number } };
@@ -139,16 +153,7 @@ describe('backfill end to end', () => {
       let bad1s = 0;
       for (const x of s.rows) {
         const c = refS.get(`1s ${x.symbol} ${Math.round(x.b)}`);
-        const same =
-          c !== undefined &&
-          c.open === x.open &&
-          c.high === x.high &&
-          c.low === x.low &&
-          c.close === x.close &&
-          c.volume === x.volume &&
-          c.tradeCount === x.trade_count &&
-          Math.abs((c.vwap ?? 0) - (x.vwap ?? 0)) < 1e-9;
-        if (!same) bad1s++;
+        if (!sameCandle(c, x)) bad1s++;
       }
       expect(bad1s).toBe(0);
       const t = await db.query(
@@ -159,16 +164,7 @@ describe('backfill end to end', () => {
       let bad100t = 0;
       for (const x of t.rows) {
         const c = refT.get(`t ${x.symbol} ${x.d} ${x.seq}`);
-        const same =
-          c !== undefined &&
-          c.open === x.open &&
-          c.high === x.high &&
-          c.low === x.low &&
-          c.close === x.close &&
-          c.volume === x.volume &&
-          c.tradeCount === x.trade_count &&
-          Math.abs((c.vwap ?? 0) - (x.vwap ?? 0)) < 1e-9;
-        if (!same) bad100t++;
+        if (!sameCandle(c, x)) bad100t++;
       }
       expect(bad100t).toBe(0);
       const gaps = await db.query('SELECT reason, filled_at FROM feed_gaps ORDER BY started_at');
