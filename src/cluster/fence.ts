@@ -17,11 +17,15 @@ function fenceCte(pidParam: number): string {
 
 /**
  * The fenced form of an `INSERT … SELECT … FROM unnest(…) AS u(s, …) ON CONFLICT …` statement with `params`
- * parameters: one more parameter (the caller's lock backend pid, or -1 when it holds none).
+ * parameters (the first the symbols' text array): one more parameter (the caller's lock backend pid, or -1
+ * when it holds none). It answers one row, `refused`: the batch's symbols the fence kept out (never
+ * reported as written: the sink counts them and the ledger leaves their time uncovered).
  */
 export function fenced(sql: string, params: number): string {
   const at = sql.indexOf('\nON CONFLICT');
   if (at < 0 || !/AS u\(s,/.test(sql)) throw new Error('fenced: not an unnest upsert with symbol column s');
   const pid = params + 1;
-  return `${fenceCte(pid)}${sql.slice(0, at).trimStart()}\nWHERE u.s NOT IN (SELECT symbol FROM fenced)${sql.slice(at)}`;
+  const insert = `${sql.slice(0, at).trimStart()}\nWHERE u.s NOT IN (SELECT symbol FROM fenced)${sql.slice(at)}`;
+  return `${fenceCte(pid)}, written AS (\n${insert}\nRETURNING 1\n)
+SELECT coalesce(array_agg(DISTINCT symbol), '{}') AS refused FROM fenced WHERE symbol = ANY($1::text[])`;
 }

@@ -92,6 +92,11 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
     (s) => s.sink.lostRows,
   ],
   [
+    'sink_fenced_rows_total',
+    'Candle rows the replica write fence refused (a peer holds the shard): not stored, left uncovered.',
+    (s) => s.sink.fencedRows,
+  ],
+  [
     'sink_spool_errors_total',
     'Spool file writes that failed (disk full, I/O error).',
     (s) => s.sink.spoolErrors,

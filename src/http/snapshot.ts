@@ -82,6 +82,8 @@ export interface HealthSnapshot {
     hardMaxRows: number;
     /** Rows lost since start (counter; > 0 keeps status degraded until a restart). */
     lostRows: number;
+    /** Candle rows the replica write fence refused (a peer holds the shard; their time stays uncovered). */
+    fencedRows: number;
     /** Failed spool writes since start, and the last one's error. */
     spoolErrors: number;
     lastSpoolError: string | null;
@@ -162,6 +164,7 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       spooledRows: 0,
       hardMaxRows: 0,
       lostRows: 0,
+      fencedRows: 0,
       spoolErrors: 0,
       lastSpoolError: null,
       lastWriteAt: null,

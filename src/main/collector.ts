@@ -128,14 +128,15 @@ async function wire(
     queryTimeoutMs: config.dbQueryTimeoutMs,
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
-    // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
-    onDropped: (table, rows) => {
-      for (const g of gapsOfDropped(table, rows, config.candleIntervalMs)) pushGap(g);
-    },
     // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
     ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
   });
   cleanups.push(() => sink.stop(1_000));
+  // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
+  sink.onCommit((n) => {
+    if (n.dropped.length + n.refused.length === 0) return;
+    for (const g of gapsOfDropped(n.table, [...n.dropped, ...n.refused], config.candleIntervalMs)) pushGap(g);
+  });
   const web = startWebUi(
     config,
     database,

@@ -132,6 +132,7 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
         spooledRows: src.sink.spooledRows,
         hardMaxRows: src.hardMaxRows,
         lostRows: src.sink.lostRows,
+        fencedRows: src.sink.fencedRows,
         spoolErrors: src.sink.spoolErrors,
         lastSpoolError: src.sink.lastSpoolError,
         lastWriteAt: iso(src.sink.lastWriteAt),

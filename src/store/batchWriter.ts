@@ -8,7 +8,7 @@ import type { RateLimitedLog } from '../log/rateLimit.js';
 import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
 import { writeDeadLetter } from './deadLetters.js';
 import { classifyError, describeError } from './errors.js';
-import type { SinkSettings, SinkStats } from './sinkTypes.js';
+import type { CommitNotice, SinkSettings, SinkStats } from './sinkTypes.js';
 import type { TableName } from './spool.js';
 
 export interface BatchWriterDeps {
@@ -22,15 +22,20 @@ export interface BatchWriterDeps {
   deadline: AbortSignal;
   /** Called when writes succeed again after a failure (the spool replay may start). */
   onRecovered: () => void;
-  /** Rows set aside or lost: their candles are missing from the tables. */
-  onDropped: (table: TableName, rows: readonly object[]) => void;
+  /** The commit notice (sinkTypes.ts): what the database holds now, what it refused, what was set aside. */
+  notify: (n: CommitNotice) => void;
 }
 
-/** Where a batch goes: its table and the statement that writes it (returns the rows written). */
+/** A statement's result: rows written, or (candles under the replica fence) also the symbols it refused. */
+export type WriteResult = number | { written: number; refused: readonly string[] };
+
+/** Where a batch goes: its table and the statement that writes it. */
 export interface BatchTarget<T extends object> {
   table: TableName;
-  write: (rows: T[]) => Promise<number>;
+  write: (rows: T[]) => Promise<WriteResult>;
 }
+
+const NONE: readonly object[] = [];
 
 export class BatchWriter {
   constructor(private readonly d: BatchWriterDeps) {}
@@ -79,11 +84,30 @@ export class BatchWriter {
     if (rows.length === 0) return;
     const { stats } = this.d;
     try {
-      const n = await lane.write(rows);
-      stats.rowsWritten[lane.table] += n;
+      const res = await lane.write(rows);
       stats.batches++;
       stats.lastWriteAt = this.d.clock.now();
       for (const r of rows) settled.add(r);
+      if (typeof res === 'number' || res.refused.length === 0) {
+        stats.rowsWritten[lane.table] += typeof res === 'number' ? res : res.written;
+        this.d.notify({ table: lane.table, committed: rows, refused: NONE, dropped: NONE });
+        return;
+      }
+      // The fence kept a peer's symbols out: those rows are not stored, and never reported as written.
+      const out = new Set(res.refused);
+      const committed: T[] = [];
+      const refused: T[] = [];
+      for (const r of rows)
+        ((out.has((r as { symbol?: string }).symbol ?? '') ? refused : committed) as T[]).push(r);
+      stats.rowsWritten[lane.table] += res.written;
+      stats.fencedRows += refused.length;
+      this.d.limited.event(
+        `store.fenced.${lane.table}`,
+        'warn',
+        { table: lane.table, rows: refused.length, symbols: res.refused.slice(0, 10) },
+        'candle rows refused by the write fence (a peer holds their shard): not stored, their time stays uncovered',
+      );
+      this.d.notify({ table: lane.table, committed, refused, dropped: NONE });
     } catch (err) {
       if (classifyError(err) === 'retry') throw err;
       if (rows.length > 1) {
@@ -100,7 +124,7 @@ export class BatchWriter {
   private async deadLetter(table: TableName, rows: readonly object[], err: unknown): Promise<void> {
     const { stats } = this.d;
     const error = describeError(err);
-    this.d.onDropped(table, rows);
+    this.d.notify({ table, committed: NONE, refused: NONE, dropped: rows });
     stats.lastError = error;
     try {
       const { where } = await writeDeadLetter(this.d.pool, this.d.settings.dataDir, table, error, rows);

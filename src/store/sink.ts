@@ -12,10 +12,12 @@ import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { RETRY_DELAYS } from '../retry/backoff.js';
-import { BatchWriter } from './batchWriter.js';
+import { BatchWriter, type WriteResult } from './batchWriter.js';
 import { Overflow, type OverflowLane } from './overflow.js';
 import { RowQueue } from './rowQueue.js';
 import {
+  type CommitListener,
+  type CommitNotice,
   SINK_DEFAULTS,
   type SinkOptions,
   type SinkSettings,
@@ -28,8 +30,10 @@ import { upsertSecondCandles, upsertTickCandles } from './writeCandles.js';
 import { type FeedGap, upsertGaps } from './writeGaps.js';
 import { copyTicks, insertTicks } from './writeTicks.js';
 
-export type { SinkOptions, SinkStats, SinkSummary } from './sinkTypes.js';
+export type { CommitListener, CommitNotice, SinkOptions, SinkStats, SinkSummary } from './sinkTypes.js';
 export type { FeedGap } from './writeGaps.js';
+
+const NONE: readonly object[] = [];
 
 /** With a backlog, one statement takes up to this many times batchRows (see SinkOptions.batchRows). */
 const BACKLOG_BATCH_FACTOR = 4;
@@ -39,7 +43,7 @@ interface Lane<T extends object> {
   queue: RowQueue<T>;
   /** Batches being written (one per worker). */
   inflight: Set<T[]>;
-  write: (rows: T[]) => Promise<number>;
+  write: (rows: T[]) => Promise<WriteResult>;
   wake: Set<AbortController>;
   done: Promise<void>;
   /** Rows ever pushed / ever taken from the queue (FIFO), and where each batch in flight starts: settledUpTo(). */
@@ -61,6 +65,7 @@ export class Sink {
     spooledRows: 0,
     replayedRows: 0,
     lostRows: 0,
+    fencedRows: 0,
     spoolErrors: 0,
     lastSpoolError: null,
     lastWriteAt: null,
@@ -87,12 +92,11 @@ export class Sink {
   private closed = false;
   private readonly deadline = new AbortController();
   private readonly replay: SpoolReplay;
-  private readonly onDropped: (table: TableName, rows: readonly object[]) => void;
+  private readonly listeners: CommitListener[] = [];
   private stopPromise: Promise<SinkSummary> | null = null;
 
   constructor(opts: SinkOptions) {
     this.pool = opts.pool;
-    this.onDropped = opts.onDropped ?? (() => undefined);
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? nullLogger()).child({ component: 'store' });
     this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
@@ -125,7 +129,7 @@ export class Sink {
     };
     this.writer = new BatchWriter({
       ...shared,
-      onDropped: opts.onDropped ?? (() => undefined),
+      notify: (n) => this.notify(n),
       deadline: this.deadline.signal,
       onRecovered: () => this.replay.wake(),
     });
@@ -134,7 +138,7 @@ export class Sink {
     // no-partial-overwrite rule keeps the fuller one whichever commits last.
     const lane = <T extends object>(
       table: TableName,
-      write: (rows: T[]) => Promise<number>,
+      write: (rows: T[]) => Promise<WriteResult>,
       workers = 1,
     ): Lane<T> => {
       const l: Lane<T> = {
@@ -175,7 +179,7 @@ export class Sink {
       lanes: () => Object.values(this.lanes) as OverflowLane[],
       hardMaxRows: this.o.hardMaxRows,
       chunkRows: this.chunkRows,
-      onDropped: this.onDropped,
+      onDropped: (table, rows) => this.notify({ table, committed: NONE, refused: NONE, dropped: rows }),
     });
     this.replay = new SpoolReplay({
       ...shared,
@@ -191,6 +195,28 @@ export class Sink {
         return true;
       },
     });
+  }
+
+  /**
+   * Listens to the commit notice (sinkTypes.ts CommitNotice): called synchronously, in order, after each
+   * statement commits or rows are set aside. A listener must not throw or block. Returns the unsubscribe.
+   */
+  onCommit(fn: CommitListener): () => void {
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  private notify(n: CommitNotice): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(n);
+      } catch (err) {
+        this.log.error({ err: String(err), table: n.table }, 'a commit listener threw');
+      }
+    }
   }
 
   /** A finished or amended candle. Synchronous, O(1), never throws. */
@@ -211,6 +237,7 @@ export class Sink {
   private enqueue<T extends object>(lane: Lane<T>, row: T): void {
     if (this.closed) {
       this.stats.lostRows++;
+      this.notify({ table: lane.table, committed: NONE, refused: NONE, dropped: [row] });
       this.limited.event(
         'store.push-after-stop',
         'error',

@@ -38,14 +38,30 @@ export interface SinkOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   random?: () => number;
-  /** Rows the sink could not store (dead-lettered or lost): the collector records them as gaps. */
-  onDropped?: (table: TableName, rows: readonly object[]) => void;
   /**
    * Replicas (cluster/): the lock backend pid to fence candle writes with, read per statement (-1 when no
    * lock connection). Absent: unfenced, as with one collector on PGlite.
    */
   fencePid?: () => number;
 }
+
+/**
+ * The sink's one word on what became of rows, in the order it learns it: after each statement commits (or a
+ * row is set aside), never before. The ledger's coverage, the publisher and the page's live stream listen
+ * to it and to nothing earlier. Every row pushed ends in exactly one notice, except rows still buffered or
+ * spooled (a spooled row gets its notice when the replay commits it, in this run or the next).
+ */
+export interface CommitNotice {
+  table: TableName;
+  /** Rows the database now holds (this version, or a fuller or tape one it kept), as pushed. */
+  committed: readonly object[];
+  /** Rows the replica write fence refused: a peer holds their symbol's shard. Not stored. */
+  refused: readonly object[];
+  /** Rows dead-lettered (rejected by the database) or lost (neither written nor spooled). Not stored. */
+  dropped: readonly object[];
+}
+
+export type CommitListener = (n: CommitNotice) => void;
 
 export interface SinkStats {
   /** Rows taken by push/pushTick/pushGap (the run mark compares it with bufferedRows). */
@@ -64,6 +80,8 @@ export interface SinkStats {
    * spool could not be written, unspoolable at stop, or pushed after stop. Counter; > 0 = /health degraded.
    */
   lostRows: number;
+  /** Candle rows the replica write fence refused (a peer holds the shard): not stored, time left uncovered. */
+  fencedRows: number;
   /** Spool writes that failed (counter), and the last failure. */
   spoolErrors: number;
   lastSpoolError: string | null;
@@ -82,4 +100,4 @@ export interface SinkSummary {
 }
 
 /** The resolved options (every default applied). */
-export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'onDropped' | 'fencePid'>>;
+export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'fencePid'>>;

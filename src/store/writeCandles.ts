@@ -41,6 +41,12 @@ const FENCED_100T = fenced(UPSERT_100T, 12);
 /** With replicas, the caller's lock backend pid (-1 when it holds none); undefined: no fence (one collector, PGlite). */
 export type FencePid = number | undefined;
 
+/** What a candle statement did: rows sent, and the symbols the write fence refused (their rows not stored). */
+export interface CandleWrite {
+  written: number;
+  refused: string[];
+}
+
 /**
  * One row per key, as the database would end up after applying the rows in order under the
  * no-partial-overwrite rule (ON CONFLICT DO UPDATE touching a key twice fails with 21000).
@@ -62,18 +68,37 @@ export function dedupeCandles<T extends { tradeCount: number }>(
 export const key1s = (c: SecondCandle): string => `${c.symbol}\u0000${c.bucket}`;
 export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionDate}\u0000${c.seq}`;
 
-/** Upserts 1-second candles in one statement; returns the rows sent. */
+/** Upserts 1-second candles in one statement. */
 export async function upsertSecondCandles(
   pool: pg.Pool,
   batch: readonly SecondCandle[],
   fencePid?: FencePid,
-): Promise<number> {
+): Promise<CandleWrite> {
   const rows = dedupeCandles(batch, key1s);
-  if (rows.length === 0) return 0;
-  const params = secondColumns(rows);
-  if (fencePid === undefined) await pool.query(UPSERT_1S, params);
-  else await pool.query(FENCED_1S, [...params, fencePid]);
-  return rows.length;
+  return runUpsert(pool, UPSERT_1S, FENCED_1S, rows, secondColumns, fencePid);
+}
+
+async function runUpsert<T extends { symbol: string }>(
+  pool: pg.Pool,
+  plain: string,
+  fencedSql: string,
+  rows: T[],
+  columns: (rows: readonly T[]) => string[],
+  fencePid: FencePid,
+): Promise<CandleWrite> {
+  if (rows.length === 0) return { written: 0, refused: [] };
+  const params = columns(rows);
+  if (fencePid === undefined) {
+    await pool.query(plain, params);
+    return { written: rows.length, refused: [] };
+  }
+  const r = await pool.query<{ refused: string[] }>(fencedSql, [...params, fencePid]);
+  const refused = r.rows[0]?.refused ?? [];
+  if (refused.length === 0) return { written: rows.length, refused };
+  const out = new Set(refused);
+  let kept = 0;
+  for (const c of rows) if (!out.has(c.symbol)) kept++;
+  return { written: kept, refused };
 }
 
 /** The 11 array parameters of a 1-second candle statement. */
@@ -96,18 +121,13 @@ export function secondColumns(rows: readonly SecondCandle[]): string[] {
   return arrayLiterals(cols);
 }
 
-/** Upserts 100-tick candles in one statement; returns the rows sent. */
+/** Upserts 100-tick candles in one statement. */
 export async function upsertTickCandles(
   pool: pg.Pool,
   batch: readonly TickCandle[],
   fencePid?: FencePid,
-): Promise<number> {
-  const rows = dedupeCandles(batch, key100t);
-  if (rows.length === 0) return 0;
-  const params = tickColumns(rows);
-  if (fencePid === undefined) await pool.query(UPSERT_100T, params);
-  else await pool.query(FENCED_100T, [...params, fencePid]);
-  return rows.length;
+): Promise<CandleWrite> {
+  return runUpsert(pool, UPSERT_100T, FENCED_100T, dedupeCandles(batch, key100t), tickColumns, fencePid);
 }
 
 /** The 12 array parameters of a 100-tick candle statement. */

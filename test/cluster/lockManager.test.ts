@@ -116,7 +116,10 @@ describe('ShardManager', () => {
     await rounds([a], 1);
     expect(a.m.heldShards()).toHaveLength(2);
     const writer = db.pool({ max: 1 }); // a's candle writes go on their own pool, as in the sink
-    expect(await upsertSecondCandles(writer, [sec('FX', 0, 3)], a.m.fencePid())).toBe(1);
+    expect(await upsertSecondCandles(writer, [sec('FX', 0, 3)], a.m.fencePid())).toEqual({
+      written: 1,
+      refused: [],
+    });
     const stale = a.m.fencePid();
     // a's lock backend is terminated (a network cut, a fence); b takes both shards.
     await db.admin.query('SELECT pg_terminate_backend($1)', [stale]);
@@ -132,8 +135,15 @@ describe('ShardManager', () => {
     await rounds([a], 1);
     expect(a.lost.length).toBe(2);
     // a's batch already in flight (built with its old pid), or one sent after it noticed (-1): both skipped.
-    await upsertSecondCandles(writer, [sec('FX', 0, 9, 500)], stale);
-    await upsertSecondCandles(writer, [sec('FY', 0, 9, 500)], a.m.fencePid());
+    // Refused rows are said to be refused, never reported as written.
+    expect(await upsertSecondCandles(writer, [sec('FX', 0, 9, 500)], stale)).toEqual({
+      written: 0,
+      refused: ['FX'],
+    });
+    expect(await upsertSecondCandles(writer, [sec('FY', 0, 9, 500)], a.m.fencePid())).toEqual({
+      written: 0,
+      refused: ['FY'],
+    });
     const rows = await db.admin.query<{ symbol: string; trade_count: number }>(
       `SELECT symbol, trade_count FROM candles_1s WHERE symbol IN ('FX', 'FY') ORDER BY symbol`,
     );

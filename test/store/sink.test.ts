@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SecondCandle } from '../../src/aggregate/types.js';
 import { createPool, endPool } from '../../src/store/connection.js';
 import { loadMigrations, migrate, migrationsApplied } from '../../src/store/migrate.js';
 import { latestCandles, loadOpenTickCandles, ping } from '../../src/store/queries.js';
-import { Sink, type SinkOptions } from '../../src/store/sink.js';
+import { type CommitNotice, Sink, type SinkOptions } from '../../src/store/sink.js';
 import { Spool } from '../../src/store/spool.js';
 import { copyTicks, insertTicks } from '../../src/store/writeTicks.js';
 import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
@@ -118,6 +119,8 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
 
   it('dead-letters a rejected row without blocking the rows around it', async () => {
     const s = sink({ batchRows: 100 });
+    const notices: CommitNotice[] = [];
+    s.onCommit((n) => notices.push(n));
     for (let i = 0; i < 40; i++) s.push(i === 17 ? sec('DEAD', i, 0) : sec('DEAD', i)); // trade_count 0 violates a CHECK
     await waitFor(
       () => s.stats.rowsWritten.candles_1s >= 39 && s.stats.deadLettered === 1,
@@ -134,6 +137,16 @@ describe.each(['postgres', 'pglite'] as const)('sink on %s', (kind) => {
     expect(dl.rows[0].error).toMatch(/^23514 /);
     expect(dl.rows[0].rows).toEqual([JSON.parse(JSON.stringify(sec('DEAD', 17, 0)))]);
     expect(s.stats.retries).toBe(0);
+    // The commit notice names every row once, after its statement: 40 committed, the bad one dropped.
+    const committed = notices.flatMap((n) => n.committed) as SecondCandle[];
+    const dropped = notices.flatMap((n) => n.dropped) as SecondCandle[];
+    expect(committed.map((c) => c.bucket).sort((a, b) => a - b)).toEqual(
+      [...Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 17), 100].map(
+        (i) => sec('DEAD', i).bucket,
+      ),
+    );
+    expect(dropped).toEqual([sec('DEAD', 17, 0)]);
+    expect(notices.every((n) => n.table === 'candles_1s' && n.refused.length === 0)).toBe(true);
   });
 
   it('archives ticks (COPY; INSERT on PGlite) and upserts gaps', async () => {
