@@ -77,9 +77,9 @@ export function deriveGaps(
   const bySymbol = new Map<string, Covered[]>();
   for (const c of coverage) {
     for (const s of c.symbols) {
-      let list = bySymbol.get(s);
-      if (!list) bySymbol.set(s, (list = []));
-      list.push(c);
+      const list = bySymbol.get(s);
+      if (list) list.push(c);
+      else bySymbol.set(s, [c]);
     }
   }
   for (const list of bySymbol.values()) list.sort((a, b) => a.startedAt - b.startedAt);
@@ -90,9 +90,9 @@ export function deriveGaps(
         // Uncovered up to the span's moving end: still open (the collector may be about to confirm it).
         if (!span.final && p.end >= span.end) continue;
         const key = `${span.start}|${p.start}|${p.end}|${p.before}|${p.after}`;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { span, piece: p, symbols: [] }));
-        g.symbols.push(sym);
+        const g = groups.get(key);
+        if (g) g.symbols.push(sym);
+        else groups.set(key, { span, piece: p, symbols: [sym] });
       }
     }
   }

@@ -430,11 +430,8 @@ async function wire(
   const stop: Collector['stop'] = (deadlineMs, step = (_n, fn) => fn()) => {
     stopping ??= (async () => {
       const started = clock.now();
-      const wasCollecting = collecting();
       watchdog.stop();
       abort.abort();
-      // Where the next owner of our shards starts its handover gap: the feed stops now.
-      const feedStoppedAt = clock.now();
       // The feed stops at once on abort; a session still waiting on a database read (a black-holed link)
       // must not eat the deadline the sink needs, so this wait is bounded.
       const quick = Math.min(2_000, deadlineMs / 4);

@@ -7,7 +7,7 @@ import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.j
 import type { SecondAggregator } from '../aggregate/secondAggregator.js';
 import type { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { TickCandle, Trade } from '../aggregate/types.js';
-import { etDate, sessionOn } from '../calendar/index.js';
+import { etDate } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Shard } from '../cluster/shards.js';
 import type { Logger } from '../log/logger.js';

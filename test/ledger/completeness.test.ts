@@ -134,8 +134,8 @@ function simulate(s: { seed: number; steps: number; events: [number, Event][] })
     }));
     const receive = (c: (typeof conns)[0], symbol: string, ts: number, id: number) => {
       const t = trade(symbol, ts, 10 + (id % 7), 1, { receivedAt: now });
-      let cur = series.get(symbol);
-      if (!cur) series.set(symbol, (cur = { seq: 0, ids: [] }));
+      const cur = series.get(symbol) ?? { seq: 0, ids: [] };
+      series.set(symbol, cur);
       cur.ids.push(id);
       const bucket = ts - (ts % 1000);
       const k = `${symbol}|${bucket}`;
