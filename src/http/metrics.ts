@@ -51,6 +51,16 @@ const GAUGES: Array<[string, string, Read]> = [
     'Unix time of the last successful write (NaN: none yet).',
     (s) => (s.sink.lastWriteAt === null ? null : Date.parse(s.sink.lastWriteAt) / 1000),
   ],
+  [
+    'ledger_confirmed_lag_seconds',
+    "How far behind now the least advanced connection's coverage confirmed by the database is.",
+    (s) => (s.ledger?.confirmedLagMs == null ? null : s.ledger.confirmedLagMs / 1000),
+  ],
+  [
+    'ledger_unsettled_checkpoints',
+    'Checkpoints whose candle rows still wait for the database (coverage cannot pass them).',
+    (s) => s.ledger?.unsettledEpochs ?? null,
+  ],
   ['news_enabled', '1 when RSS polling is on.', (s) => s.news.enabled],
   ['news_feeds_ok', 'RSS feeds whose last poll succeeded.', (s) => s.news.feedsOk],
   ['news_feeds_failing', 'RSS feeds whose last poll failed.', (s) => s.news.feedsFailing],
@@ -69,6 +79,12 @@ const GAUGES: Array<[string, string, Read]> = [
 // Counters mirror totals since the process started; only a restart resets them (rate()/increase() handle it).
 const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['trades_total', 'Valid trades received.', (s) => s.feed.trades],
+  [
+    'ledger_holes_total',
+    'Holes cut in coverage: rows refused, dropped or lost, trades a 100-tick series could not hold.',
+    (s) => s.ledger?.holes ?? 0,
+  ],
+  ['ledger_write_errors_total', 'Coverage writes that failed (retried).', (s) => s.ledger?.writeErrors ?? 0],
   ['feed_reconnects_total', 'Feed reconnects.', (s) => s.feed.reconnects],
   ['feed_gaps_total', 'Feed gaps recorded.', (s) => s.feed.gaps],
   [

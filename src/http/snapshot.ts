@@ -99,6 +99,20 @@ export interface HealthSnapshot {
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
   /** When each symbol's last trade was received (ISO-8601 UTC), for the first MAX_SYMBOL_SERIES symbols. */
   symbolLastTradeAt: Record<string, string>;
+  /**
+   * The ledger (coverage, as the database confirmed it): how far behind now the least advanced feed
+   * connection's confirmed coverage is, checkpoints whose rows still wait for the database, holes cut (rows
+   * refused, dropped or lost; trades a 100-tick series could not hold), coverage writes and their failures.
+   */
+  ledger?: {
+    confirmedTo: string | null;
+    confirmedLagMs: number | null;
+    unsettledEpochs: number;
+    holes: number;
+    writes: number;
+    writeErrors: number;
+    derivations: number;
+  };
   /** Replicas on PostgreSQL (absent with the embedded database): the shards this collector holds, who is alive. */
   cluster?: {
     id: string;

@@ -132,7 +132,8 @@ function reasonOf(
   if (note) return note.reason;
   if (!runs.some((r) => r.start < p.end && r.end > p.start)) return 'collector not running';
   if (p.before !== undefined && p.after !== undefined) return p.before === p.after ? 'feed down' : 'handover';
-  if (p.before === undefined && p.start === span.start) return 'late start';
+  // Without the calendar a span starts with its first run: its first second is partial by nature.
+  if (p.before === undefined && p.start === span.start) return span.mode === 'skip' ? 'start' : 'late start';
   if (p.after === undefined && p.end === span.end) return 'stopped';
   return 'not confirmed by the database';
 }

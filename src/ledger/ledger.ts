@@ -34,7 +34,9 @@ export interface LedgerDeps {
 }
 
 export interface LedgerStats {
-  /** Coverage rows written / extended, write failures, and the current confirmed lag (now − newest end). */
+  /** The least advanced open segment's confirmed end (exchange ms), null before the first. */
+  confirmedTo: number | null;
+  /** Coverage rows written, write transactions and their failures. */
   segments: number;
   writes: number;
   writeErrors: number;
@@ -66,6 +68,7 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
   // Epochs of this run are above any earlier run's (its rows may come back from the spool): µs at start.
   const tracker = new CoverageTracker({ firstEpoch: startedAt * 1000, intervalMs: d.intervalMs });
   const stats: LedgerStats = {
+    confirmedTo: null,
     segments: 0,
     writes: 0,
     writeErrors: 0,
@@ -167,8 +170,10 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
     }
   };
 
-  const flush = (): Promise<void> => {
-    writing ??= write().finally(() => {
+  /** Writes what is confirmed now: after a write already under way (which may predate the caller's state). */
+  const flush = async (): Promise<void> => {
+    while (writing) await writing;
+    writing = write().finally(() => {
       writing = null;
     });
     return writing;
@@ -177,6 +182,7 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
   let stopping: Promise<void> | null = null;
   let lastDerive = 0;
   const timer = setInterval(() => {
+    if (writing) return; // a slow database: the next tick writes the newer state
     void flush().then(async () => {
       const every = d.deriveEveryMs ?? 5_000;
       const now = d.clock.now();
@@ -207,9 +213,13 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
       for (const k of views.keys()) if (!live.has(k)) views.delete(k);
       tracker.checkpoint(views, d.heldFrom());
       stats.unsettledEpochs = tracker.unsettledEpochs;
+      stats.holes = tracker.holes;
+      // The least advanced connection's confirmed end; none while one has confirmed nothing yet.
+      let min = Number.POSITIVE_INFINITY;
+      for (const s of tracker.segments) if (s.open) min = Math.min(min, s.end > s.start ? s.end : Number.NaN);
+      stats.confirmedTo = Number.isFinite(min) ? min : null;
     },
     hole(symbols, from, to, reason) {
-      stats.holes++;
       tracker.hole(symbols, from - tracker.slackMs, to + tracker.slackMs, reason);
     },
     stopSymbols: (symbols) => tracker.stopSymbols(symbols),
@@ -222,13 +232,27 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
         clearInterval(timer);
         unsubscribe();
         await flush();
-        if (!clean) return;
-        await d.pool
-          .query('UPDATE collector_runs SET stopped_at = to_timestamp($2 / 1000.0) WHERE id = $1', [
-            d.runId,
-            d.clock.now(),
-          ])
-          .catch(() => undefined);
+        if (clean) {
+          await d.pool
+            .query('UPDATE collector_runs SET stopped_at = to_timestamp($2 / 1000.0) WHERE id = $1', [
+              d.runId,
+              d.clock.now(),
+            ])
+            .catch(() => undefined);
+        }
+        log.info(
+          {
+            unsettledEpochs: tracker.unsettledEpochs,
+            confirmedTo: stats.confirmedTo === null ? null : new Date(stats.confirmedTo).toISOString(),
+            writes: stats.writes,
+            writeErrors: stats.writeErrors,
+          },
+          'ledger stopped',
+        );
+        // The gaps as this run leaves them (a later `gaps` or `backfill` derives again anyway).
+        await deriveAndStore(d.pool, { now: d.clock.now(), tailMs: d.tailMs, days: 2 }).catch(
+          () => undefined,
+        );
       })();
       return stopping;
     },

@@ -48,6 +48,9 @@ interface Checkpoint {
   ends: Array<[Segment, number]>;
 }
 
+/** Checkpoints a connection no longer listed (its feed ended) still gets candidates for (~10 s of ticks). */
+const LINGER_CHECKPOINTS = 40;
+
 /** Holds trades' order: on-time trades reach us within this of each other's exchange-time order. */
 export const ORDER_SLACK_MS = 1_000;
 
@@ -75,7 +78,12 @@ export class CoverageTracker {
   private readonly checkpoints: Checkpoint[] = [];
   /** Every segment of this run (the ledger writes them). */
   readonly segments: Segment[] = [];
-  private readonly current = new Map<object, { attempts: number; seg: Segment | null }>();
+  private readonly current = new Map<
+    object,
+    { attempts: number; seg: Segment | null; view: ConnView; missing: number }
+  >();
+  /** Holes cut so far (counter). */
+  holes = 0;
   /** Per symbol, the end of the latest hole cut: a segment opened later starts after it. */
   private readonly holeUntil = new Map<string, number>();
   /** Holes cut by rows that were not stored, as labels for the derived gaps: [symbols, from, to, reason]. */
@@ -105,9 +113,20 @@ export class CoverageTracker {
       let cur = this.current.get(key);
       if (!cur || cur.attempts !== c.attempts) {
         if (cur?.seg) cur.seg.open = false;
-        cur = { attempts: c.attempts, seg: null };
+        cur = { attempts: c.attempts, seg: null, view: c, missing: 0 };
         this.current.set(key, cur);
       }
+      cur.missing = 0;
+    }
+    for (const [key, cur] of this.current) {
+      // A connection whose feed ended (shutdown, the close) keeps its last view for a while: what it received
+      // before it ended is confirmed as its rows commit (the last ones at the final checkpoint, after the drain).
+      if (!conns.has(key) && ++cur.missing > LINGER_CHECKPOINTS) {
+        if (cur.seg) cur.seg.open = false;
+        this.current.delete(key);
+        continue;
+      }
+      const c = cur.view;
       if (cur.seg === null && Number.isFinite(c.firstTs)) {
         // The subscription was in effect when the first trade was sent: trades after it (less its order
         // slack, since earlier ones may still have been sent before ours took effect) all come to us.
@@ -128,12 +147,6 @@ export class CoverageTracker {
       if (seg === null || !seg.open) continue;
       const end = Math.min(c.maxTs, heldFrom) - this.slackMs;
       if (end > seg.start) ends.push([seg, end]);
-    }
-    for (const [key, cur] of this.current) {
-      if (!conns.has(key)) {
-        if (cur.seg) cur.seg.open = false;
-        this.current.delete(key);
-      }
     }
     this.checkpoints.push({ epoch: this.epoch, ends });
     this.epoch++;
@@ -165,6 +178,7 @@ export class CoverageTracker {
    * from now on (a later segment starts after it), even where it was already confirmed.
    */
   hole(symbols: readonly string[], from: number, to: number, reason: string): void {
+    this.holes++;
     const set = new Set(symbols);
     this.notes.push({ symbols: [...symbols], from, to, reason });
     for (const x of symbols)

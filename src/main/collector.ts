@@ -214,6 +214,7 @@ async function wire(
     feedStaleMs: config.feedDataStaleMs,
     lastTrades: (max) => aggs.lastTrades(max),
     cluster: () => cluster?.stats ?? null,
+    ledger: () => ledger.stats,
   });
 
   http.serve({

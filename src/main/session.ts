@@ -94,6 +94,8 @@ interface RunContext {
 }
 
 const WHOLE = -1;
+/** How long a 100-tick resume may go on after its feed stopped (within the collector's quick stop step). */
+const RESUME_GRACE_MS = 1_000;
 
 export function createSessionRunner(d: SessionDeps): SessionRunner {
   const stats: SessionStats = { outside: 0, tickOverflow: 0, resumeRetries: 0 };
@@ -151,6 +153,10 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       else stats.outside++;
     };
 
+    // The resume outlives the feed by a moment: trades held for the series still join it when the feed stops
+    // (a shutdown) just before the database answered.
+    const resumeAbort = new AbortController();
+    const resumeSignal = AbortSignal.any([part.abort.signal, resumeAbort.signal]);
     const resume = async (): Promise<void> => {
       if (part.pending === null) return;
       const p = RETRY_DELAYS['session.resume'];
@@ -160,21 +166,21 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
         maxMs: d.retryMaxMs ?? p.maxMs,
       });
       // Spooled rows from a previous run must be in the table first, or we would resume an older candle.
-      await d.spoolDrained(signal);
+      await d.spoolDrained(resumeSignal);
       for (;;) {
         try {
           tick.resume(await d.loadTickCandles(date, part.shard?.symbols));
           break;
         } catch (err) {
-          if (signal.aborted) return;
+          if (resumeSignal.aborted) return;
           stats.resumeRetries++;
           if (stats.resumeRetries === 1)
             log.warn(
               { date, err: String(err) },
               'cannot read the stored 100-tick candles yet: collecting, retrying',
             );
-          await d.clock.sleep(backoff.next(), signal);
-          if (signal.aborted) return;
+          await d.clock.sleep(backoff.next(), resumeSignal);
+          if (resumeSignal.aborted) return;
         }
       }
       if (part.gone) return;
@@ -195,6 +201,10 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
 
     const resuming = resume();
     await d.runFeed({ ...r, signal }, onTrade, part.shard ?? undefined);
+    const grace = new AbortController();
+    await Promise.race([resuming, d.clock.sleep(RESUME_GRACE_MS, grace.signal)]);
+    grace.abort();
+    resumeAbort.abort();
     await resuming;
     if (part.pending !== null) {
       // Stopped before the database answered: the held trades never reached the series; their time stays

@@ -9,6 +9,7 @@ import type { ClusterStats } from '../cluster/lockManager.js';
 import type { FeedStats } from '../feed/stats.js';
 import { feedStatsSnapshot, lagBuckets } from '../feed/stats.js';
 import { type HealthSnapshot, MAX_SYMBOL_SERIES } from '../http/snapshot.js';
+import type { LedgerStats } from '../ledger/ledger.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
 import type { SinkStats } from '../store/sink.js';
@@ -35,6 +36,7 @@ export interface SnapshotSources {
   lastTrades?: (max: number) => Array<[string, number]>;
   /** Replicas: the shards held and the collectors alive (null: the embedded database, one collector). */
   cluster?: () => ClusterStats | null;
+  ledger?: () => LedgerStats;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -155,6 +157,22 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
           new Date(at).toISOString(),
         ]),
       ),
+      ...(src.ledger
+        ? (() => {
+            const l = src.ledger();
+            return {
+              ledger: {
+                confirmedTo: iso(l.confirmedTo),
+                confirmedLagMs: l.confirmedTo === null ? null : Math.max(0, now - l.confirmedTo),
+                unsettledEpochs: l.unsettledEpochs,
+                holes: l.holes,
+                writes: l.writes,
+                writeErrors: l.writeErrors,
+                derivations: l.derivations,
+              },
+            };
+          })()
+        : {}),
       ...(cluster
         ? {
             cluster: {

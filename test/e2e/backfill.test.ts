@@ -110,7 +110,9 @@ describe('backfill end to end', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { filledAt: string | null });
-    expect(rows.length).toBeGreaterThanOrEqual(4);
+    // Derived from coverage: the outage and the kill (which came before coverage after the reconnect was
+    // confirmed) may be one uncovered stretch; the last seconds before SIGTERM are another.
+    expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.every((g) => g.filledAt !== null)).toBe(true);
     const bad = await runCliToEnd(['backfill', '--date', '2026-02-30'], env);
     expect(bad.code).toBe(2);

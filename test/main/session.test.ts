@@ -135,10 +135,25 @@ describe('a session', () => {
     h.send(at(1_400, 12));
     h.end();
     h.abort.abort();
+    await flushMicrotasks();
+    await h.clock.advance(1_000); // the resume's grace after the feed stopped
     await h.done;
     expect(h.holes).toEqual([
       { symbols: ['X'], from: session.open + 1_000, to: session.open + 1_400, reason: 'tick-resume-wait' },
     ]);
+  });
+
+  it('a stop just before the database answers: the held trades still join the series (a short grace)', async () => {
+    const h = harness({ failReads: 1 });
+    await flushMicrotasks();
+    h.send(at(1_000, 11));
+    h.end();
+    h.abort.abort();
+    await flushMicrotasks();
+    await h.clock.advance(1_000); // the retry comes within the grace
+    await h.done;
+    expect(h.out.filter((c) => c.kind === '100t').map((c) => [c.seq, c.tradeCount])).toEqual([[4, 3]]);
+    expect(h.holes).toEqual([]);
   });
 
   it('judges a held trade by the feed clock once: after a long outage it still joins the series', async () => {
