@@ -200,12 +200,34 @@ export class ShardManager {
   }
 
   private async releaseOne(s: Shard): Promise<void> {
-    await this.o.hooks.release(s);
+    // A hand-over waits for the shard's candles to commit (seconds, under load): the heartbeat goes on
+    // meanwhile, so peers never take us for dead (and fence us) in the middle of our own hand-over.
+    await this.beating(this.o.hooks.release(s));
     await this.q('SELECT pg_advisory_unlock($1, $2)', [SHARD_LOCK_CLASS, s.key]);
     this.held.delete(s.index);
     this.stats.released++;
     this.stats.held = this.heldShards().map((h) => h.index);
     this.log.info({ shard: s.index }, `shard ${s.index} handed over`);
+  }
+
+  /** Keeps our heartbeat fresh on the lock session while `work` runs. */
+  private async beating<T>(work: Promise<T>): Promise<T> {
+    const stop = new AbortController();
+    const beat = (async () => {
+      for (;;) {
+        await this.o.clock.sleep(this.o.heartbeatMs, stop.signal);
+        if (stop.signal.aborted) return;
+        await this.q('UPDATE collectors SET heartbeat_at = now() WHERE id = $1', [this.o.id]).catch(
+          () => undefined,
+        );
+      }
+    })();
+    try {
+      return await work;
+    } finally {
+      stop.abort();
+      await beat;
+    }
   }
 
   /**

@@ -27,7 +27,12 @@ interface Member {
   released: Shard[];
 }
 
-function member(id: string, shards: Shard[], hooks: Partial<ShardHooks> = {}): Member {
+function member(
+  id: string,
+  shards: Shard[],
+  hooks: Partial<ShardHooks> = {},
+  clock = new FakeClock(Date.UTC(2024, 6, 3, 14, 30)),
+): Member {
   const out: Member = { m: null as unknown as ShardManager, lost: [], released: [] };
   out.m = new ShardManager({
     pool: db.pool({ max: 1 }),
@@ -35,7 +40,7 @@ function member(id: string, shards: Shard[], hooks: Partial<ShardHooks> = {}): M
     id,
     host: 'test',
     pid: 1,
-    clock: new FakeClock(Date.UTC(2024, 6, 3, 14, 30)),
+    clock,
     log: nullLogger(),
     hooks: {
       acquired: () => undefined,
@@ -108,6 +113,46 @@ describe('ShardManager', () => {
     await a.m.stop();
     await b.m.stop();
     await c.m.stop();
+  });
+
+  it('keeps its heartbeat while a hand-over waits for its candles (never fenced mid-hand-over)', async () => {
+    const shards = cutShards(['HA', 'HB'], 1, `${db.schema!}-beat`);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const clock = new FakeClock(Date.UTC(2024, 6, 3, 14, 30));
+    let releasing = false;
+    const a = member(
+      'ha',
+      shards,
+      {
+        release: () => {
+          releasing = true;
+          return gate;
+        },
+      },
+      clock,
+    );
+    const b = member('hb', shards);
+    await rounds([a], 1);
+    await rounds([b], 1);
+    const beat = async () =>
+      (
+        await db.admin.query<{ t: Date }>(`SELECT heartbeat_at AS t FROM collectors WHERE id = 'ha'`)
+      ).rows[0]!.t.getTime();
+    const round = a.m.round(); // surplus: hands a shard over, and the hook waits
+    await waitFor(async () => releasing, 'the hand-over to start');
+    const before = await beat();
+    await waitFor(async () => {
+      await clock.advance(1_000);
+      return (await beat()) > before;
+    }, 'a heartbeat during the hand-over');
+    open();
+    expect(await round).toBe(true);
+    expect(a.m.heldShards()).toHaveLength(1);
+    await a.m.stop();
+    await b.m.stop();
   });
 
   it('a collector that lost its shard cannot write it once another holds it (the write fence)', async () => {

@@ -55,7 +55,7 @@ describe('candle upserts with odd values', () => {
   it('round-trips symbols, a null vwap and float specials', async () => {
     const rows = ODD_SYMBOLS.map((s, i) => ({ ...sec(s, i), vwap: i % 2 ? null : 0.1 + 0.2 }));
     rows.push({ ...sec('INF', 0), high: Number.POSITIVE_INFINITY, low: Number.NEGATIVE_INFINITY });
-    expect(await upsertSecondCandles(db.admin, rows)).toBe(rows.length);
+    expect((await upsertSecondCandles(db.admin, rows)).written).toBe(rows.length);
     const r = await db.admin.query(
       'SELECT symbol, extract(epoch FROM bucket) * 1000 AS b, vwap, high, low, trade_count FROM candles_1s',
     );
@@ -69,7 +69,7 @@ describe('candle upserts with odd values', () => {
       expect(x.low).toBe(c.low);
     }
     const t = [tick('q"uote', 0, 37, '2024-07-03'), tick('', 1, 100, '2024-07-02')];
-    expect(await upsertTickCandles(db.admin, t)).toBe(2);
+    expect((await upsertTickCandles(db.admin, t)).written).toBe(2);
     const tr = await db.admin.query(
       'SELECT symbol, session_date::text AS d, seq, trade_count FROM candles_100t ORDER BY seq',
     );
