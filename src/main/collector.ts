@@ -5,7 +5,7 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
-import type { FeedGap, Trade } from '../aggregate/types.js';
+import type { Candle, FeedGap, Trade } from '../aggregate/types.js';
 import { startGapKeeper } from '../backfill/daemon.js';
 import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
@@ -24,6 +24,8 @@ import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
+import type { Publisher } from '../publish/publisher.js';
+import { publishTarget, startPublisher } from '../publish/start.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
 import { startMaintenance } from '../store/maintenance.js';
 import { migrationsApplied } from '../store/migrate.js';
@@ -144,10 +146,17 @@ async function wire(
     () => snapshot(clock.now()),
     () => feedStats,
   );
-  const out = (c: Parameters<Sink['push']>[0]) => {
-    sink.push(c);
-    web?.push(c);
-  };
+  // The page's live stream and the publisher hear of a candle from the one commit notice, never earlier:
+  // neither shows a candle the database does not hold.
+  if (web) {
+    sink.onCommit((n) => {
+      if (n.table !== 'candles_1s' && n.table !== 'candles_100t') return;
+      for (const c of n.committed) web.push(c as Candle);
+    });
+  }
+  const nats = await publishTarget(config);
+  let publisher: Publisher | null = null;
+  const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
   const second = new SecondAggregator(
     {
       intervalMs: config.candleIntervalMs,
@@ -241,7 +250,7 @@ async function wire(
 
   log.info(
     { component: 'main', mode: config.mode },
-    `tick-collector starting\n  ${diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target).join('\n  ')}`,
+    `tick-collector starting\n  ${[...diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target), nats.banner].join('\n  ')}`,
   );
   if (config.mode === 'local') {
     log.info(
@@ -354,6 +363,22 @@ async function wire(
     cluster.start();
   } else log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
 
+  // Every committed candle and gap to NATS JetStream (src/publish): off the trade path, from the database.
+  if (nats.url) {
+    const held = cluster ? () => cluster!.heldShards() : null;
+    publisher = await startPublisher({
+      url: nats.url,
+      config,
+      pool: database.embedded ? pool : database.extraPool('tick-collector-publish'),
+      embedded: database.embedded,
+      held,
+      log,
+      clock,
+    });
+    const p = publisher;
+    sink.onCommit((n) => p.notice(n));
+  }
+
   const done = runScheduler({
     statusAt,
     clock,
@@ -450,6 +475,8 @@ async function wire(
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
+      // Every candle the sink committed is published before the shards (and their positions) are let go.
+      if (publisher) await step('publish', () => boundedWait(publisher!.stop(2_000), 2_500, clock));
       // Only now (every candle written under our locks) are the shards let go.
       if (cluster)
         await step('release shards', () => boundedWait(cluster!.stop(feedStoppedAt), 2_000, clock));
