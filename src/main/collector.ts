@@ -213,6 +213,7 @@ async function wire(
     feedStaleMs: config.feedDataStaleMs,
     lastTrades: (max) => aggs.lastTrades(max),
     cluster: () => cluster?.stats ?? null,
+    publish: () => publisher?.stats ?? null,
   });
 
   http.serve({

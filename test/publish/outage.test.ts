@@ -66,8 +66,13 @@ describe.each(['postgres', 'pglite'] as const)('NATS outage on %s', (kind) => {
       for (let i = 10; i < 70; i++) sink.push(sec('OUT', i));
       sink.push(tick('OUT', 0));
       expect(await sink.candlesSettled()).toBe(true);
-      await waitFor(() => pub.stats.state === 'down' && pub.stats.pending >= 62, 'the publisher down, 62 pending');
-      const stored = await db.admin.query<{ n: number }>("SELECT count(*)::int AS n FROM candles_1s WHERE symbol = 'OUT'");
+      await waitFor(
+        () => pub.stats.state === 'down' && pub.stats.pending >= 62,
+        'the publisher down, 62 pending',
+      );
+      const stored = await db.admin.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM candles_1s WHERE symbol = 'OUT'",
+      );
       expect(stored.rows[0]!.n).toBe(70);
       expect(pub.stats.published).toBe(publishedBefore);
 
