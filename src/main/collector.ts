@@ -24,6 +24,7 @@ import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
+import { watchGapOpens } from '../publish/gapWatch.js';
 import type { Publisher } from '../publish/publisher.js';
 import { publishTarget, startPublisher } from '../publish/start.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
@@ -263,10 +264,12 @@ async function wire(
 
   // Idle symbols close their candles on the collector's clock, not only when a later trade arrives.
   const lagWatch = createLagWatch(log, aggs.clock!);
+  let gapOpens: ((now: number) => void) | null = null;
   const flushTimer = setInterval(
     () => {
       aggs.flush(clock.now());
       lagWatch();
+      gapOpens?.(clock.now());
     },
     Math.min(250, config.sinkFlushMs),
   );
@@ -378,6 +381,10 @@ async function wire(
     });
     const p = publisher;
     sink.onCommit((n) => p.notice(n));
+    gapOpens = watchGapOpens(
+      () => feedStats.connections,
+      (symbols, at, reason) => p.gapOpened(symbols, at, reason),
+    );
   }
 
   const done = runScheduler({

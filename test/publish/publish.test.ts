@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionStats } from '../../src/feed/stats.js';
+import { watchGapOpens } from '../../src/publish/gapWatch.js';
 import { Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
 import { Sink } from '../../src/store/sink.js';
 import { markGapFilled } from '../../src/store/writeGaps.js';
@@ -152,6 +154,34 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
     const after = await onStream(stream, 4);
     const g1 = after.filter((m) => m.subject === 'gaps.G1').at(-1)!;
     expect(g1.payload).toMatchObject({ state: 'filled', revision: 1, filled_trades: 42 });
+  });
+
+  it('publishes a gap as it opens, from the feed connection state (no row exists yet)', async () => {
+    const stream = `S${n}G`;
+    const { pub } = parts(stream);
+    const conn = {
+      symbols: ['OPEN1', 'OPEN.B'],
+      state: 'subscribed',
+      connects: 1,
+      subscribedAt: T0,
+      lastTradeAt: null,
+    };
+    const watch = watchGapOpens(
+      () => [conn] as ConnectionStats[],
+      (s, at, r) => pub.gapOpened(s, at, r),
+    );
+    watch(T0);
+    conn.state = 'connecting';
+    watch(T0 + 250);
+    watch(T0 + 500); // still down: told once
+    const msgs = await onStream(stream, 2);
+    expect(msgs.map((m) => m.subject).sort()).toEqual(['gaps.OPEN1', 'gaps.OPEN_B']);
+    expect(msgs[0]!.payload).toMatchObject({
+      state: 'open',
+      started_at: new Date(T0 + 250).toISOString(),
+      ended_at: null,
+    });
+    expect(pub.stats.published).toBe(2);
   });
 
   it('a restarted publisher republishes nothing: the position is in the database', async () => {
