@@ -3,17 +3,17 @@
 // consumer: an ordered consumer per subject filter, the latest revision of a key wins.
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
-import { durationMs } from '../config/parse.js';
+import { duration, durationToMs } from '../config/parse.js';
 import { connectNats } from '../publish/nats.js';
 import { LOCAL_NATS_URL } from '../publish/start.js';
 import { CANDLE_KINDS, type CandleKind, parseSubject, tokenOfSymbol } from '../publish/subject.js';
 import { stringFlag } from './args.js';
 
-const relative = durationMs(1_000, 3_650 * 86_400_000);
+const relative = duration(1_000, 3_650 * 86_400_000);
 
 /** --since: an ISO-8601 time with a zone, or an age (`90s`, `15m`, `2h`, `1d`) before now. */
 export function parseSince(raw: string, now: number): number {
-  if (/^\s*\d+\s*[smhd]\s*$/i.test(raw)) return now - relative(raw);
+  if (/^\s*\d+\s*[smhd]\s*$/i.test(raw)) return now - durationToMs(relative(raw));
   const t = Date.parse(raw);
   if (!/[zZ]|[+-]\d\d:?\d\d$/.test(raw.trim()) || Number.isNaN(t)) {
     throw new ConfigError(

@@ -88,16 +88,25 @@ export function redactUrl(raw: string): string {
   }
 }
 
-/** A duration with its unit: `7d`, `12h`, `90m`, `3600s` → milliseconds. */
-export function durationMs(minMs: number, maxMs: number): Parser<number> {
-  const unit: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration with its unit (`7d`, `12h`, `90m`, `3600s`) in milliseconds; NaN when it is not one. */
+export function durationToMs(raw: string): number {
+  const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(raw);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]! : Number.NaN;
+}
+
+/** A duration with its unit, kept as written (`7d`); read it with durationToMs. */
+export function duration(minMs: number, maxMs: number): Parser<string> {
   return (raw) => {
-    const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(raw);
-    if (!m) throw new ParseProblem(`must be a number with a unit (s, m, h, d), e.g. 7d or 12h, got "${raw}"`);
-    const ms = Number(m[1]) * unit[m[2]!.toLowerCase()]!;
-    if (ms < minMs || ms > maxMs)
+    const ms = durationToMs(raw);
+    if (Number.isNaN(ms)) {
+      throw new ParseProblem(`must be a number with a unit (s, m, h, d), e.g. 7d or 12h, got "${raw}"`);
+    }
+    if (ms < minMs || ms > maxMs) {
       throw new ParseProblem(`must be between ${minMs / 1_000}s and ${maxMs / 86_400_000}d, got "${raw}"`);
-    return ms;
+    }
+    return raw.trim().toLowerCase().replace(/\s+/g, '');
   };
 }
 

@@ -5,7 +5,7 @@ import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
 import { SINK_DEFAULTS } from '../store/sinkTypes.js';
 import {
   boolean,
-  durationMs,
+  duration,
   integer,
   natsUrl,
   oneOf,
@@ -396,11 +396,10 @@ export const SETTINGS = {
   ),
   natsMaxAge: s(
     'NATS_MAX_AGE',
-    durationMs(60_000, 3_650 * 86_400_000),
-    7 * 86_400_000,
+    duration(60_000, 3_650 * 86_400_000),
+    '7d',
     'publish',
     'How long the stream keeps a message (e.g. 7d, 12h); a consumer can start this far back.',
-    { show: (v) => `${v / 86_400_000}d` },
   ),
 } as const;
 

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { cutShards } from '../cluster/shards.js';
 import type { Config } from '../config/load.js';
-import { redactUrl } from '../config/parse.js';
+import { durationToMs, redactUrl } from '../config/parse.js';
 import type { Logger } from '../log/logger.js';
 import { Publisher, type PublishShard } from './publisher.js';
 
@@ -66,7 +66,7 @@ export async function startPublisher(s: PublisherSetup): Promise<Publisher> {
   return new Publisher({
     url: s.url,
     stream: s.config.natsStream,
-    maxAgeMs: s.config.natsMaxAge,
+    maxAgeMs: durationToMs(s.config.natsMaxAge),
     pool: s.pool,
     held,
     allShards,
