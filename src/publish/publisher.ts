@@ -5,8 +5,7 @@
 // sink's commit notice only wakes a round; nothing runs on the trade path. While NATS is down or slow the
 // rounds fail and back off, collecting and storing go on, and the first round that succeeds catches up
 // from the position: nothing is skipped, and nothing acknowledged before is published again.
-import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers, type NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
@@ -16,6 +15,29 @@ import type { CommitNotice } from '../store/sink.js';
 import { messagesOf, type OutMessage, openGapMessages } from './messages.js';
 import { connectNats, ensureStream } from './nats.js';
 import { committedBelow, horizon, loadPositions, readOutbox, savePositions } from './outbox.js';
+
+interface Ack {
+  duplicate: boolean;
+  error: string | null;
+}
+
+const decoder = new TextDecoder();
+
+/** A PubAck (`{"stream":…,"seq":…,"duplicate":true?}`), a JetStream error, or a status (503: no responders). */
+function readAck(data: Uint8Array, status: number): Ack {
+  if (status >= 300)
+    return {
+      duplicate: false,
+      error: status === 503 ? 'no JetStream stream answers (503)' : `status ${status}`,
+    };
+  try {
+    const a = JSON.parse(decoder.decode(data)) as { duplicate?: boolean; error?: { description?: string } };
+    if (a.error) return { duplicate: false, error: a.error.description ?? 'JetStream error' };
+    return { duplicate: a.duplicate === true, error: null };
+  } catch {
+    return { duplicate: false, error: 'unreadable acknowledgement' };
+  }
+}
 
 export type PublisherState = 'connecting' | 'publishing' | 'catching-up' | 'down' | 'standby' | 'stopped';
 
@@ -77,7 +99,10 @@ export class Publisher {
   private readonly stopSignal = new AbortController();
   private wake = new AbortController();
   private nc: NatsConnection | null = null;
-  private js: JetStreamClient | null = null;
+  /** One subscription takes every PubAck (reply subjects `<inbox>.<n>`): no request, timer or inbox per message. */
+  private inbox = '';
+  private readonly acks = new Map<string, (ack: Ack) => void>();
+  private nextAck = 0;
   private connected = false;
   private streamReady = false;
   private catchingUp = false;
@@ -202,7 +227,16 @@ export class Publisher {
   private async connect(): Promise<void> {
     const nc = await connectNats(this.o.url, 'tick-collector');
     this.nc = nc;
-    this.js = jetstream(nc, { timeout: this.o.publishTimeoutMs });
+    this.inbox = createInbox();
+    nc.subscribe(`${this.inbox}.*`, {
+      callback: (_err, m) => {
+        const id = m.subject.slice(this.inbox.length + 1);
+        const done = this.acks.get(id);
+        if (!done) return;
+        this.acks.delete(id);
+        done(readAck(m.data, m.headers?.code ?? 0));
+      },
+    });
     this.connected = true;
     this.log.info({ url: this.o.url, stream: this.o.stream }, `publishing candles to NATS (${this.o.url})`);
     void (async () => {
@@ -268,31 +302,46 @@ export class Publisher {
     return { more: below < h, below };
   }
 
-  /** Publishes in order, at most maxInflight awaiting acks; throws after all settle if any failed. */
+  /**
+   * Publishes in order (one connection: JetStream stores them as sent), at most maxInflight awaiting their
+   * acknowledgement; throws after the chunk settles (or times out) if any failed.
+   */
   private async publishAll(msgs: readonly OutMessage[], catchUp = false): Promise<void> {
-    const js = this.js!;
+    const nc = this.nc!;
     for (let i = 0; i < msgs.length; i += this.o.maxInflight) {
       const chunk = msgs.slice(i, i + this.o.maxInflight);
-      const acks = await Promise.allSettled(
-        chunk.map((m) =>
-          js.publish(m.subject, JSON.stringify(m.payload), {
-            msgID: m.msgId,
-            timeout: this.o.publishTimeoutMs,
+      const ids: string[] = [];
+      const acks = chunk.map(
+        (m) =>
+          new Promise<Ack>((resolve) => {
+            const id = String(this.nextAck++);
+            ids.push(id);
+            this.acks.set(id, resolve);
+            const h = headers();
+            h.set('Nats-Msg-Id', m.msgId);
+            nc.publish(m.subject, JSON.stringify(m.payload), { headers: h, reply: `${this.inbox}.${id}` });
           }),
-        ),
       );
-      let failure: unknown = null;
-      for (const a of acks) {
-        if (a.status === 'rejected') {
+      const timer = new AbortController();
+      const settled = await Promise.race([
+        Promise.all(acks),
+        this.clock.sleep(this.o.publishTimeoutMs, timer.signal).then(() => null),
+      ]);
+      timer.abort();
+      for (const id of ids) this.acks.delete(id);
+      let failure: string | null = settled ? null : `no acknowledgement within ${this.o.publishTimeoutMs} ms`;
+      if (!settled) this.stats.failed += chunk.length;
+      for (const a of settled ?? []) {
+        if (a.error !== null) {
           this.stats.failed++;
-          failure ??= a.reason;
-        } else if (a.value.duplicate) this.stats.duplicates++;
+          failure ??= a.error;
+        } else if (a.duplicate) this.stats.duplicates++;
         else {
           this.stats.published++;
           if (catchUp) this.stats.republished++;
         }
       }
-      if (failure) throw failure;
+      if (failure) throw new Error(`publishing to stream ${this.o.stream}: ${failure}`);
       this.stats.lastPublishedAt = this.clock.now();
     }
   }
