@@ -30,3 +30,19 @@ CREATE INDEX IF NOT EXISTS collector_runs_span ON collector_runs (seen_at, start
 
 -- A derived gap carries the rules of the collection it belongs to (the backfill rebuilds under them).
 ALTER TABLE feed_gaps ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'calendar';
+
+-- Why a stretch is uncovered, as far as a collector could tell (a row refused by the fence, rows not
+-- stored, the feed down, …): labels for the derived gaps. The interval is the coverage's; this is the story.
+CREATE TABLE IF NOT EXISTS coverage_notes (
+  id          bigserial   PRIMARY KEY,
+  symbols     text[]      NOT NULL,
+  started_at  timestamptz NOT NULL,
+  ended_at    timestamptz NOT NULL,
+  reason      text        NOT NULL,
+  run_id      text
+);
+CREATE INDEX IF NOT EXISTS coverage_notes_span ON coverage_notes (ended_at, started_at);
+
+-- The gap writers this replaces: the run mark and the shard marks (a mark was a heartbeat, not a commit).
+DROP TABLE IF EXISTS collector_marks;
+DROP TABLE IF EXISTS shard_marks;

@@ -17,6 +17,11 @@ export interface CandleAggregator<S extends object = object> {
    * per-symbol state have nothing to forget.
    */
   release?(symbols: readonly string[]): void;
+  /**
+   * The exchange time of the oldest trade it holds in no emitted candle version yet (+Infinity: none): the
+   * ledger never covers past it. Optional: an aggregator that never holds a trade has no bound.
+   */
+  heldFrom?(): number;
   /** Plain counters, read by the metrics layer at scrape time. */
   readonly stats: Readonly<S>;
 }
@@ -105,6 +110,31 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
       this.clock = null;
       this.idList = [];
     }
+  }
+
+  /**
+   * The feed clock's verdict on a trade, once (shared ids only): its symbol id, or -1 when quarantined.
+   * For a caller that hands the trade to the parts at different times (addTo), so it is judged only once.
+   */
+  admit(t: Trade): number {
+    const id = this.ids!.idOf(t.symbol);
+    this.lastReceivedAt[id] = t.receivedAt;
+    return this.clock!.admit(id, t.ts, t.receivedAt) ? id : -1;
+  }
+
+  /** An admitted trade (admit() gave `id`) for one part. */
+  addTo(part: keyof S, id: number, t: Trade): void {
+    (this.parts[part] as unknown as IdAggregator).addAt(id, t);
+  }
+
+  /** The oldest trade any part still holds (see CandleAggregator.heldFrom). */
+  heldFrom(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const a of this.list) {
+      const h = a.heldFrom?.() ?? Number.POSITIVE_INFINITY;
+      if (h < min) min = h;
+    }
+    return min;
   }
 
   add(t: Trade): void {

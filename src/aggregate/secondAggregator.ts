@@ -181,6 +181,20 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     this.stats.openSymbols = this.openSymbols;
   }
 
+  /**
+   * The start of the oldest candle not yet written in its latest version (open, or amended by a late trade):
+   * every trade still held here is timed at or after it. +Infinity when none. O(symbols).
+   */
+  heldFrom(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const s of this.states) {
+      if (s.size === 0) continue;
+      const start = s.start(s.slot(0));
+      if (start < min) min = start;
+    }
+    return min;
+  }
+
   drain(): void {
     for (const s of this.states) {
       while (s.size > 0) this.emitOldest(s);

@@ -17,6 +17,7 @@ import {
   DIRTY,
   DIRTY_SEEN_AT,
   END_AT,
+  HELD_FROM,
   HIGH,
   LOW,
   OPEN,
@@ -153,6 +154,7 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
       this.open--;
     } else if (f[o + DIRTY] === 0) {
       f[o + DIRTY] = 1;
+      f[o + HELD_FROM] = ts;
       this.fresh.push(id);
     }
   }
@@ -180,6 +182,20 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
       this.emit(id);
     }
     this.stats.openSymbols = this.open;
+  }
+
+  /**
+   * The exchange time of the oldest trade held in an unwritten version (the ledger's coverage stops before
+   * it, less its order slack); +Infinity when every trade is in an emitted candle. O(symbols).
+   */
+  heldFrom(): number {
+    const f = this.table.f;
+    let min = Number.POSITIVE_INFINITY;
+    for (const id of this.seenIds) {
+      const o = id * TICK_STRIDE;
+      if (f[o + DIRTY] !== 0 && f[o + HELD_FROM]! < min) min = f[o + HELD_FROM]!;
+    }
+    return min;
   }
 
   drain(): void {

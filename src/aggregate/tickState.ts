@@ -22,6 +22,8 @@ export const START_AT = 11;
 export const SEQ = 12;
 /** `now` of the first flush that saw it dirty; -Infinity when clean. */
 export const DIRTY_SEEN_AT = 13;
+/** The exchange ts of the first trade since the last emitted version (valid while DIRTY): the ledger's bound. */
+export const HELD_FROM = 14;
 /** Doubles per id (a power of two, so a row never straddles more cache lines than it must). */
 export const TICK_STRIDE = 16;
 

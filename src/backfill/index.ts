@@ -5,14 +5,13 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { SimTape } from '../feed/sim/tape.js';
+import { DERIVE_LOOKBACK_DAYS, deriveAndStore } from '../ledger/gapStore.js';
 import type { Logger } from '../log/logger.js';
 import { RequestLimits } from './limits.js';
 import { type BackfillRequest, type BackfillResult, runBackfill } from './runner.js';
 import { TickApi } from './tickApi.js';
 
-export { gapsOfDropped } from './droppedGaps.js';
 export { createOvernightStats, type OvernightStats, runOvernight } from './overnight.js';
-export { startRunMark } from './runMark.js';
 export { type BackfillResult, type GapOutcome, runBackfill } from './runner.js';
 
 /** EODHD allows 1,000 requests a minute: stay under it with room for the other API users of the key. */
@@ -37,11 +36,17 @@ export function openSimTape(config: Config): SimTape {
   return new SimTape(simTapeFile(config));
 }
 
-export function backfillPass(
+export async function backfillPass(
   config: Config,
   deps: { pool: pg.Pool; api: TickApi; clock: Clock; log: Logger },
   opts: Partial<Pick<BackfillRequest, 'date' | 'symbols' | 'dryRun' | 'onGap' | 'shouldStop'>> = {},
 ): Promise<BackfillResult> {
+  // The gaps are derived from coverage: bring them up to date before filling them.
+  await deriveAndStore(deps.pool, {
+    now: deps.clock.now(),
+    tailMs: config.sessionTailMs,
+    ...(opts.date ? { dates: [opts.date] } : { days: DERIVE_LOOKBACK_DAYS }),
+  });
   return runBackfill({
     ...deps,
     settings: {

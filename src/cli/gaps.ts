@@ -1,6 +1,7 @@
 // `tick-collector gaps [--date D] [--json]`: the gap ledger with each row's fill state.
 import { etDayNamed } from '../aggregate/etDay.js';
 import type { Config, Flags } from '../config/load.js';
+import { DERIVE_LOOKBACK_DAYS, deriveAndStore } from '../ledger/gapStore.js';
 import { createLogger } from '../log/logger.js';
 import { openDatabase } from '../main/database.js';
 import { migrationsApplied } from '../store/migrate.js';
@@ -24,6 +25,12 @@ export async function gapsCommand(config: Config, flags: Flags): Promise<number>
       process.stderr.write(`no gaps yet: ${db.target} has no tables (run the collector first)\n`);
       return 1;
     }
+    // The ledger is derived: bring the days shown up to date first (coverage may have grown since).
+    await deriveAndStore(db.pool, {
+      now: Date.now(),
+      tailMs: config.sessionTailMs,
+      ...(date ? { dates: [date] } : { days: DERIVE_LOOKBACK_DAYS }),
+    }).catch((err: unknown) => process.stderr.write(`could not derive the gaps anew: ${String(err)}\n`));
     const day = date ? etDayNamed(date) : null;
     const rows = await listGaps(db.pool, day ? { fromMs: day.start, toMs: day.end } : {});
     if (flags['--json']) {

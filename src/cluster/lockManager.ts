@@ -36,7 +36,6 @@ export class ShardManager {
   /** Shards held when the lock session failed: still fed, to be locked again (or lost to a peer). */
   private readonly suspect = new Map<number, Shard>();
   /** Shards whose feed is running (their marks are kept fresh). */
-  private readonly feeding = new Set<number>();
   private readonly backoff = new Backoff(RETRY_DELAYS['cluster.reconnect']);
   private readonly stopLoop = new AbortController();
   private loop: Promise<void> = Promise.resolve();
@@ -44,7 +43,7 @@ export class ShardManager {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(opts: ShardManagerOptions) {
-    this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, deathMarginMs: 10_000, ...opts };
+    this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, ...opts };
     this.log = opts.log.child({ component: 'cluster' });
     this.stats = {
       id: opts.id,
@@ -130,54 +129,21 @@ export class ShardManager {
     }
   }
 
-  /** The session started feeding `shard`: claims its mark; the handover gap's start, or null (none). */
-  async claimMark(shard: Shard, now: number): Promise<number | null> {
-    const prev = await this.q<{ at: number; released: boolean }>(
-      `SELECT extract(epoch FROM durable_at) * 1000 AS at, released FROM shard_marks WHERE shard_key = $1`,
-      [shard.key],
-    );
-    await this.q(
-      `INSERT INTO shard_marks (shard_key, symbols, owner, durable_at, released)
-       VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), false)
-       ON CONFLICT (shard_key) DO UPDATE SET owner = EXCLUDED.owner, durable_at = EXCLUDED.durable_at,
-         released = false`,
-      [shard.key, shard.gapSymbol, this.o.id, now],
-    );
-    this.feeding.add(shard.index);
-    const p = prev[0];
-    if (!p) return null;
-    return p.released ? Number(p.at) : Number(p.at) - this.o.deathMarginMs;
-  }
-
-  /** The feed of `shards` ended at the close: no handover is owed for them. */
-  async clearMarks(shards: Shard[]): Promise<void> {
-    for (const s of shards) this.feeding.delete(s.index);
-    await this.q('DELETE FROM shard_marks WHERE owner = $1 AND shard_key = ANY($2::int4[])', [
-      this.o.id,
-      shards.map((s) => s.key),
-    ]).catch(() => undefined);
-  }
-
   /**
-   * Shutdown, after the sink drained: marks the fed shards released at `stoppedAt` (the next owner's gap
-   * starts there), removes our row and ends the lock session (every lock goes with it).
+   * Shutdown, after the sink drained and the ledger wrote its coverage: removes our row and ends the lock
+   * session (every lock goes with it).
    */
-  async stop(stoppedAt: number | null): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     this.stopLoop.abort();
     await this.loop;
     if (this.client) {
       try {
-        if (stoppedAt !== null)
-          await this.q(
-            'UPDATE shard_marks SET released = true, durable_at = to_timestamp($2 / 1000.0) WHERE owner = $1',
-            [this.o.id, stoppedAt],
-          );
         await this.q('DELETE FROM collectors WHERE id = $1', [this.o.id]);
       } catch (err) {
         this.log.warn(
           { err: describeError(err) },
-          'could not mark the shards released: peers take over by lease',
+          'could not remove our collectors row: peers see it age out',
         );
       }
       this.drop();
@@ -203,19 +169,11 @@ export class ShardManager {
   }
 
   private async heartbeat(): Promise<PeerRow[]> {
-    const now = this.o.clock.now();
     await this.q(
       `INSERT INTO collectors (id, host, pid, lock_pid, shards) VALUES ($1, $2, $3, pg_backend_pid(), $4)
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), shards = EXCLUDED.shards, lock_pid = EXCLUDED.lock_pid`,
       [this.o.id, this.o.host, this.o.pid, this.heldShards().map((s) => s.index)],
     );
-    const fed = this.heldShards().filter((s) => this.feeding.has(s.index));
-    if (fed.length > 0)
-      await this.q(
-        `UPDATE shard_marks SET durable_at = to_timestamp($2 / 1000.0)
-         WHERE owner = $1 AND shard_key = ANY($3::int4[])`,
-        [this.o.id, now, fed.map((s) => s.key)],
-      );
     return this.q<PeerRow>(
       `SELECT id, host, pid, lock_pid, shards,
          (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms,
@@ -242,14 +200,7 @@ export class ShardManager {
   }
 
   private async releaseOne(s: Shard): Promise<void> {
-    const stoppedAt = await this.o.hooks.release(s);
-    this.feeding.delete(s.index);
-    if (stoppedAt !== null)
-      await this.q(
-        `UPDATE shard_marks SET released = true, durable_at = to_timestamp($3 / 1000.0)
-         WHERE shard_key = $1 AND owner = $2`,
-        [s.key, this.o.id, stoppedAt],
-      );
+    await this.o.hooks.release(s);
     await this.q('SELECT pg_advisory_unlock($1, $2)', [SHARD_LOCK_CLASS, s.key]);
     this.held.delete(s.index);
     this.stats.released++;
@@ -286,10 +237,7 @@ export class ShardManager {
       ]);
       this.suspect.delete(s.index);
       if (r[0]?.ok) this.held.set(s.index, s);
-      else {
-        lost.push(s);
-        this.feeding.delete(s.index);
-      }
+      else lost.push(s);
     }
     this.stats.held = this.heldShards().map((h) => h.index);
     if (lost.length > 0) {

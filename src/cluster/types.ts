@@ -8,7 +8,7 @@ export interface ShardHooks {
   /** The shard is ours now (start its feed if collecting). */
   acquired(shard: Shard): void;
   /** Hand the shard over: stop its feed, write its open candles; the feed's stop time, or null if it was not fed. */
-  release(shard: Shard): Promise<number | null>;
+  release(shard: Shard): Promise<unknown>;
   /** The lock session failed: these shards are no longer ours (stop at once; writes are fenced anyway). */
   lost(shards: Shard[]): void;
 }
@@ -29,8 +29,6 @@ export interface ShardManagerOptions {
   leaseMs?: number;
   /** A round slower than this counts as a failure (a black-holed link). Default 3 s. */
   roundTimeoutMs?: number;
-  /** A dead owner's last heartbeat minus this is where its handover gap starts. Default 10 s. */
-  deathMarginMs?: number;
 }
 
 export interface PeerView {

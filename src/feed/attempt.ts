@@ -55,6 +55,10 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     let pongAt = startedAt;
 
     stats.connectAttempts++;
+    // A new attempt: the ledger starts a new segment at its first trade.
+    conn.attempts++;
+    conn.firstTs = Number.NaN;
+    conn.maxTs = Number.NEGATIVE_INFINITY;
     conn.state = 'connecting';
     const ws = new WebSocket(feed.url, {
       perMessageDeflate: false, // docs/ARCHITECTURE.md, Feed: deflate caps a socket at ~8k msg/s
@@ -146,10 +150,19 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
         stats.trades++;
         stats.lastTradeAt = conn.lastTradeAt = lastDataAt = now;
         recordLag(stats.lag, now - m.trade.ts);
+        const ts = m.trade.ts;
         try {
           feed.onTrade(m.trade);
+          // Only a trade the consumer took moves what the ledger may cover (one compare per trade).
+          if (ts > conn.maxTs) {
+            if (conn.maxTs === Number.NEGATIVE_INFINITY) conn.firstTs = ts;
+            conn.maxTs = ts;
+          }
         } catch (err) {
           stats.onTradeErrors++;
+          conn.faults++;
+          if (ts < conn.faultMinTs) conn.faultMinTs = ts;
+          if (ts > conn.faultMaxTs) conn.faultMaxTs = ts;
           feed.limited.event('feed.on_trade_error', 'error', { err }, 'trade consumer threw; trade skipped');
         }
       } else if (m.kind === 'status') {

@@ -10,7 +10,13 @@ import { RateLimitedLog } from '../log/rateLimit.js';
 import { type FeedGap, runChunkLoop } from './connectLoop.js';
 import type { FeedContext } from './context.js';
 import { Pacer } from './pacer.js';
-import { type ConnectionStats, createFeedStats, type FeedStats, overallState } from './stats.js';
+import {
+  type ConnectionStats,
+  createFeedStats,
+  type FeedStats,
+  newConnectionStats,
+  overallState,
+} from './stats.js';
 import type { FeedTimings } from './timings.js';
 
 /** Trade seq is seeded from the clock at this many per millisecond (see arrivalCounter). */
@@ -110,13 +116,7 @@ export async function runFeed(opts: FeedOptions): Promise<FeedResult> {
   const chunks: string[][] = [];
   const per = Math.max(1, opts.maxSymbolsPerConnection);
   for (let i = 0; i < symbols.length; i += per) chunks.push(symbols.slice(i, i + per));
-  const conns: ConnectionStats[] = chunks.map((c) => ({
-    symbols: c,
-    state: 'idle',
-    connects: 0,
-    subscribedAt: null,
-    lastTradeAt: null,
-  }));
+  const conns: ConnectionStats[] = chunks.map((c) => newConnectionStats(c));
   // Concurrent runs (one per shard) share the stats: replace only this run's chunks.
   const mine = new Set(chunks.map((c) => c.join(',')));
   stats.connections = [...stats.connections.filter((c) => !mine.has(c.symbols.join(','))), ...conns];

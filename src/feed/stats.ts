@@ -11,6 +11,32 @@ export interface ConnectionStats {
   connects: number;
   subscribedAt: number | null;
   lastTradeAt: number | null;
+  /**
+   * What the ledger's coverage reads (ledger/tracker.ts ConnView): attempts started; the current attempt's
+   * first and newest trade times (exchange ts) among trades the consumer took; trades it threw on.
+   */
+  attempts: number;
+  firstTs: number;
+  maxTs: number;
+  faults: number;
+  faultMinTs: number;
+  faultMaxTs: number;
+}
+
+export function newConnectionStats(symbols: string[]): ConnectionStats {
+  return {
+    symbols,
+    state: 'idle',
+    connects: 0,
+    subscribedAt: null,
+    lastTradeAt: null,
+    attempts: 0,
+    firstTs: Number.NaN,
+    maxTs: Number.NEGATIVE_INFINITY,
+    faults: 0,
+    faultMinTs: Number.POSITIVE_INFINITY,
+    faultMaxTs: Number.NEGATIVE_INFINITY,
+  };
 }
 
 /** Receipt − trade `t` in ms. Bucket i holds lags up to 2^(i/4) − 1 ms (≈19 % wide); last bucket: beyond. */

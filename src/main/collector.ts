@@ -1,13 +1,14 @@
 // The daemon, wired: database → sink ← aggregators ← feed (inside the scheduler's sessions), plus the
 // health server, the news poller, the watchdog and the progress line. One object with start-up done and
 // an idempotent stop(), which main hands to the shutdown handler.
+import { hostname } from 'node:os';
 import { Aggregators } from '../aggregate/aggregator.js';
 import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
-import type { Candle, FeedGap, Trade } from '../aggregate/types.js';
+import type { Candle, Trade } from '../aggregate/types.js';
 import { startGapKeeper } from '../backfill/daemon.js';
-import { gapsOfDropped, simTapeFile } from '../backfill/index.js';
+import { simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { ShardManager } from '../cluster/lockManager.js';
@@ -20,6 +21,7 @@ import { createFeedStats } from '../feed/stats.js';
 import { feedTimings } from '../feed/timings.js';
 import { runReadyChecks } from '../http/readiness.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
+import { startLedger } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
@@ -113,11 +115,6 @@ async function wire(
   const abort = new AbortController();
   const { pool } = database;
 
-  // Every gap row names the symbols it covers ('*' = all of SYMBOLS), so the backfill knows what to fetch.
-  const pushGap = (g: FeedGap): void =>
-    sink.pushGap(
-      g.symbols?.length ? g : { ...g, symbols: g.symbol === '*' ? [...config.symbols] : g.symbol.split(',') },
-    );
   const sink = new Sink({
     pool,
     dataDir: config.dataDir,
@@ -135,11 +132,23 @@ async function wire(
     ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
   });
   cleanups.push(() => sink.stop(1_000));
-  // Candles the sink could not store are gaps in the ledger: the backfill rebuilds them from the tape.
-  sink.onCommit((n) => {
-    if (n.dropped.length + n.refused.length === 0) return;
-    for (const g of gapsOfDropped(n.table, [...n.dropped, ...n.refused], config.candleIntervalMs)) pushGap(g);
+  // The ledger (src/ledger): coverage advances only by what the sink's commit notice confirms; every gap is
+  // derived from it. Built before the aggregators so that every candle row is tagged.
+  let heldFrom = (): number => Number.POSITIVE_INFINITY;
+  const ledger = await startLedger({
+    pool,
+    clock,
+    log,
+    sink,
+    connections: () => feedStats.connections,
+    heldFrom: () => heldFrom(),
+    mode: config.skipMarketHours ? 'skip' : 'calendar',
+    symbols: config.symbols,
+    intervalMs: config.candleIntervalMs,
+    tailMs: config.sessionTailMs,
+    runId: `${hostname()}-${process.pid}-${startedAt}`,
   });
+  cleanups.push(() => ledger.stop(false));
   const web = startWebUi(
     config,
     database,
@@ -157,7 +166,10 @@ async function wire(
   }
   const nats = await publishTarget(config);
   let publisher: Publisher | null = null;
-  const out = (c: Parameters<Sink['push']>[0]) => sink.push(c);
+  const out = (c: Parameters<Sink['push']>[0]) => {
+    ledger.tag(c);
+    sink.push(c);
+  };
   const second = new SecondAggregator(
     {
       intervalMs: config.candleIntervalMs,
@@ -268,6 +280,7 @@ async function wire(
   const flushTimer = setInterval(
     () => {
       aggs.flush(clock.now());
+      ledger.checkpoint();
       lagWatch();
       gapOpens?.(clock.now());
     },
@@ -303,18 +316,13 @@ async function wire(
     loadTickCandles: (date, symbols) => loadOpenTickCandles(pool, date, symbols ?? config.symbols),
     spoolDrained: (signal) => sink.spoolDrained(signal),
     archive,
-    onGap: pushGap,
+    symbols: config.symbols,
+    onHole: (symbols, from, to, reason) => ledger.hole(symbols, from, to, reason),
+    onStopSymbols: (symbols) => ledger.stopSymbols(symbols),
     ...(database.embedded
       ? {}
       : {
-          shards: {
-            held: () => cluster?.heldShards() ?? [],
-            claimMark: (s, now) => cluster!.claimMark(s, now),
-            clearMarks: (s) => cluster?.clearMarks(s) ?? Promise.resolve(),
-          },
-          subscribedAt: (s) =>
-            feedStats.connections.find((c) => c.symbols.join(',') === s.symbols.join(','))?.subscribedAt ??
-            null,
+          shards: { held: () => cluster?.heldShards() ?? [] },
           candlesSettled: () => sink.candlesSettled(),
         }),
     runFeed: ({ close, signal }, onTrade, shard) =>
@@ -334,26 +342,30 @@ async function wire(
         clock,
         log,
         onTrade,
-        onGap: pushGap,
+        // An outage's story for the derived gap (its interval comes from the coverage).
+        onGap: (g) =>
+          ledger.note(
+            g.symbols?.length ? g.symbols : g.symbol === '*' ? config.symbols : g.symbol.split(','),
+            g.startedAt,
+            g.endedAt,
+            `feed down: ${g.reason}`,
+          ),
         inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
         stats: feedStats,
       }),
   });
 
-  // The ledger's own gaps (unclean stop, late start, stop) and the overnight backfill: src/backfill.
-  const gapKeeper = await startGapKeeper(config, {
+  heldFrom = () => Math.min(aggs.heldFrom(), session.heldFrom());
+  // The overnight backfill: src/backfill.
+  const gapKeeper = startGapKeeper(config, {
     pool,
     clock,
     log,
-    sink,
-    connections: () => feedStats.connections,
     waiting: () => schedulerStats.state === 'waiting',
     apiUrl: sim ? sim.apiUrl : config.eodhdApiUrl,
     signal: abort.signal,
-    // With the shard locks (PostgreSQL), the shard marks keep this ledger (session.ts recordHandover).
-    runMark: database.embedded,
   });
-  cleanups.push(() => gapKeeper.stop(false));
+  cleanups.push(() => gapKeeper.stop());
   if (!database.embedded) {
     cluster = await createShardManager({
       pool,
@@ -453,11 +465,8 @@ async function wire(
   const stop: Collector['stop'] = (deadlineMs, step = (_n, fn) => fn()) => {
     stopping ??= (async () => {
       const started = clock.now();
-      const wasCollecting = collecting();
       watchdog.stop();
       abort.abort();
-      // Where the next owner of our shards starts its handover gap: the feed stops now.
-      const feedStoppedAt = clock.now();
       // The feed stops at once on abort; a session still waiting on a database read (a black-holed link)
       // must not eat the deadline the sink needs, so this wait is bounded.
       const quick = Math.min(2_000, deadlineMs / 4);
@@ -465,31 +474,18 @@ async function wire(
       clearInterval(flushTimer);
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
-      gapKeeper.stopping();
-      // With the shard locks the shard marks keep the ledger: a stop while collecting leaves the last second
-      // partial, and nobody may take over: a `stopped` gap now (the next owner's handover gap, which starts
-      // at the same instant, extends the same row).
-      if (cluster && wasCollecting) {
-        for (const s of cluster.heldShards()) {
-          pushGap({
-            symbol: s.gapSymbol,
-            symbols: [...s.symbols],
-            startedAt: feedStoppedAt,
-            endedAt: feedStoppedAt,
-            reason: 'stopped',
-          });
-        }
-      }
+      // Every held trade is in a pushed row now: the last checkpoint (its end applies once they commit).
+      ledger.checkpoint();
       // Leave a second of the deadline for closing the pool and the embedded database.
       const left = Math.max(500, deadlineMs - (clock.now() - started) - 1_000);
       const summary = await step('drain sink', () => sink.stop(left));
-      // Every candle the sink committed is published before the shards (and their positions) are let go.
+      // What the database confirmed is written as coverage; whatever it did not is a gap by construction.
+      await step('ledger', () => boundedWait(ledger.stop(summary.lostRows === 0), 1_500, clock));
+      // Every candle and gap committed is published before the shards (and their positions) are let go.
       if (publisher) await step('publish', () => boundedWait(publisher!.stop(2_000), 2_500, clock));
       // Only now (every candle written under our locks) are the shards let go.
-      if (cluster)
-        await step('release shards', () => boundedWait(cluster!.stop(feedStoppedAt), 2_000, clock));
-      // Clean only when nothing was lost: otherwise the next start records the gap from the last mark.
-      await step('run mark', () => boundedWait(gapKeeper.stop(summary.lostRows === 0), 1_500, clock));
+      if (cluster) await step('release shards', () => boundedWait(cluster!.stop(), 2_000, clock));
+      await step('overnight backfill', () => boundedWait(gapKeeper.stop(), 500, clock));
       // News holds no candles: whatever it has not stored is fetched again next time.
       await step('stop news', () => boundedWait(news, 500, clock));
       // pool.end() waits for checked-out clients, which a black-holed link never returns: bounded, so the

@@ -7,13 +7,12 @@ import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.j
 import type { SecondAggregator } from '../aggregate/secondAggregator.js';
 import type { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { TickCandle, Trade } from '../aggregate/types.js';
-import { etDate, sessionOn } from '../calendar/index.js';
+import { etDate } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import type { Shard } from '../cluster/shards.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
 import type { SessionRun } from '../scheduler/index.js';
-import type { FeedGap } from '../store/writeGaps.js';
 
 export interface SessionDeps {
   clock: Clock;
@@ -28,16 +27,21 @@ export interface SessionDeps {
   spoolDrained: (signal: AbortSignal) => Promise<unknown>;
   /** Runs the feed (of one shard, if given) until the run's close or abort, handing over every valid trade. */
   runFeed: (run: SessionRun, onTrade: (t: Trade) => void, shard?: Shard) => Promise<unknown>;
-  /** Replicas: the shards held, and their handover marks. Absent: one feed for every symbol. */
+  /** Every symbol (the feed's, without replicas). */
+  symbols: readonly string[];
+  /** Replicas: the shards held. Absent: one feed for every symbol. */
   shards?: SessionShards;
-  /** When the feed of `shard` last subscribed (the end of its handover gap). */
-  subscribedAt?: (shard: Shard) => number | null;
   /** Waits (bounded) until the candles pushed so far are written: a hand-over unlocks only after. */
   candlesSettled?: () => Promise<unknown>;
   /** Every raw trade (the archive), before any filter; null when off. */
   archive: ((t: Trade) => void) | null;
-  /** Where a gap in the 100-tick series goes (trades it could not hold while waiting to resume). */
-  onGap: (g: FeedGap) => void;
+  /**
+   * The ledger (ledger/tracker.ts): trades timed in [from, to] may be missing from the candles of these
+   * symbols (the 100-tick series could not hold them while it waited to resume).
+   */
+  onHole: (symbols: readonly string[], from: number, to: number, reason: string) => void;
+  /** The ledger: these symbols' feed has stopped here (handed over or lost). */
+  onStopSymbols: (symbols: readonly string[]) => void;
   /** Trades held for the 100-tick series while its resume waits for the database. */
   maxPendingTrades?: number;
   /** Resume retry backoff (default RETRY_DELAYS['session.resume']). */
@@ -48,26 +52,22 @@ export interface SessionDeps {
 /** The lock manager as the session sees it. */
 export interface SessionShards {
   held(): Shard[];
-  /** The feed of `shard` starts at `now`: the handover gap's start (the previous owner's mark), or null. */
-  claimMark(shard: Shard, now: number): Promise<number | null>;
-  /** The feed of `shards` ended at the close: no handover owed. */
-  clearMarks(shards: Shard[]): Promise<void>;
 }
 
 export interface SessionStats {
   /** Trades timed outside the session's candles (pre/post-market, extended-hours prints in the tail). */
   outside: number;
-  /** Trades that missed the 100-tick series because its resume waited too long (a gap row covers them). */
+  /** Trades that missed the 100-tick series because its resume waited too long (their time is uncovered). */
   tickOverflow: number;
   /** Resume attempts that failed (the database was unreachable). */
   resumeRetries: number;
-  /** Handover gaps recorded (a shard taken over from another owner, or from our own earlier run). */
-  handovers: number;
 }
 
 export interface SessionRunner {
   run: (r: SessionRun) => Promise<void>;
   stats: SessionStats;
+  /** The oldest trade held for a 100-tick series still waiting to resume (exchange ts; +Infinity: none). */
+  heldFrom(): number;
   /** Lock-manager hooks (cluster/lockManager.ts ShardHooks). */
   acquired(shard: Shard): void;
   release(shard: Shard): Promise<number | null>;
@@ -79,6 +79,7 @@ interface Part {
   shard: Shard | null;
   pending: Trade[] | null;
   overflowFrom: number | null;
+  overflowTo: number;
   abort: AbortController;
   /** Handed over or lost: trades still arriving are not ours. */
   gone: boolean;
@@ -95,7 +96,7 @@ interface RunContext {
 const WHOLE = -1;
 
 export function createSessionRunner(d: SessionDeps): SessionRunner {
-  const stats: SessionStats = { outside: 0, tickOverflow: 0, resumeRetries: 0, handovers: 0 };
+  const stats: SessionStats = { outside: 0, tickOverflow: 0, resumeRetries: 0 };
   const log = d.log.child({ component: 'session' });
   const { second, tick } = d.aggs.parts;
   const maxPending = d.maxPendingTrades ?? 500_000;
@@ -109,6 +110,7 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       shard,
       pending: null,
       overflowFrom: null,
+      overflowTo: Number.NEGATIVE_INFINITY,
       abort: new AbortController(),
       gone: false,
       done: Promise.resolve(),
@@ -124,16 +126,20 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
     const { r, date } = ctx;
     const { session } = r;
     const signal = AbortSignal.any([r.signal, part.abort.signal]);
-    const gapSymbol = part.shard?.gapSymbol ?? '*';
-    // Until the series is resumed, 1-second candles go on and 100-tick trades wait here (bounded).
+    const symbols = part.shard?.symbols ?? d.symbols;
+    // Until the series is resumed, 1-second candles go on and 100-tick trades wait here (bounded). The feed
+    // clock judges a trade once, on arrival: held trades join the series later without a second verdict.
     const take = (t: Trade): void => {
       if (part.pending === null) d.aggs.add(t);
       else {
-        second.add(t);
+        const id = d.aggs.admit(t);
+        if (id < 0) return;
+        d.aggs.addTo('second', id, t);
         if (part.pending.length < maxPending) part.pending.push(t);
         else {
           stats.tickOverflow++;
           part.overflowFrom ??= t.ts;
+          if (t.ts > part.overflowTo) part.overflowTo = t.ts;
         }
       }
     };
@@ -173,90 +179,35 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       }
       if (part.gone) return;
       const held = part.pending;
-      part.pending = null;
-      resumed.add(partKey(date, part));
-      for (const t of held) tick.add(t);
       if (part.overflowFrom !== null) {
-        // The series missed trades: a gap the backfill rebuilds from the tape.
-        d.onGap({
-          symbol: gapSymbol,
-          startedAt: part.overflowFrom,
-          endedAt: d.clock.now(),
-          reason: 'tick-resume-wait',
-        });
+        // The series missed trades: their time stays uncovered, for the backfill to rebuild from the tape.
+        d.onHole(symbols, part.overflowFrom, part.overflowTo, 'tick-resume-wait');
         log.warn(
           { date, missed: stats.tickOverflow },
-          '100-tick series resumed late: trades missed, gap recorded',
+          '100-tick series resumed late: trades missed, their time left uncovered',
         );
       }
+      part.pending = null;
+      resumed.add(partKey(date, part));
+      const ids = d.aggs.ids!;
+      for (const t of held) d.aggs.addTo('tick', ids.idOf(t.symbol), t);
     };
 
     const resuming = resume();
-    const handover = part.shard ? recordHandover(part.shard, session?.open ?? null, signal) : null;
     await d.runFeed({ ...r, signal }, onTrade, part.shard ?? undefined);
     await resuming;
-    await handover;
     if (part.pending !== null) {
-      // Stopped before the database answered: the held trades never reached the series; the backfill
-      // rebuilds it from the tape.
-      const from = part.pending[0]?.ts ?? part.overflowFrom;
-      if (from != null)
-        d.onGap({ symbol: gapSymbol, startedAt: from, endedAt: d.clock.now(), reason: 'tick-resume-wait' });
+      // Stopped before the database answered: the held trades never reached the series; their time stays
+      // uncovered (the backfill rebuilds the series from the tape).
+      const p = part.pending;
+      const from = Math.min(
+        p[0]?.ts ?? Number.POSITIVE_INFINITY,
+        part.overflowFrom ?? Number.POSITIVE_INFINITY,
+      );
+      const to = Math.max(p[p.length - 1]?.ts ?? Number.NEGATIVE_INFINITY, part.overflowTo);
+      if (from <= to) d.onHole(symbols, from, to, 'tick-resume-wait');
+      part.pending = null;
     }
-    // Ended at the close (not handed over, lost or shut down): the next owner owes no handover gap.
-    if (part.shard && d.shards && !signal.aborted) await d.shards.clearMarks([part.shard]);
-  };
-
-  /** The gap from the previous owner's durable mark to this feed's subscription (the backfill fills it). */
-  const recordHandover = async (shard: Shard, open: number | null, signal: AbortSignal): Promise<void> => {
-    if (!d.shards) return;
-    const started = d.clock.now();
-    let from: number | null;
-    try {
-      from = await d.shards.claimMark(shard, started);
-    } catch (err) {
-      log.warn({ shard: shard.index, err: String(err) }, 'could not read the shard handover mark');
-      return;
-    }
-    // No mark: nobody has held the shard since the last close. Inside a session that is a late start: the
-    // gap runs from the open. A mark from an earlier session: that session's rest was missed too.
-    let reason = 'handover';
-    let partialFirst = false;
-    if (from === null) {
-      // Without the calendar (SKIP_MARKET_HOURS) the first subscription cuts a second in two.
-      if (open === null) partialFirst = true;
-      else from = open;
-      reason = open === null ? 'start' : 'late start';
-    } else if (open !== null && from < open) {
-      const earlier = sessionOn(etDate(from));
-      if (earlier && from < earlier.close + d.tailMs) {
-        d.onGap({
-          symbol: shard.gapSymbol,
-          startedAt: from,
-          endedAt: earlier.close + d.tailMs,
-          reason: 'unclean stop',
-        });
-      }
-    }
-    let end: number | null = null;
-    for (let waited = 0; waited < 30_000 && !signal.aborted; waited += 250) {
-      const at = d.subscribedAt?.(shard) ?? null;
-      if (at !== null && at >= started) {
-        end = at;
-        break;
-      }
-      await d.clock.sleep(250, signal);
-    }
-    const endedAt = end ?? d.clock.now();
-    const startedAt =
-      partialFirst || from === null ? endedAt - 1_000 : open !== null ? Math.max(from, open) : from;
-    if (!(startedAt < endedAt)) return;
-    stats.handovers++;
-    d.onGap({ symbol: shard.gapSymbol, symbols: [...shard.symbols], startedAt, endedAt, reason });
-    log.info(
-      { shard: shard.index, startedAt: new Date(startedAt).toISOString(), gapMs: endedAt - startedAt },
-      `shard ${shard.index} taken over: handover gap recorded`,
-    );
   };
 
   const run = async (r: SessionRun): Promise<void> => {
@@ -299,6 +250,14 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
   return {
     run,
     stats,
+    heldFrom() {
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of current?.parts.values() ?? []) {
+        const first = p.pending?.[0];
+        if (first && first.ts < min) min = first.ts;
+      }
+      return min;
+    },
     acquired(shard) {
       const ctx = current;
       if (ctx && !ctx.ended && !ctx.parts.has(shard.index)) startPart(ctx, shard);
@@ -314,6 +273,7 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
       part.abort.abort();
       await part.done;
       part.gone = true;
+      d.onStopSymbols(shard.symbols);
       ctx.parts.delete(shard.index);
       forget(shard);
       await d.candlesSettled?.();
@@ -328,6 +288,7 @@ export function createSessionRunner(d: SessionDeps): SessionRunner {
           part.abort.abort();
           ctx!.parts.delete(s.index);
         }
+        d.onStopSymbols(s.symbols);
         forget(s);
       }
     },

@@ -93,7 +93,7 @@ describe('ShardManager', () => {
     await rounds([b], 1);
     expect(b.lost.length).toBe(4);
     expect(b.m.heldShards()).toEqual([]);
-    await b.m.stop(null); // the killed collector does not come back
+    await b.m.stop(); // the killed collector does not come back
     await rounds([a, c], 1);
 
     // c is black-holed: its heartbeat goes stale; a fences it (terminates its lock backend) and takes all.
@@ -105,9 +105,9 @@ describe('ShardManager', () => {
     // c, reachable again, finds every shard it fed taken: all lost (its feeds stop).
     await rounds([c], 1);
     expect(c.lost.length).toBe(6);
-    await a.m.stop(null);
-    await b.m.stop(null);
-    await c.m.stop(null);
+    await a.m.stop();
+    await b.m.stop();
+    await c.m.stop();
   });
 
   it('a collector that lost its shard cannot write it once another holds it (the write fence)', async () => {
@@ -152,7 +152,7 @@ describe('ShardManager', () => {
     await upsertSecondCandles(writer, [sec('FY', 0, 4)], b.m.fencePid());
     const fy4 = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
     expect(fy4.rows).toEqual([{ trade_count: 4 }]);
-    await b.m.stop(null);
+    await b.m.stop();
     // The same shard key locked in another database (advisory locks are per database) fences nothing here.
     const other = `tc_fence_other_${process.pid}`;
     await db.admin.query(`CREATE DATABASE ${other}`);
@@ -169,6 +169,6 @@ describe('ShardManager', () => {
     }
     const fy = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
     expect(fy.rows).toEqual([{ trade_count: 5 }]);
-    await a.m.stop(null);
+    await a.m.stop();
   });
 });

@@ -10,7 +10,6 @@ import { sessionOn } from '../../src/calendar/index.js';
 import { nullLogger } from '../../src/log/logger.js';
 import { createSessionRunner } from '../../src/main/session.js';
 import type { SessionRun } from '../../src/scheduler/index.js';
-import type { FeedGap } from '../../src/store/writeGaps.js';
 import { trade } from '../aggregate/trades.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fakeClock.js';
 
@@ -19,7 +18,7 @@ const session = sessionOn('2026-03-03')!;
 function harness(opts: { failReads: number; maxPending?: number }) {
   const clock = new FakeClock(session.open - 1_000);
   const out: Candle[] = [];
-  const gaps: FeedGap[] = [];
+  const holes: Array<{ symbols: readonly string[]; from: number; to: number; reason: string }> = [];
   const second = new SecondAggregator({}, (c) => out.push(c));
   const tick = new TickAggregator({ size: 3 }, (c) => out.push(c));
   const aggs = new Aggregators({ second, tick });
@@ -58,7 +57,9 @@ function harness(opts: { failReads: number; maxPending?: number }) {
         endFeed = done;
       }),
     archive: null,
-    onGap: (g) => gaps.push(g),
+    symbols: ['X'],
+    onHole: (symbols, from, to, reason) => holes.push({ symbols, from, to, reason }),
+    onStopSymbols: () => undefined,
     retryBaseMs: 1_000,
     retryMaxMs: 1_000,
     ...(opts.maxPending === undefined ? {} : { maxPendingTrades: opts.maxPending }),
@@ -69,7 +70,7 @@ function harness(opts: { failReads: number; maxPending?: number }) {
   return {
     clock,
     out,
-    gaps,
+    holes,
     runner,
     done,
     abort,
@@ -104,35 +105,60 @@ describe('a session', () => {
     expect(ticks[0]).toMatchObject({ open: 10, close: 11, high: 11, low: 9 });
     expect(h.out.filter((c) => c.kind === '1s').map((c) => c.tradeCount)).toEqual([2, 1]);
     expect(h.runner.stats.resumeRetries).toBe(3);
-    expect(h.gaps).toEqual([]);
+    expect(h.holes).toEqual([]);
   });
 
-  it('holds a bounded number of trades for the series, and records a gap for the ones it could not', async () => {
+  it('holds a bounded number of trades for the series, and leaves the time of those it could not uncovered', async () => {
     const h = harness({ failReads: 2, maxPending: 1 });
     await flushMicrotasks();
     h.send(at(1_000, 11));
     h.send(at(1_100, 12));
     h.send(at(1_200, 13));
+    // The held trade bounds what the ledger may cover.
+    expect(h.runner.heldFrom()).toBe(session.open + 1_000);
     for (let i = 0; i < 2; i++) await h.clock.advance(1_000);
+    expect(h.runner.heldFrom()).toBe(Number.POSITIVE_INFINITY);
     h.end();
     await h.done;
     expect(h.runner.stats.tickOverflow).toBe(2);
-    expect(h.gaps).toEqual([
-      expect.objectContaining({ symbol: '*', startedAt: session.open + 1_100, reason: 'tick-resume-wait' }),
+    expect(h.holes).toEqual([
+      { symbols: ['X'], from: session.open + 1_100, to: session.open + 1_200, reason: 'tick-resume-wait' },
     ]);
     // 1-second candles never waited.
     expect(h.out.filter((c) => c.kind === '1s').map((c) => c.tradeCount)).toEqual([3]);
   });
 
-  it('records a gap when the session ends before the database ever answered', async () => {
+  it("leaves the held trades' time uncovered when the session ends before the database ever answered", async () => {
     const h = harness({ failReads: 1_000 });
     await flushMicrotasks();
     h.send(at(1_000, 11));
+    h.send(at(1_400, 12));
     h.end();
     h.abort.abort();
     await h.done;
-    expect(h.gaps).toHaveLength(1);
-    expect(h.gaps[0]).toMatchObject({ startedAt: session.open + 1_000, reason: 'tick-resume-wait' });
+    expect(h.holes).toEqual([
+      { symbols: ['X'], from: session.open + 1_000, to: session.open + 1_400, reason: 'tick-resume-wait' },
+    ]);
+  });
+
+  it('judges a held trade by the feed clock once: after a long outage it still joins the series', async () => {
+    // The database answers only after 20 minutes: the held trades are by then 20 minutes behind the clock,
+    // but they were on time when they came (a second verdict would quarantine them as 1 h behind … or late).
+    const h = harness({ failReads: 3 });
+    await flushMicrotasks();
+    h.send(at(1_000, 11));
+    h.send(at(1_100, 12));
+    h.send(at(1_200, 13));
+    // The outage goes on; on-time trades keep arriving (their clock is 61 minutes on).
+    h.send(at(61 * 60_000, 14));
+    for (let i = 0; i < 3; i++) await h.clock.advance(1_000);
+    expect(h.reads()).toBe(4);
+    h.end();
+    await h.done;
+    const ticks = h.out.filter((c) => c.kind === '100t');
+    // The stored candle held 2; all four trades joined the series (none quarantined on its second look).
+    expect(ticks.reduce((n, c) => n + c.tradeCount, 0)).toBe(2 + 4);
+    expect(h.holes).toEqual([]);
   });
 
   it('aggregates only the trades of the session’s candles: the closing cross yes, pre-market and Form T no', async () => {
