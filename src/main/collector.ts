@@ -482,7 +482,10 @@ async function wire(
       // What the database confirmed is written as coverage; whatever it did not is a gap by construction.
       await step('ledger', () => boundedWait(ledger.stop(summary.lostRows === 0), 1_500, clock));
       // Every candle and gap committed is published before the shards (and their positions) are let go.
-      if (publisher) await step('publish', () => boundedWait(publisher!.stop(2_000), 2_500, clock));
+      // The rest of the deadline less what releasing the shards and closing need.
+      const publishLeft = Math.max(1_500, deadlineMs - (clock.now() - started) - 3_000);
+      if (publisher)
+        await step('publish', () => boundedWait(publisher!.stop(publishLeft), publishLeft + 500, clock));
       // Only now (every candle written under our locks) are the shards let go.
       if (cluster) await step('release shards', () => boundedWait(cluster!.stop(), 2_000, clock));
       await step('overnight backfill', () => boundedWait(gapKeeper.stop(), 500, clock));

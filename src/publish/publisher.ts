@@ -165,6 +165,8 @@ export class Publisher {
   }
 
   private finalBy = 0;
+  /** Where the last round left every held shard's position. */
+  private reached = 0n;
 
   private async run(): Promise<void> {
     const backoff = new Backoff(RETRY_DELAYS['publish.retry'], this.o.random);
@@ -195,6 +197,7 @@ export class Publisher {
         }
         if (stopping && target === null) target = await committedBelow(this.o.pool);
         const r = await this.round();
+        this.reached = r.below;
         backoff.reset();
         if (stopping) {
           if (r.below >= target!) break;
@@ -216,6 +219,12 @@ export class Publisher {
         if (stopping) await this.clock.sleep(100);
         else await this.clock.sleep(backoff.next(), this.stopSignal.signal);
       }
+    }
+    if (this.stopSignal.signal.aborted && (target === null || this.reached < target)) {
+      this.log.warn(
+        { pending: this.stats.pending },
+        'publisher stopped before every committed candle was on the stream: the next start publishes the rest',
+      );
     }
     this.stats.state = 'stopped';
     this.limited.stop();

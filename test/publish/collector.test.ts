@@ -106,6 +106,9 @@ describe('the collector publishing to NATS', () => {
     const rows = await rowsAsMessages(db);
     const latest = latestBy(msgs);
     expect(rows.size).toBeGreaterThan(100);
+    const missing = [...rows].filter(([k, v]) => latest.get(k)?.revision !== v.revision).map(([k]) => k);
+    const extra = [...latest.keys()].filter((k) => !rows.has(k));
+    expect({ missing, extra }).toEqual({ missing: [], extra: [] });
     // Every row has messages whose latest revision equals it, and no message names a candle the table lacks.
     expect(latest).toEqual(rows);
     const ids = msgs.map((m) => m.msgId);
