@@ -90,6 +90,17 @@ const COMMANDS: Record<string, Command> = {
     ],
     settings: true,
   },
+  tail: {
+    summary: 'Follow the candles and gaps published to NATS (NATS_URL) as they come.',
+    flags: [
+      { name: '--kind', doc: '1s, 100t or 1m (default: every kind).' },
+      { name: '--symbol', doc: 'Only this symbol.' },
+      { name: '--since', doc: 'Start at this ISO-8601 time, or this long ago (15m, 2h) (default: now).' },
+      { name: '--count', doc: 'Exit after this many messages (default: follow until Ctrl-C).' },
+      JSON_FLAG,
+    ],
+    settings: true,
+  },
   sim: {
     summary: 'Serve the simulated EODHD feed on a local port.',
     flags: [
@@ -183,6 +194,10 @@ async function main(argv: string[]): Promise<number> {
     case 'gaps': {
       const { gapsCommand } = await import('./cli/gaps.js');
       return gapsCommand(config, args.own);
+    }
+    case 'tail': {
+      const { tailCommand } = await import('./cli/tail.js');
+      return tailCommand(config, args.own);
     }
     case 'sim': {
       const { simCommand } = await import('./cli/sim.js');

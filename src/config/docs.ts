@@ -10,6 +10,7 @@ const GROUP_TITLES: Record<string, string> = {
   backfill: 'Gaps and backfill (EODHD tick REST API)',
   operations: 'Operations',
   news: 'News',
+  publish: 'Publishing (NATS JetStream)',
 };
 
 function keysByGroup(): Map<string, SettingKey[]> {

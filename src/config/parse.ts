@@ -87,3 +87,42 @@ export function redactUrl(raw: string): string {
     return raw.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
   }
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration with its unit (`7d`, `12h`, `90m`, `3600s`) in milliseconds; NaN when it is not one. */
+export function durationToMs(raw: string): number {
+  const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(raw);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]! : Number.NaN;
+}
+
+/** A duration with its unit, kept as written (`7d`); read it with durationToMs. */
+export function duration(minMs: number, maxMs: number): Parser<string> {
+  return (raw) => {
+    const ms = durationToMs(raw);
+    if (Number.isNaN(ms)) {
+      throw new ParseProblem(`must be a number with a unit (s, m, h, d), e.g. 7d or 12h, got "${raw}"`);
+    }
+    if (ms < minMs || ms > maxMs) {
+      throw new ParseProblem(`must be between ${minMs / 1_000}s and ${maxMs / 86_400_000}d, got "${raw}"`);
+    }
+    return raw.trim().toLowerCase().replace(/\s+/g, '');
+  };
+}
+
+/** `off`, or a comma list of NATS server URLs (nats:// or tls://). */
+export const natsUrl: Parser<string> = (raw) => {
+  const s = raw.trim();
+  if (s.toLowerCase() === 'off') return 'off';
+  const parts = s.split(',').map((p) => p.trim());
+  for (const p of parts) url(['nats:', 'tls:'])(p);
+  return parts.join(',');
+};
+
+/** A JetStream stream name: letters, digits, '-' and '_'. */
+export const streamName: Parser<string> = (raw) => {
+  const s = raw.trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(s))
+    throw new ParseProblem(`must be 1–64 letters, digits, - or _, got "${raw}"`);
+  return s;
+};

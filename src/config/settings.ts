@@ -3,7 +3,20 @@
 import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
 import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
 import { SINK_DEFAULTS } from '../store/sinkTypes.js';
-import { boolean, integer, oneOf, type Parser, redactUrl, symbolList, text, url, urlList } from './parse.js';
+import {
+  boolean,
+  duration,
+  integer,
+  natsUrl,
+  oneOf,
+  type Parser,
+  redactUrl,
+  streamName,
+  symbolList,
+  text,
+  url,
+  urlList,
+} from './parse.js';
 
 /** libpq's sslmode values (the store plans TLS by them; DATABASE_URL and PGSSLMODE are checked against them). */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -365,6 +378,29 @@ export const SETTINGS = {
     'Poll interval (±10% jitter).',
   ),
   rssTimeoutMs: s('RSS_TIMEOUT_MS', integer(100, 600_000), 10_000, 'news', 'Request timeout per feed.'),
+
+  natsUrl: s(
+    'NATS_URL',
+    optional(natsUrl),
+    null as string | null,
+    'publish',
+    'NATS server(s) with JetStream: every committed candle and gap is published (README, "Live candles on NATS"). Unset = no publishing (local mode: nats://127.0.0.1:4222 when a server answers there); off = never.',
+    { secret: true, show: (v) => (v ? redactUrl(v) : '(not publishing)') },
+  ),
+  natsStream: s(
+    'NATS_STREAM',
+    streamName,
+    'CANDLES',
+    'publish',
+    'JetStream stream (subjects candles.> and gaps.>).',
+  ),
+  natsMaxAge: s(
+    'NATS_MAX_AGE',
+    duration(60_000, 3_650 * 86_400_000),
+    '7d',
+    'publish',
+    'How long the stream keeps a message (e.g. 7d, 12h); a consumer can start this far back.',
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -15,6 +15,15 @@ type Read = (s: HealthSnapshot) => number | boolean | null;
 
 // Unlabelled gauges: a null (unknown) value is exported as NaN rather than a misleading 0.
 const GAUGES: Array<[string, string, Read]> = [
+  ['publish_pending_rows', 'Candle rows committed and not yet on the NATS stream.', (s) => s.publish.pending],
+  [
+    'publish_up',
+    'Whether publishing to NATS works now (1) or not (0: down, connecting; off without NATS_URL).',
+    (s) =>
+      s.publish.state === 'publishing' || s.publish.state === 'catching-up' || s.publish.state === 'standby'
+        ? 1
+        : 0,
+  ],
   ['degraded', '1 when /health reports status degraded.', (s) => s.status === 'degraded'],
   ['uptime_seconds', 'Seconds since the process started.', (s) => s.uptimeS],
   ['market_open', '1 while the NYSE regular session is open.', (s) => s.market.open],
@@ -118,6 +127,22 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
     (s) => s.sink.spoolErrors,
   ],
   ['news_items_total', 'News items stored.', (s) => s.news.items],
+  [
+    'publish_messages_total',
+    'Messages stored by NATS JetStream (candles and gaps).',
+    (s) => s.publish.published,
+  ],
+  [
+    'publish_republished_messages_total',
+    'Of those, published by a catch-up: committed while NATS was down or slow.',
+    (s) => s.publish.republished,
+  ],
+  [
+    'publish_duplicate_messages_total',
+    'Messages JetStream already held (a retry, a peer around a handover): not stored again.',
+    (s) => s.publish.duplicates,
+  ],
+  ['publish_failed_total', 'Publishes that failed (NATS down, slow, no JetStream).', (s) => s.publish.failed],
 ];
 
 export interface Metrics {

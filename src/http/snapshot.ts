@@ -113,6 +113,20 @@ export interface HealthSnapshot {
     writeErrors: number;
     derivations: number;
   };
+  /** Publishing to NATS JetStream (src/publish): 'off' without NATS_URL; counters since start. */
+  publish: {
+    state: 'off' | 'connecting' | 'publishing' | 'catching-up' | 'down' | 'standby' | 'stopped';
+    stream: string | null;
+    published: number;
+    /** Published by a catch-up: committed while NATS was down or slow. */
+    republished: number;
+    duplicates: number;
+    failed: number;
+    /** Candle rows committed, not yet on the stream. */
+    pending: number;
+    lastPublishedAt: string | null;
+    lastError: string | null;
+  };
   /** Replicas on PostgreSQL (absent with the embedded database): the shards this collector holds, who is alive. */
   cluster?: {
     id: string;
@@ -186,6 +200,17 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       retries: 0,
       deadLettered: 0,
       connected: false,
+      lastError: null,
+    },
+    publish: {
+      state: 'off',
+      stream: null,
+      published: 0,
+      republished: 0,
+      duplicates: 0,
+      failed: 0,
+      pending: 0,
+      lastPublishedAt: null,
       lastError: null,
     },
     news: { enabled: false, feedsOk: 0, feedsFailing: 0, items: 0 },

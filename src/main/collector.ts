@@ -6,7 +6,7 @@ import { Aggregators } from '../aggregate/aggregator.js';
 import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
-import type { Trade } from '../aggregate/types.js';
+import type { Candle, Trade } from '../aggregate/types.js';
 import { startGapKeeper } from '../backfill/daemon.js';
 import { simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
@@ -26,6 +26,9 @@ import type { Logger } from '../log/logger.js';
 import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
+import { watchGapOpens } from '../publish/gapWatch.js';
+import type { Publisher } from '../publish/publisher.js';
+import { publishTarget, startPublisher } from '../publish/start.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
 import { startMaintenance } from '../store/maintenance.js';
 import { migrationsApplied } from '../store/migrate.js';
@@ -153,10 +156,19 @@ async function wire(
     () => snapshot(clock.now()),
     () => feedStats,
   );
+  // The page's live stream and the publisher hear of a candle from the one commit notice, never earlier:
+  // neither shows a candle the database does not hold.
+  if (web) {
+    sink.onCommit((n) => {
+      if (n.table !== 'candles_1s' && n.table !== 'candles_100t') return;
+      for (const c of n.committed) web.push(c as Candle);
+    });
+  }
+  const nats = await publishTarget(config);
+  let publisher: Publisher | null = null;
   const out = (c: Parameters<Sink['push']>[0]) => {
     ledger.tag(c);
     sink.push(c);
-    web?.push(c);
   };
   const second = new SecondAggregator(
     {
@@ -215,6 +227,7 @@ async function wire(
     lastTrades: (max) => aggs.lastTrades(max),
     cluster: () => cluster?.stats ?? null,
     ledger: () => ledger.stats,
+    publish: () => publisher?.stats ?? null,
   });
 
   http.serve({
@@ -252,7 +265,7 @@ async function wire(
 
   log.info(
     { component: 'main', mode: config.mode },
-    `tick-collector starting\n  ${diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target).join('\n  ')}`,
+    `tick-collector starting\n  ${[...diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target), nats.banner].join('\n  ')}`,
   );
   if (config.mode === 'local') {
     log.info(
@@ -264,11 +277,13 @@ async function wire(
 
   // Idle symbols close their candles on the collector's clock, not only when a later trade arrives.
   const lagWatch = createLagWatch(log, aggs.clock!);
+  let gapOpens: ((now: number) => void) | null = null;
   const flushTimer = setInterval(
     () => {
       aggs.flush(clock.now());
       ledger.checkpoint();
       lagWatch();
+      gapOpens?.(clock.now());
     },
     Math.min(250, config.sinkFlushMs),
   );
@@ -365,6 +380,26 @@ async function wire(
     cluster.start();
   } else log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
 
+  // Every committed candle and gap to NATS JetStream (src/publish): off the trade path, from the database.
+  if (nats.url) {
+    const held = cluster ? () => cluster!.heldShards() : null;
+    publisher = await startPublisher({
+      url: nats.url,
+      config,
+      pool: database.embedded ? pool : database.extraPool('tick-collector-publish'),
+      embedded: database.embedded,
+      held,
+      log,
+      clock,
+    });
+    const p = publisher;
+    sink.onCommit((n) => p.notice(n));
+    gapOpens = watchGapOpens(
+      () => feedStats.connections,
+      (symbols, at, reason) => p.gapOpened(symbols, at, reason),
+    );
+  }
+
   const done = runScheduler({
     statusAt,
     clock,
@@ -447,6 +482,11 @@ async function wire(
       const summary = await step('drain sink', () => sink.stop(left));
       // What the database confirmed is written as coverage; whatever it did not is a gap by construction.
       await step('ledger', () => boundedWait(ledger.stop(summary.lostRows === 0), 1_500, clock));
+      // Every candle and gap committed is published before the shards (and their positions) are let go.
+      // The rest of the deadline less what releasing the shards and closing need.
+      const publishLeft = Math.max(1_500, deadlineMs - (clock.now() - started) - 3_000);
+      if (publisher)
+        await step('publish', () => boundedWait(publisher!.stop(publishLeft), publishLeft + 500, clock));
       // Only now (every candle written under our locks) are the shards let go.
       if (cluster) await step('release shards', () => boundedWait(cluster!.stop(), 2_000, clock));
       await step('overnight backfill', () => boundedWait(gapKeeper.stop(), 500, clock));

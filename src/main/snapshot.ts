@@ -12,6 +12,7 @@ import { type HealthSnapshot, MAX_SYMBOL_SERIES } from '../http/snapshot.js';
 import type { LedgerStats } from '../ledger/ledger.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
+import type { PublisherStats } from '../publish/publisher.js';
 import type { SinkStats } from '../store/sink.js';
 import { feedHealthy } from './feedHealth.js';
 
@@ -37,6 +38,8 @@ export interface SnapshotSources {
   /** Replicas: the shards held and the collectors alive (null: the embedded database, one collector). */
   cluster?: () => ClusterStats | null;
   ledger?: () => LedgerStats;
+  /** The NATS publisher (null: not publishing). */
+  publish?: () => PublisherStats | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -173,6 +176,7 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
             };
           })()
         : {}),
+      publish: publishSnapshot(src.publish?.() ?? null),
       ...(cluster
         ? {
             cluster: {
@@ -195,6 +199,33 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
           }
         : {}),
     };
+  };
+}
+
+function publishSnapshot(p: PublisherStats | null): HealthSnapshot['publish'] {
+  if (!p) {
+    return {
+      state: 'off',
+      stream: null,
+      published: 0,
+      republished: 0,
+      duplicates: 0,
+      failed: 0,
+      pending: 0,
+      lastPublishedAt: null,
+      lastError: null,
+    };
+  }
+  return {
+    state: p.state,
+    stream: p.stream,
+    published: p.published,
+    republished: p.republished,
+    duplicates: p.duplicates,
+    failed: p.failed,
+    pending: p.pending,
+    lastPublishedAt: iso(p.lastPublishedAt),
+    lastError: p.lastError,
   };
 }
 

@@ -42,6 +42,8 @@ export const RETRY_DELAYS = {
   'backfill.request': { baseMs: 500, maxMs: 30_000, jitter: 'full' },
   /** The shard lock session failed (replicas): every shard was dropped; connect again. */
   'cluster.reconnect': { baseMs: 500, maxMs: 10_000, jitter: 'full' },
+  /** Publishing to NATS failed (server down, JetStream not ready, a publish timed out): read and publish again. */
+  'publish.retry': { baseMs: 250, maxMs: 5_000, jitter: 'full' },
   /** A collector session ended before the close: restart it. */
   'session.restart': { baseMs: 1_000, maxMs: 60_000, jitter: 'none' },
 } as const satisfies Record<string, BackoffPolicy>;

@@ -1,5 +1,5 @@
-// Live candles (and the collector's state) to the web page over server-sent events. The aggregators' output
-// calls push() synchronously on the trade path, so push() only files the candle under each watching
+// Live candles (and the collector's state) to the web page over server-sent events. The sink's commit notice
+// calls push() synchronously for every committed candle (never earlier), so push() only files the candle under each watching
 // client (a Map set, replacing an earlier version of the same candle) and returns; a timer writes the
 // batches. Every client is bounded: at most `maxPending` candles waiting (beyond that it is told to
 // re-read instead), nothing written while its socket holds more than `maxSocketBytes` unsent, and ended

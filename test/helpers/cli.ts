@@ -18,6 +18,8 @@ const BASE_ENV: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
   LOG_FORMAT: 'json',
+  // Never publish to a NATS server the machine happens to run (local mode would): tests ask for their own.
+  NATS_URL: 'off',
 };
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CliRun {

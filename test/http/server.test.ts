@@ -75,6 +75,10 @@ function busySnapshot(): HealthSnapshot {
   const s = emptySnapshot('production');
   s.market.open = true;
   s.feed.trades = 42;
+  s.publish = { ...s.publish, state: 'catching-up', stream: 'CANDLES', published: 900, republished: 300 };
+  s.publish.duplicates = 2;
+  s.publish.failed = 4;
+  s.publish.pending = 77;
   s.feed.invalidMessages = { bad_price: 3, json: 1 };
   s.feed.lagP50Ms = 12;
   s.feed.lagP99Ms = 250;
@@ -189,6 +193,12 @@ describe('health server routes', () => {
     // prom-client spells it "Nan"; Prometheus parses NaN case-insensitively.
     expect(text).toMatch(/^tick_collector_feed_last_trade_age_seconds nan$/im);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^tick_collector_publish_messages_total 900$/m);
+    expect(text).toMatch(/^tick_collector_publish_republished_messages_total 300$/m);
+    expect(text).toMatch(/^tick_collector_publish_duplicate_messages_total 2$/m);
+    expect(text).toMatch(/^tick_collector_publish_failed_total 4$/m);
+    expect(text).toMatch(/^tick_collector_publish_pending_rows 77$/m);
+    expect(text).toMatch(/^tick_collector_publish_up 1$/m);
 
     snap = emptySnapshot('local');
     snap.feed.trades = 43;
@@ -196,6 +206,7 @@ describe('health server routes', () => {
     const again = (await call(`${server.url}/metrics`)).body;
     expect(again).toMatch(/^tick_collector_trades_total 43$/m);
     expect(again).toMatch(/^tick_collector_market_open 0$/m);
+    expect(again).toMatch(/^tick_collector_publish_up 0$/m);
     // Reasons and symbols that vanished from the snapshot vanish from the scrape.
     expect(again).not.toContain('reason="bad_price"');
     expect(again).not.toContain('symbol="AAPL"');

@@ -1,0 +1,158 @@
+// The database is the outbox (migration 0012): every candle and gap row carries the transaction that last
+// wrote it (pub_xid). A read takes the snapshot horizon first (pg_snapshot_xmin: every transaction below it
+// has ended, committed or not) and reads the rows written by transactions in [from, horizon): so a row is
+// never read before its commit, and one committed late by a transaction that began early (two sink
+// workers) is still below the horizon later, never skipped. A row rewritten meanwhile is read once, at
+// its latest version. Times leave as ISO-8601 UTC strings, numbers as numbers, under the columns' names.
+import type pg from 'pg';
+import type { CandleKind } from './subject.js';
+
+/** One row read: its source, the writing transaction (xid8 as a bigint) and its columns. */
+export interface OutboxRow {
+  source: CandleKind | 'tombstone' | 'gap';
+  xid: bigint;
+  row: Record<string, unknown>;
+}
+
+const iso = (col: string, as = col) =>
+  `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${as}`;
+
+const WHERE = 'pub_xid >= $1::xid8 AND pub_xid < $2::xid8';
+
+/** Per source: the statement (params: from, below, limit [, symbols]). */
+const READS: Record<OutboxRow['source'], (symbols: boolean) => string> = {
+  '1s': (s) => `SELECT symbol, ${iso('bucket')}, open, high, low, close, volume, trade_count, vwap,
+      ${iso('first_trade_at')}, ${iso('last_trade_at')}, source, revision, pub_xid::text AS x
+    FROM candles_1s WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
+  '100t': (s) => `SELECT symbol, session_date::text AS session_date, seq, open, high, low, close, volume,
+      trade_count, vwap, ${iso('start_at')}, ${iso('end_at')}, source, revision, pub_xid::text AS x
+    FROM candles_100t WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
+  // A minute is 'tape' when any of its seconds is (a backfill rebuilt it).
+  '1m': (s) => `SELECT m.symbol, ${iso('m.bucket', 'bucket')}, m.open, m.high, m.low, m.close, m.volume,
+      m.trade_count, m.vwap, ${iso('m.first_trade_at', 'first_trade_at')}, ${iso('m.last_trade_at', 'last_trade_at')},
+      CASE WHEN EXISTS (SELECT 1 FROM candles_1s x WHERE x.symbol = m.symbol AND x.bucket >= m.bucket
+                        AND x.bucket < m.bucket + interval '1 minute' AND x.source = 'tape')
+           THEN 'tape' ELSE 'live' END AS source,
+      m.revision, m.pub_xid::text AS x
+    FROM candles_1m m WHERE m.pub_xid >= $1::xid8 AND m.pub_xid < $2::xid8${s ? ' AND m.symbol = ANY($4::text[])' : ''}
+    ORDER BY m.pub_xid LIMIT $3`,
+  tombstone: (s) => `SELECT kind, symbol, ${iso('bucket')}, session_date::text AS session_date, seq, revision,
+      pub_xid::text AS x
+    FROM candle_tombstones WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
+  // Gaps name their symbols in an array: filtered by the caller. Every column (the ledger may add some), the
+  // known instants as ISO-8601 UTC.
+  gap: () => `SELECT to_jsonb(g) - 'pub_xid' AS j, ${iso('started_at')}, ${iso('ended_at')}, ${iso('filled_at')},
+      pub_xid::text AS x
+    FROM feed_gaps g WHERE ${WHERE} ORDER BY pub_xid LIMIT $3`,
+};
+
+export const OUTBOX_SOURCES = Object.keys(READS) as OutboxRow['source'][];
+
+/** The snapshot horizon: every transaction with a smaller id has ended. */
+export async function horizon(db: pg.Pool | pg.PoolClient): Promise<bigint> {
+  const r = await db.query<{ h: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h');
+  return BigInt(r.rows[0]!.h);
+}
+
+/** Every transaction committed by now has an id below this (pg_snapshot_xmax): a stop publishes up to it. */
+export async function committedBelow(db: pg.Pool | pg.PoolClient): Promise<bigint> {
+  const r = await db.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
+  return BigInt(r.rows[0]!.x);
+}
+
+export interface ReadResult {
+  rows: OutboxRow[];
+  /** Every row written in [from, below) is in `rows` (below ≤ the horizon asked for). */
+  below: bigint;
+}
+
+/**
+ * The rows written in [from, to), oldest first, at most about `limit` per source: when a source has more,
+ * the read stops at a transaction boundary (`below`); a single transaction larger than the limit is read
+ * whole. `symbols` narrows the candles to a replica's shards (null: every symbol).
+ */
+export async function readOutbox(
+  db: pg.Pool,
+  from: bigint,
+  to: bigint,
+  limit: number,
+  symbols: readonly string[] | null,
+): Promise<ReadResult> {
+  if (from >= to) return { rows: [], below: to };
+  const read = async (hi: bigint, lim: number | null) => {
+    const out = await Promise.all(
+      OUTBOX_SOURCES.map(async (source) => {
+        const params: unknown[] = [from.toString(), hi.toString(), lim];
+        if (symbols && source !== 'gap') params.push(symbols);
+        const r = await db.query<Record<string, unknown> & { x: string }>(
+          READS[source](symbols !== null && source !== 'gap'),
+          params,
+        );
+        return { source, rows: r.rows, full: lim !== null && r.rows.length >= lim };
+      }),
+    );
+    return out;
+  };
+  let parts = await read(to, limit);
+  let below = to;
+  for (const p of parts) {
+    if (!p.full) continue;
+    const last = BigInt(p.rows[p.rows.length - 1]!.x);
+    if (last < below) below = last;
+  }
+  // One transaction wrote more than `limit` rows to a source: read that transaction whole.
+  if (below === from) {
+    below = from + 1n;
+    parts = await read(below, null);
+  }
+  const rows: OutboxRow[] = [];
+  for (const p of parts) {
+    for (const r of p.rows) {
+      const xid = BigInt(r.x);
+      if (xid >= below) continue;
+      const { x: _x, j, ...row } = r as Record<string, unknown> & { j?: Record<string, unknown> };
+      rows.push({ source: p.source, xid, row: j ? { ...j, ...row } : row });
+    }
+  }
+  // Oldest first; within a transaction, in source order (stable sort).
+  rows.sort((a, b) => (a.xid < b.xid ? -1 : a.xid > b.xid ? 1 : 0));
+  return { rows, below };
+}
+
+/** The stored positions of `shards` (missing ones start at `start`: nothing before is published). */
+export async function loadPositions(
+  db: pg.Pool,
+  stream: string,
+  shards: readonly number[],
+  start: bigint,
+): Promise<Map<number, bigint>> {
+  const r = await db.query<{ shard: number; below: string }>(
+    `WITH ins AS (
+       INSERT INTO publish_positions (stream, shard, below)
+       SELECT $1, s, $3::xid8 FROM unnest($2::int[]) AS u(s)
+       ON CONFLICT (stream, shard) DO NOTHING RETURNING shard, below)
+     SELECT shard, below::text FROM ins
+     UNION ALL SELECT shard, below::text FROM publish_positions WHERE stream = $1 AND shard = ANY($2::int[])`,
+    [stream, shards, start.toString()],
+  );
+  const m = new Map<number, bigint>();
+  for (const x of r.rows) m.set(x.shard, BigInt(x.below));
+  return m;
+}
+
+/** Raises the positions of `shards` to `below` (never lowers one: a peer may have gone further). */
+export async function savePositions(
+  db: pg.Pool,
+  stream: string,
+  shards: readonly number[],
+  below: bigint,
+): Promise<void> {
+  if (shards.length === 0) return;
+  await db.query(
+    `INSERT INTO publish_positions AS p (stream, shard, below)
+     SELECT $1, s, $3::xid8 FROM unnest($2::int[]) AS u(s)
+     ON CONFLICT (stream, shard) DO UPDATE SET below = GREATEST(p.below, EXCLUDED.below), updated_at = now()
+     WHERE p.below < EXCLUDED.below`,
+    [stream, shards, below.toString()],
+  );
+}

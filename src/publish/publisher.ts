@@ -1,0 +1,363 @@
+// The publisher (docs/ARCHITECTURE.md, "Publishing"): every candle and gap row the database committed goes to
+// the JetStream stream, oldest first, after the commit and never before. The database is the outbox: a
+// round reads what was written since the stored position (outbox.ts), publishes it with its Nats-Msg-Id
+// (subject.ts), and only when JetStream acknowledged every message raises the position in PostgreSQL. The
+// sink's commit notice only wakes a round; nothing runs on the trade path. While NATS is down or slow the
+// rounds fail and back off, collecting and storing go on, and the first round that succeeds catches up
+// from the position: nothing is skipped, and nothing acknowledged before is published again.
+import { createInbox, headers, type NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
+import { type Clock, systemClock } from '../clock.js';
+import { type Logger, nullLogger } from '../log/logger.js';
+import { RateLimitedLog } from '../log/rateLimit.js';
+import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
+import type { CommitNotice } from '../store/sink.js';
+import { messagesOf, type OutMessage, openGapMessages } from './messages.js';
+import { connectNats, ensureStream } from './nats.js';
+import { committedBelow, horizon, loadPositions, readOutbox, savePositions } from './outbox.js';
+
+interface Ack {
+  duplicate: boolean;
+  error: string | null;
+}
+
+const decoder = new TextDecoder();
+
+/** A PubAck (`{"stream":…,"seq":…,"duplicate":true?}`), a JetStream error, or a status (503: no responders). */
+function readAck(data: Uint8Array, status: number): Ack {
+  if (status >= 300)
+    return {
+      duplicate: false,
+      error: status === 503 ? 'no JetStream stream answers (503)' : `status ${status}`,
+    };
+  try {
+    const a = JSON.parse(decoder.decode(data)) as { duplicate?: boolean; error?: { description?: string } };
+    if (a.error) return { duplicate: false, error: a.error.description ?? 'JetStream error' };
+    return { duplicate: a.duplicate === true, error: null };
+  } catch {
+    return { duplicate: false, error: 'unreadable acknowledgement' };
+  }
+}
+
+export type PublisherState = 'connecting' | 'publishing' | 'catching-up' | 'down' | 'standby' | 'stopped';
+
+export interface PublisherStats {
+  state: PublisherState;
+  url: string;
+  stream: string;
+  /** Messages JetStream stored (new), counter. */
+  published: number;
+  /** Of those, published by a catch-up after NATS was down or slow (committed meanwhile), counter. */
+  republished: number;
+  /** Messages JetStream already had (a retry, a peer around a handover), counter. */
+  duplicates: number;
+  /** Publishes that failed (timeout, no responders, connection lost), counter. */
+  failed: number;
+  /** Candle rows committed and not yet on the stream (an estimate from the commit notices). */
+  pending: number;
+  /** Rounds (read, publish, position) completed, counter. */
+  rounds: number;
+  lastPublishedAt: number | null;
+  lastError: string | null;
+}
+
+/** A shard this collector writes (key 0 and every symbol without shards). */
+export interface PublishShard {
+  key: number;
+  symbols: readonly string[] | null;
+}
+
+export interface PublisherOptions {
+  url: string;
+  stream: string;
+  maxAgeMs: number;
+  /** Reads the outbox and keeps the position: its own connection on a server. */
+  pool: pg.Pool;
+  /** The shards this collector writes now (each publishes the symbols it writes). */
+  held: () => readonly PublishShard[];
+  /** Every shard key of the configuration: positions exist before anything is written. */
+  allShards: readonly number[];
+  log?: Logger;
+  clock?: Clock;
+  /** Rows read per source per round. Default 5,000. */
+  readRows?: number;
+  /** Messages awaiting their acknowledgement at once. Default 1,000. */
+  maxInflight?: number;
+  publishTimeoutMs?: number;
+  /** A round at least this often with no notice (gaps filled by the backfill, a horizon held back). */
+  idleMs?: number;
+  random?: () => number;
+}
+
+export class Publisher {
+  readonly stats: PublisherStats;
+  readonly done: Promise<void>;
+  private readonly o: Required<Omit<PublisherOptions, 'log' | 'clock'>>;
+  private readonly log: Logger;
+  private readonly limited: RateLimitedLog;
+  private readonly clock: Clock;
+  private readonly stopSignal = new AbortController();
+  private wake = new AbortController();
+  private nc: NatsConnection | null = null;
+  /** One subscription takes every PubAck (reply subjects `<inbox>.<n>`): no request, timer or inbox per message. */
+  private inbox = '';
+  private readonly acks = new Map<string, (ack: Ack) => void>();
+  private nextAck = 0;
+  private connected = false;
+  private streamReady = false;
+  private catchingUp = false;
+  /** Candle rows in commit notices, and how many of them a finished round had covered. */
+  private noticed = 0;
+  private covered = 0;
+  private openGaps: OutMessage[] = [];
+
+  constructor(opts: PublisherOptions) {
+    this.o = {
+      readRows: 5_000,
+      maxInflight: 1_000,
+      publishTimeoutMs: 5_000,
+      idleMs: 1_000,
+      random: Math.random,
+      ...opts,
+    };
+    this.log = (opts.log ?? nullLogger()).child({ component: 'publish' });
+    this.clock = opts.clock ?? systemClock;
+    this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
+    this.stats = {
+      state: 'connecting',
+      url: opts.url,
+      stream: opts.stream,
+      published: 0,
+      republished: 0,
+      duplicates: 0,
+      failed: 0,
+      pending: 0,
+      rounds: 0,
+      lastPublishedAt: null,
+      lastError: null,
+    };
+    this.done = this.run();
+  }
+
+  /** The sink's commit notice: counts the candles and wakes a round. O(1). */
+  notice(n: CommitNotice): void {
+    if (n.table !== 'candles_1s' && n.table !== 'candles_100t' && n.table !== 'feed_gaps') return;
+    if (n.committed.length === 0) return;
+    if (n.table !== 'feed_gaps') this.noticed += n.committed.length;
+    this.stats.pending = this.noticed - this.covered;
+    this.wake.abort();
+  }
+
+  /** A gap opened (a feed connection stopped receiving): told at once, no row exists yet. Bounded. */
+  gapOpened(symbols: readonly string[], startedAt: number, reason: string): void {
+    if (this.openGaps.length > 50_000) return;
+    this.openGaps.push(...openGapMessages(symbols, startedAt, reason));
+    this.wake.abort();
+  }
+
+  /** Publishes what is committed by now (bounded by `deadlineMs`), then closes the connection. */
+  async stop(deadlineMs = 2_000): Promise<void> {
+    if (this.stopSignal.signal.aborted) return this.done;
+    this.finalBy = this.clock.now() + deadlineMs;
+    this.stopSignal.abort();
+    this.wake.abort();
+    await this.done;
+  }
+
+  private finalBy = 0;
+  /** Where the last round left every held shard's position. */
+  private reached = 0n;
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff(RETRY_DELAYS['publish.retry'], this.o.random);
+    // Positions first, before the sink commits anything of this run (a NATS outage at start loses nothing).
+    while (!this.stopSignal.signal.aborted) {
+      try {
+        await loadPositions(this.o.pool, this.o.stream, this.o.allShards, await horizon(this.o.pool));
+        break;
+      } catch (err) {
+        this.fail(err, 'reading the publish positions failed');
+        await this.clock.sleep(backoff.next(), this.stopSignal.signal);
+      }
+    }
+    backoff.reset();
+    // At a stop: every transaction committed by then (the sink has drained) is published before we leave.
+    let target: bigint | null = null;
+    for (;;) {
+      const stopping = this.stopSignal.signal.aborted;
+      if (stopping && (this.clock.now() >= this.finalBy || !this.connected)) break;
+      const wake = new AbortController();
+      this.wake = wake;
+      try {
+        if (!this.nc) await this.connect();
+        if (!this.connected) throw new Error(`NATS at ${this.o.url} is not connected`);
+        if (!this.streamReady) {
+          await ensureStream(this.nc!, { name: this.o.stream, maxAgeMs: this.o.maxAgeMs });
+          this.streamReady = true;
+        }
+        if (stopping && target === null) target = await committedBelow(this.o.pool);
+        const r = await this.round();
+        this.reached = r.below;
+        backoff.reset();
+        if (stopping) {
+          if (r.below >= target!) break;
+          if (!r.more) await this.clock.sleep(20); // the horizon is held back by another transaction
+          continue;
+        }
+        if (r.more) continue;
+        await this.clock.sleep(this.o.idleMs, AbortSignal.any([wake.signal, this.stopSignal.signal]));
+        // Coalesce: the notices of one sink flush arrive together.
+        if (!this.stopSignal.signal.aborted) await this.clock.sleep(20);
+      } catch (err) {
+        this.streamReady = false;
+        this.catchingUp = true;
+        if (this.stats.state !== 'connecting') this.stats.state = 'down';
+        this.fail(
+          err,
+          'publishing to NATS failed: collecting goes on, the stream catches up when it is back',
+        );
+        if (stopping) await this.clock.sleep(100);
+        else await this.clock.sleep(backoff.next(), this.stopSignal.signal);
+      }
+    }
+    if (this.stopSignal.signal.aborted && (target === null || this.reached < target)) {
+      this.log.warn(
+        { pending: this.stats.pending },
+        'publisher stopped before every committed candle was on the stream: the next start publishes the rest',
+      );
+    }
+    this.stats.state = 'stopped';
+    this.limited.stop();
+    const nc = this.nc;
+    this.nc = null;
+    if (nc) await Promise.race([nc.drain().catch(() => nc.close()), this.clock.sleep(1_000)]);
+  }
+
+  private async connect(): Promise<void> {
+    const nc = await connectNats(this.o.url, 'tick-collector');
+    this.nc = nc;
+    this.inbox = createInbox();
+    nc.subscribe(`${this.inbox}.*`, {
+      callback: (_err, m) => {
+        const id = m.subject.slice(this.inbox.length + 1);
+        const done = this.acks.get(id);
+        if (!done) return;
+        this.acks.delete(id);
+        done(readAck(m.data, m.headers?.code ?? 0));
+      },
+    });
+    this.connected = true;
+    this.log.info({ url: this.o.url, stream: this.o.stream }, `publishing candles to NATS (${this.o.url})`);
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') {
+          this.connected = false;
+          this.catchingUp = true;
+          this.stats.state = 'down';
+        } else if (s.type === 'reconnect') {
+          this.connected = true;
+          this.streamReady = false;
+          this.wake.abort();
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  /** One read and publish: `more` when more is waiting below the horizon; `below` the position reached. */
+  private async round(): Promise<{ more: boolean; below: bigint }> {
+    const held = this.o.held();
+    if (this.openGaps.length > 0) {
+      const gaps = this.openGaps;
+      this.openGaps = [];
+      await this.publishAll(gaps).catch((err) => {
+        this.openGaps = [...gaps, ...this.openGaps];
+        throw err;
+      });
+    }
+    if (held.length === 0) {
+      this.stats.state = 'standby';
+      return { more: false, below: await horizon(this.o.pool) };
+    }
+    const noticedBefore = this.noticed;
+    const pool = this.o.pool;
+    const h = await horizon(pool);
+    const keys = held.map((s) => s.key);
+    const positions = await loadPositions(pool, this.o.stream, keys, h);
+    let lo = h;
+    for (const p of positions.values()) if (p < lo) lo = p;
+    const all = held.some((s) => s.symbols === null);
+    const shardOf = new Map<string, number>();
+    if (!all) for (const s of held) for (const sym of s.symbols!) shardOf.set(sym, s.key);
+    const { rows, below } = await readOutbox(pool, lo, h, this.o.readRows, all ? null : [...shardOf.keys()]);
+    const msgs: OutMessage[] = [];
+    for (const r of rows) {
+      for (const m of messagesOf(r)) {
+        const key = all ? held[0]!.key : shardOf.get(m.symbol);
+        if (key === undefined) continue; // a symbol of a shard another collector writes
+        if (r.xid < positions.get(key)!) continue; // that shard's stream already has it
+        msgs.push(m);
+      }
+    }
+    if (this.catchingUp || below < h) this.stats.state = 'catching-up';
+    await this.publishAll(msgs, this.catchingUp);
+    await savePositions(pool, this.o.stream, keys, below);
+    if (below >= h) {
+      this.covered = noticedBefore;
+      this.catchingUp = false;
+      this.stats.state = 'publishing';
+    }
+    this.stats.pending = Math.max(0, this.noticed - this.covered);
+    this.stats.rounds++;
+    return { more: below < h, below };
+  }
+
+  /**
+   * Publishes in order (one connection: JetStream stores them as sent), at most maxInflight awaiting their
+   * acknowledgement; throws after the chunk settles (or times out) if any failed.
+   */
+  private async publishAll(msgs: readonly OutMessage[], catchUp = false): Promise<void> {
+    const nc = this.nc!;
+    for (let i = 0; i < msgs.length; i += this.o.maxInflight) {
+      const chunk = msgs.slice(i, i + this.o.maxInflight);
+      const ids: string[] = [];
+      const acks = chunk.map(
+        (m) =>
+          new Promise<Ack>((resolve) => {
+            const id = String(this.nextAck++);
+            ids.push(id);
+            this.acks.set(id, resolve);
+            const h = headers();
+            h.set('Nats-Msg-Id', m.msgId);
+            nc.publish(m.subject, JSON.stringify(m.payload), { headers: h, reply: `${this.inbox}.${id}` });
+          }),
+      );
+      const timer = new AbortController();
+      const settled = await Promise.race([
+        Promise.all(acks),
+        this.clock.sleep(this.o.publishTimeoutMs, timer.signal).then(() => null),
+      ]);
+      timer.abort();
+      for (const id of ids) this.acks.delete(id);
+      let failure: string | null = settled ? null : `no acknowledgement within ${this.o.publishTimeoutMs} ms`;
+      if (!settled) this.stats.failed += chunk.length;
+      for (const a of settled ?? []) {
+        if (a.error !== null) {
+          this.stats.failed++;
+          failure ??= a.error;
+        } else if (a.duplicate) this.stats.duplicates++;
+        else {
+          this.stats.published++;
+          if (catchUp) this.stats.republished++;
+        }
+      }
+      if (failure) throw new Error(`publishing to stream ${this.o.stream}: ${failure}`);
+      this.stats.lastPublishedAt = this.clock.now();
+    }
+  }
+
+  private fail(err: unknown, message: string): void {
+    const error = err instanceof Error ? err.message : String(err);
+    this.stats.lastError = error;
+    this.limited.event('publish.failed', 'warn', { err: error }, message);
+  }
+}

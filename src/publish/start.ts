@@ -1,0 +1,76 @@
+// Wiring of the publisher for the collector: which NATS (NATS_URL; in local mode a server answering at
+// 127.0.0.1:4222), which shards this collector writes, and the banner line that says whether it publishes.
+import net from 'node:net';
+import type pg from 'pg';
+import type { Clock } from '../clock.js';
+import { cutShards } from '../cluster/shards.js';
+import type { Config } from '../config/load.js';
+import { durationToMs, redactUrl } from '../config/parse.js';
+import type { Logger } from '../log/logger.js';
+import { Publisher, type PublishShard } from './publisher.js';
+
+export const LOCAL_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** Whether something accepts TCP connections at host:port within `timeoutMs`. */
+export function answers(host: string, port: number, timeoutMs = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** The NATS URL to publish to, or null, and the banner line saying so. */
+export async function publishTarget(config: Config): Promise<{ url: string | null; banner: string }> {
+  if (config.natsUrl === 'off') return { url: null, banner: 'NATS: not publishing (NATS_URL=off)' };
+  if (config.natsUrl)
+    return {
+      url: config.natsUrl,
+      banner: `NATS: publishing to ${redactUrl(config.natsUrl)} (stream ${config.natsStream})`,
+    };
+  if (config.mode === 'local' && (await answers('127.0.0.1', 4222))) {
+    return {
+      url: LOCAL_NATS_URL,
+      banner: `NATS: publishing to ${LOCAL_NATS_URL} (a server answers there; stream ${config.natsStream}; NATS_URL=off to stop)`,
+    };
+  }
+  return { url: null, banner: 'NATS: not publishing (set NATS_URL to publish every committed candle)' };
+}
+
+export interface PublisherSetup {
+  url: string;
+  config: Config;
+  pool: pg.Pool;
+  embedded: boolean;
+  /** The shards this collector writes (replicas); null: one collector, every symbol. */
+  held: (() => readonly { key: number; symbols: readonly string[] }[]) | null;
+  log: Logger;
+  clock: Clock;
+}
+
+export async function startPublisher(s: PublisherSetup): Promise<Publisher> {
+  let allShards = [0];
+  let held: () => readonly PublishShard[] = () => [{ key: 0, symbols: null }];
+  if (s.held) {
+    const r = await s.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const cut = cutShards(s.config.symbols, s.config.maxSymbolsPerConnection, r.rows[0]?.schema ?? 'public');
+    allShards = cut.map((c) => c.key);
+    const get = s.held;
+    held = () => get().map((h) => ({ key: h.key, symbols: h.symbols }));
+  }
+  return new Publisher({
+    url: s.url,
+    stream: s.config.natsStream,
+    maxAgeMs: durationToMs(s.config.natsMaxAge),
+    pool: s.pool,
+    held,
+    allShards,
+    log: s.log,
+    clock: s.clock,
+  });
+}
