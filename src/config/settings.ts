@@ -3,7 +3,18 @@
 import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
 import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
 import { SINK_DEFAULTS } from '../store/sinkTypes.js';
-import { boolean, integer, oneOf, type Parser, redactUrl, symbolList, text, url, urlList } from './parse.js';
+import {
+  boolean,
+  integer,
+  oneOf,
+  ParseProblem,
+  type Parser,
+  redactUrl,
+  symbolList,
+  text,
+  url,
+  urlList,
+} from './parse.js';
 
 /** libpq's sslmode values (the store plans TLS by them; DATABASE_URL and PGSSLMODE are checked against them). */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -31,6 +42,14 @@ function s<T>(
 ) {
   return { env, parse, default: def, group, doc, ...extra } satisfies Setting<T>;
 }
+
+/** A token someone will type or paste: 16+ characters, no spaces. */
+const webToken: Parser<string> = (raw) => {
+  const t = raw.trim();
+  if (t.length < 16 || /\s/.test(t))
+    throw new ParseProblem('must be at least 16 characters with no spaces, e.g. from `openssl rand -hex 16`');
+  return t;
+};
 
 const optional =
   <T>(p: Parser<T>): Parser<T | null> =>
@@ -306,6 +325,14 @@ export const SETTINGS = {
     true,
     'operations',
     'Serve the web page (`GET /`) and its read-only JSON API (`/api/…`) on PORT.',
+  ),
+  webToken: s(
+    'WEB_TOKEN',
+    optional(webToken),
+    null as string | null,
+    'operations',
+    'Require this token for the page, its API, /health and /metrics (open /?token=… once, or send `Authorization: Bearer …`); /healthz and /readyz stay open. Set it when the service has a public domain. Unset = no token.',
+    { secret: true },
   ),
   logLevel: s(
     'LOG_LEVEL',
