@@ -279,9 +279,9 @@ describe('web page and API', () => {
       });
       req.end();
     });
-    // Once the stream is registered, the aggregators' output reaches it.
-    for (let i = 0; i < 100 && web.stream.stats.clients === 0; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    // Once the stream is registered, the aggregators' output reaches it (no cap on the wait: pushing
+    // before it is registered would leave the test waiting for candles that went nowhere).
+    while (web.stream.stats.clients === 0) await new Promise((r) => setTimeout(r, 10));
     web.push(sec('MSFT', 1));
     web.push(sec('AAPL', 100));
     await done;
