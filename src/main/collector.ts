@@ -276,7 +276,7 @@ async function wire(
   );
   const progress = startProgress({
     log,
-    everyMs: config.mode === 'local' ? 5_000 : 300_000,
+    everyMs: config.mode === 'local' ? 5_000 : 60_000,
     clock,
     feed: feedStats,
     sink: sink.stats,
