@@ -45,7 +45,7 @@ export function webUiOptions(
     snapshot,
     feed,
     log,
-    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl)],
+    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl), config.webToken],
   };
 }
 

@@ -10,6 +10,7 @@ import { feedStatsSnapshot } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
+import { redactUrlsIn } from '../log/redact.js';
 import { candleRange, gapsBetween, MAX_RANGE_LIMIT } from '../store/candleRange.js';
 import { describeError } from '../store/errors.js';
 import {
@@ -117,8 +118,8 @@ export function createWebUi(opts: WebUiOptions): WebUi {
     if (text === null) return null;
     let t = text;
     for (const s of secrets) t = t.split(s).join('…');
-    // Any URL with credentials in it: keep the scheme and host only.
-    return t.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1…@');
+    // Any URL with credentials in it: the password and secret-looking query values replaced.
+    return redactUrlsIn(t);
   };
 
   const state = () => {

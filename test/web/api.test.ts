@@ -154,10 +154,13 @@ describe('web page and API', () => {
     expect(state.text).not.toContain('hunter2pass');
     expect(state.text).not.toContain(DB_URL);
     expect(json(state).health).toMatchObject({ sink: { lastError: 'connect to … failed (token …)' } });
-    // A URL with credentials that is not the configured one loses them too.
-    snapshot.sink.lastError = 'failed: postgres://other:pw@replica.internal/db';
+    // A URL with credentials that is not the configured one loses them too (and a key in a query).
+    snapshot.sink.lastError =
+      'failed: postgres://other:pw@replica.internal/db; https://feeds.example/x?key=K3Y';
     expect(json(await call(`${base}/api/state`)).health).toMatchObject({
-      sink: { lastError: 'failed: postgres://…@replica.internal/db' },
+      sink: {
+        lastError: 'failed: postgres://other:***@replica.internal/db; https://feeds.example/x?key=***',
+      },
     });
     snapshot.sink.lastError = null;
   });
