@@ -4,6 +4,7 @@
 import { type CommandFlag, parseArgs } from './cli/args.js';
 import { renderSettingsHelp } from './config/docs.js';
 import { ConfigError, envTypos, loadConfig, loadDotEnv } from './config/load.js';
+import type { SettingKey } from './config/settings.js';
 import { VERSION } from './version.js';
 
 interface Command {
@@ -11,6 +12,8 @@ interface Command {
   flags: CommandFlag[];
   /** Whether the settings apply (sessions needs none). */
   settings: boolean;
+  /** The settings this command reads, shown by its --help (the others are run's: `run --help`). Absent: all. */
+  reads?: SettingKey[];
   /** Streams trades: the feed's token is required with DATABASE_URL (read-only commands need none). */
   feed?: boolean;
 }
@@ -21,9 +24,39 @@ const JSON_FLAG: CommandFlag = {
   doc: 'One JSON object per line (times ISO-8601 UTC) instead of a table.',
 };
 
+/** Where the database is and how to reach it: what every command that reads it needs. */
+const DATABASE: SettingKey[] = [
+  'databaseUrl',
+  'pgSslMode',
+  'dataDir',
+  'dbConnectTimeoutMs',
+  'dbQueryTimeoutMs',
+  'logLevel',
+  'logFormat',
+];
+
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'Run the collector (the default command).', flags: [], settings: true, feed: true },
-  status: { summary: 'Print the startup diagnostics and exit.', flags: [JSON_FLAG], settings: true },
+  status: {
+    summary: 'Print the startup diagnostics and exit.',
+    flags: [JSON_FLAG],
+    settings: true,
+    reads: [
+      ...DATABASE,
+      'eodhdApiToken',
+      'eodhdWsUrl',
+      'feed',
+      'symbols',
+      'maxSymbolsPerConnection',
+      'skipMarketHours',
+      'simRate',
+      'candleIntervalMs',
+      'tickCandleSize',
+      'archiveTicks',
+      'port',
+      'webToken',
+    ],
+  },
   sessions: {
     summary: 'Print NYSE sessions: date, open and close (UTC ISO-8601), one per line.',
     flags: [
@@ -43,6 +76,7 @@ const COMMANDS: Record<string, Command> = {
       },
     ],
     settings: true,
+    reads: DATABASE,
   },
   candles: {
     summary: 'Print the latest stored candles.',
@@ -53,25 +87,32 @@ const COMMANDS: Record<string, Command> = {
       JSON_FLAG,
     ],
     settings: true,
+    reads: DATABASE,
   },
   export: {
     summary: "Stream one symbol's candles or bars over a time range to stdout.",
     flags: [
       { name: '--symbol', doc: 'The symbol (required).' },
-      { name: '--kind', doc: '1m (default), 5m, 1h, 1d or 1s.' },
+      { name: '--kind', doc: '1m (default), 5m, 1h, 1d, 1s or 100t.' },
       {
         name: '--from',
         doc: 'YYYY-MM-DD (New York day) or ISO-8601 time with a zone (default: the beginning).',
       },
       { name: '--to', doc: 'YYYY-MM-DD (inclusive) or ISO-8601 time (exclusive) (default: now).' },
-      { name: '--format', doc: 'csv (default, with a header) or jsonl.' },
+      {
+        name: '--format',
+        doc: 'csv (default, with a header), jsonl or parquet; columns as in the database.',
+      },
+      { name: '--output', doc: 'Write to this file instead of stdout (required for parquet).' },
     ],
     settings: true,
+    reads: DATABASE,
   },
   news: {
     summary: 'Print the latest stored news items.',
     flags: [{ name: '--limit', doc: 'How many items (default 20).' }, JSON_FLAG],
     settings: true,
+    reads: DATABASE,
   },
   backfill: {
     summary: 'Fill the unfilled gaps of the ledger from the tick API (local mode: the simulator tape).',
@@ -81,6 +122,21 @@ const COMMANDS: Record<string, Command> = {
       { name: '--dry-run', switch: true, doc: 'Fetch and rebuild, write nothing.' },
     ],
     settings: true,
+    reads: [
+      ...DATABASE,
+      'eodhdApiToken',
+      'eodhdApiUrl',
+      'backfillMaxCallsPerDay',
+      'symbols',
+      'feed',
+      'simRate',
+      'skipMarketHours',
+      'sessionTailMs',
+      'candleIntervalMs',
+      'candleLatenessMs',
+      'tickCandleSize',
+      'candleConditions',
+    ],
   },
   gaps: {
     summary: "List the gap ledger with each gap's fill state.",
@@ -89,6 +145,7 @@ const COMMANDS: Record<string, Command> = {
       { name: '--json', switch: true, doc: 'One JSON object per line instead of a table.' },
     ],
     settings: true,
+    reads: DATABASE,
   },
   tail: {
     summary: 'Follow the candles and gaps published to NATS (NATS_URL) as they come.',
@@ -109,6 +166,7 @@ const COMMANDS: Record<string, Command> = {
       { name: '--host', doc: 'Interface (default 127.0.0.1).' },
     ],
     settings: true,
+    reads: ['symbols', 'simRate', 'logLevel', 'logFormat'],
   },
 };
 
@@ -123,7 +181,14 @@ function usage(command?: string): string {
       '',
       c.summary,
       ...(own ? ['', '  Flags:', own] : []),
-      ...(c.settings ? ['', '  Settings (flag or environment variable):', renderSettingsHelp(shadowed)] : []),
+      ...(c.settings
+        ? [
+            '',
+            `  Settings ${c.reads ? 'it reads ' : ''}(flag or environment variable):`,
+            renderSettingsHelp(shadowed, c.reads ? new Set(c.reads) : undefined),
+          ]
+        : []),
+      ...(c.reads ? ['', "Every other setting is the daemon's: tick-collector run --help"] : []),
     ].join('\n');
   }
   const list = Object.entries(COMMANDS)

@@ -22,7 +22,7 @@ async function getJson(path) {
 }
 
 const page = {
-  /** @type {{ symbols: string[], kinds: Kind[], mode: string, candleIntervalMs: number, tickCandleSize: number }} */
+  /** @type {{ symbols: string[], kinds: Kind[], mode: string, candleIntervalMs: number, tickCandleSize: number, marketHoursIgnored?: boolean }} */
   meta: { symbols: [], kinds: ['1s', '100t'], mode: '', candleIntervalMs: 1000, tickCandleSize: 100 },
   symbol: '',
   /** @type {Kind} */
@@ -50,7 +50,31 @@ const page = {
   state: null,
   firstChartMs: /** @type {number | null} */ (null),
   streamOpen: false,
+  /** When the stream last failed (null while it is open or was never opened). */
+  streamErrorAt: /** @type {number | null} */ (null),
+  /** When the last state came (the stream sends one every second). */
+  lastStateAt: 0,
+  /** The collector answers; false from STREAM_LOST_MS after the stream failed, or STATE_STALE_MS without a state. */
+  reachable: true,
+  /** The last moment the collector was heard from, once it is unreachable. */
+  lostSince: /** @type {number | null} */ (null),
+  /** The collector's HTTP port answers but it is still opening its database. */
+  starting: false,
+  /** Today's gaps (New York date, every symbol): the one list the Today card counts and the list shows. */
+  todayGaps: /** @type {Gap[] | null} */ (null),
+  todayGapsMore: false,
+  todayGapsAt: 0,
+  vwap: false,
 };
+
+/** A failed stream that has not come back within this is a lost collector. */
+const STREAM_LOST_MS = 500;
+/** No state for this long (one comes every second) is a lost collector too (a link that went silent). */
+const STATE_STALE_MS = 2_500;
+/** Today's gaps are read again at least this often (and whenever the feed's gap count moves). */
+const GAPS_REFRESH_MS = 10_000;
+/** @param {number} ms */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // --- the chart -------------------------------------------------------------------------------------
 
@@ -79,7 +103,9 @@ async function selectSeries() {
     kind,
     zone: page.zone,
     onNearStart: () => void loadOlder(gen),
+    vwap: page.vwap,
   });
+  axisLabels();
   page.chart = chart;
   chart.onHover((c) => legend(c ?? chart.lastCandle()));
 
@@ -102,6 +128,40 @@ async function selectSeries() {
   await loadGaps(gen);
   legend(chart.lastCandle());
   status();
+}
+
+/** Today's gaps, every symbol: the Today card's count and the list beside the chart. */
+async function loadTodayGaps() {
+  page.todayGapsAt = Date.now();
+  try {
+    const r = await getJson('/api/gaps');
+    page.todayGaps = r.gaps;
+    page.todayGapsMore = r.more;
+    renderGaps();
+    if (page.state) renderCards(page.state, cardContext());
+  } catch (err) {
+    problem(`gaps: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+function cardContext() {
+  return {
+    tradesPerS: page.tradesPerS,
+    mode: page.meta.mode,
+    marketHoursIgnored: page.meta.marketHoursIgnored === true,
+    gapsToday: page.todayGaps === null ? null : page.todayGaps.length,
+    gapsTodayMore: page.todayGapsMore,
+  };
+}
+
+/** The axes' names: price and volume on the right, the time zone under the time axis. */
+function axisLabels() {
+  const zone = page.zone === NY ? `New York time (${NY})` : `your time (${LOCAL})`;
+  const what =
+    page.kind === '100t'
+      ? `one candle per ${page.meta.tickCandleSize} trades, at its last trade's time`
+      : `${kindLabel(page.kind)} candles`;
+  $('axis-time').textContent = `Time: ${zone} · ${what}`;
 }
 
 /** Older candles when the view nears the first loaded one. @param {number} gen */
@@ -152,15 +212,17 @@ async function loadGaps(gen) {
 /**
  * @param {number} gen
  * @param {(batch: Candle[]) => void} onCandles
+ * @param {boolean} [again] opened again after a refusal: read what was written meanwhile once it opens
  */
-function openStream(gen, onCandles) {
+function openStream(gen, onCandles, again = false) {
   // A bar chart listens to the symbol's 1-second candles (and the state, as every chart does).
   const streamKind = isBarKind(page.kind) ? '1s' : page.kind;
   const es = new EventSource(`/api/stream?symbol=${encodeURIComponent(page.symbol)}&kind=${streamKind}`);
   page.stream = es;
-  let opened = false;
+  let opened = again;
   es.addEventListener('open', () => {
     page.streamOpen = true;
+    page.streamErrorAt = null;
     // A reconnect: read what was written while the stream was down.
     if (opened) catchUp(gen).catch(problem);
     opened = true;
@@ -168,7 +230,19 @@ function openStream(gen, onCandles) {
   });
   es.addEventListener('error', () => {
     page.streamOpen = false;
+    page.streamErrorAt ??= Date.now();
     status();
+    // A refused stream (the collector restarting answers 503 until it is up) is not retried by the
+    // browser: open it again, and meanwhile ask for the state so "starting" shows.
+    if (es.readyState === EventSource.CLOSED && gen === page.generation) {
+      setTimeout(() => {
+        if (gen !== page.generation || page.stream !== es) return;
+        getJson('/api/state')
+          .then(onState)
+          .catch(() => undefined);
+        openStream(gen, onCandles, true);
+      }, 2_000);
+    }
   });
   es.addEventListener('candles', (e) => {
     if (gen !== page.generation) return;
@@ -261,16 +335,72 @@ function onState(s) {
     // next batch): read now and again shortly after.
     const gen = page.generation;
     void loadGaps(gen);
-    for (const ms of [1_500, 5_000]) setTimeout(() => void loadGaps(gen), ms);
+    void loadTodayGaps();
+    for (const ms of [1_500, 5_000]) {
+      setTimeout(() => {
+        void loadGaps(gen);
+        void loadTodayGaps();
+      }, ms);
+    }
   }
   page.gapsToday = f.gapsToday;
 
-  renderCards(s, { tradesPerS: page.tradesPerS, mode: page.meta.mode });
-
+  page.lastStateAt = Date.now();
+  page.starting = s.starting === true;
+  if (!page.reachable) {
+    page.reachable = true;
+    page.lostSince = null;
+    addEvent('collector answering again', 'ok');
+  }
+  renderCards(s, cardContext());
   const pill = $('status');
-  pill.textContent = hs.status;
+  pill.textContent = page.starting ? 'starting…' : hs.status;
   pill.className = `pill ${hs.status === 'ok' ? 'ok' : 'warn'}`;
+  renderReach();
   status();
+}
+
+/** Every quarter second: has the collector gone quiet? (and today's gaps, read again now and then) */
+function watchReach() {
+  const now = Date.now();
+  const streamLost =
+    !page.streamOpen && page.streamErrorAt !== null && now - page.streamErrorAt >= STREAM_LOST_MS;
+  const stale = page.lastStateAt > 0 && now - page.lastStateAt > STATE_STALE_MS;
+  if (page.reachable && (streamLost || stale)) {
+    page.reachable = false;
+    page.lostSince = page.lastStateAt || now;
+    // For the browser test: when the page noticed.
+    document.body.dataset.unreachableAt = String(now);
+    addEvent('collector unreachable', 'bad');
+  }
+  if (!page.reachable) renderReach();
+  else if (!page.starting && page.chart && now - page.todayGapsAt > GAPS_REFRESH_MS) void loadTodayGaps();
+}
+
+/** The banner over the cards: unreachable (since when; what is shown is greyed), or starting. */
+function renderReach() {
+  const el = $('reach');
+  const pill = $('status');
+  document.body.classList.toggle('stale', !page.reachable);
+  document.body.dataset.reachable = String(page.reachable);
+  if (!page.reachable) {
+    const since = /** @type {number} */ (page.lostSince);
+    el.hidden = false;
+    el.className = 'reach';
+    el.textContent =
+      `Collector unreachable since ${clock(since, page.zone)} (${duration(Date.now() - since)} ago): ` +
+      'the figures below are from then and no longer current. Trying again…';
+    document.body.dataset.unreachableSince = String(since);
+    pill.textContent = 'unreachable';
+    pill.className = 'pill stale';
+  } else if (page.starting) {
+    el.hidden = false;
+    el.className = 'reach starting';
+    el.textContent = 'starting… the collector is opening its database; this page fills in when it is up.';
+  } else {
+    el.hidden = true;
+    delete document.body.dataset.unreachableSince;
+  }
 }
 
 /** @param {string} text @param {string} cls */
@@ -289,10 +419,16 @@ function renderEvents() {
 }
 
 function renderGaps() {
-  const gaps = [...page.gaps].reverse().slice(0, 50);
+  const all = page.todayGaps ?? [];
+  const gaps = [...all].reverse().slice(0, 50);
+  $('gaps-title').textContent =
+    page.todayGaps === null
+      ? 'Gaps today'
+      : `Gaps today: ${all.length}${page.todayGapsMore ? '+' : ''} (every symbol, New York date)`;
+  document.body.dataset.gapsListed = String(all.length);
   $('gaps').replaceChildren(
     ...(gaps.length === 0
-      ? [h('li', { class: 'muted' }, ['no gaps in the loaded window'])]
+      ? [h('li', { class: 'muted' }, [page.todayGaps === null ? '…' : 'no gaps today'])]
       : gaps.map((g) => {
           const fill =
             g.filledAt !== null
@@ -313,7 +449,7 @@ function status() {
   const info = page.chart?.info();
   const el = $('chart-status');
   el.textContent = info
-    ? `${count(info.candles)} candles${info.volumeOnly > 0 ? ` (+${info.volumeOnly} volume-only)` : ''} · ${info.bands} gap${info.bands === 1 ? '' : 's'} · ${page.streamOpen ? 'live' : 'reconnecting…'}`
+    ? `${count(info.candles)} candles${info.volumeOnly > 0 ? ` (+${info.volumeOnly} volume-only)` : ''} · ${page.streamOpen ? 'live' : 'reconnecting…'}`
     : '';
   // For the browser test and anyone curious: what is drawn, as numbers.
   document.body.dataset.candles = String(info?.candles ?? 0);
@@ -344,14 +480,33 @@ Object.assign(globalThis, { tickCollector: page });
 
 // --- start ---------------------------------------------------------------------------------------
 
+/** Asks until the collector answers (it may be restarting), showing it unreachable meanwhile. */
+/** @param {string} path */
+async function untilAnswered(path) {
+  for (;;) {
+    try {
+      return await getJson(path);
+    } catch {
+      if (page.reachable) {
+        page.reachable = false;
+        page.lostSince = Date.now();
+        renderReach();
+      }
+      await sleep(1_000);
+    }
+  }
+}
+
 async function main() {
-  page.meta = await getJson('/api/meta');
+  setInterval(watchReach, 250);
+  page.meta = await untilAnswered('/api/meta');
   const params = new URL(location.href).searchParams;
   const wanted = (params.get('symbol') ?? '').toUpperCase();
   page.symbol = page.meta.symbols.includes(wanted) ? wanted : (page.meta.symbols[0] ?? '');
   const kind = /** @type {Kind} */ (params.get('kind') ?? '1s');
   page.kind = page.meta.kinds.includes(kind) ? kind : '1s';
   page.zone = params.get('tz') === 'local' ? LOCAL : NY;
+  page.vwap = params.get('vwap') === '1';
   const limit = Number(params.get('limit'));
   if (Number.isInteger(limit) && limit >= 1) CANDLES = Math.min(limit, 5000);
   $('mode').textContent = page.meta.mode;
@@ -384,12 +539,30 @@ async function main() {
     legend(page.chart?.lastCandle() ?? null);
     renderGaps();
     renderEvents();
+    axisLabels();
+  });
+  const vwap = /** @type {HTMLInputElement} */ ($('vwap'));
+  vwap.checked = page.vwap;
+  vwap.addEventListener('change', () => {
+    page.vwap = vwap.checked;
+    page.chart?.showVwap(page.vwap);
+    const url = new URL(location.href);
+    if (page.vwap) url.searchParams.set('vwap', '1');
+    else url.searchParams.delete('vwap');
+    history.replaceState(null, '', url);
   });
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => page.chart?.applyTheme());
 
   renderEvents();
-  // The state once now; the stream then pushes it every second.
-  onState(await getJson('/api/state'));
+  renderGaps();
+  // The state now; while the collector is starting (its port answers before its database is open), again
+  // every half second until it is up. The stream then pushes it every second.
+  for (;;) {
+    onState(await untilAnswered('/api/state'));
+    if (!page.starting) break;
+    await sleep(500);
+  }
+  void loadTodayGaps();
   await selectSeries();
 }
 

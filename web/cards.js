@@ -20,7 +20,8 @@ const row = (k, v, cls = '') => h('div', { class: `kv ${cls}` }, [h('span', {}, 
 
 /**
  * @param {any} s
- * @param {{ tradesPerS: number | null, mode: string }} ctx
+ * @param {{ tradesPerS: number | null, mode: string, marketHoursIgnored: boolean,
+ *   gapsToday: number | null, gapsTodayMore: boolean }} ctx
  */
 export function renderCards(s, ctx) {
   const hs = s.health;
@@ -39,7 +40,13 @@ export function renderCards(s, ctx) {
     ]),
     ...(ctx.mode === 'local'
       ? [h('div', { class: 'muted small' }, ['local mode: the simulator ignores market hours'])]
-      : []),
+      : ctx.marketHoursIgnored
+        ? [
+            h('div', { class: 'warn small', id: 'hours-ignored' }, [
+              'market hours ignored (--skip-market-hours): collecting now, whatever the calendar says',
+            ]),
+          ]
+        : []),
   );
 
   const conns = /** @type {any[]} */ (s.connections);
@@ -81,12 +88,17 @@ export function renderCards(s, ctx) {
     ...(k.lastError ? [h('div', { class: 'bad small' }, [k.lastError])] : []),
   );
 
+  // The gaps of the ledger for today, the same list the page shows beside the chart: one count.
+  const g = ctx.gapsToday;
   $('today').replaceChildren(
-    h('div', { class: `big ${f.gapsToday > 0 ? 'warn' : 'ok'}` }, [
-      `${f.gapsToday} gap${f.gapsToday === 1 ? '' : 's'}`,
+    h('div', { class: `big ${g === null ? 'muted' : g > 0 ? 'warn' : 'ok'}`, id: 'gaps-today' }, [
+      g === null ? '… gaps' : `${g}${ctx.gapsTodayMore ? '+' : ''} gap${g === 1 ? '' : 's'}`,
     ]),
     row('reconnects', count(f.reconnectsToday)),
-    row('candles 1s / 100t', `${count(hs.aggregate.candles1s)} / ${count(hs.aggregate.candles100t)}`),
+    row(
+      'candles 1s / 100t since start',
+      `${count(hs.aggregate.candles1s)} / ${count(hs.aggregate.candles100t)}`,
+    ),
     row('late / dropped trades', `${count(hs.aggregate.lateTrades)} / ${count(hs.aggregate.lateDropped)}`),
     row('event loop p99', `${hs.eventLoop.delayP99Ms} ms`),
     row('uptime', duration(hs.uptimeS * 1000)),

@@ -15,6 +15,7 @@ import {
   CrosshairMode,
   createChart,
   HistogramSeries,
+  LineSeries,
   TickMarkType,
 } from './vendor/lightweight-charts.mjs';
 
@@ -29,11 +30,17 @@ import {
 
 /** Fillers per gap at most (a longer gap is sampled): enough to be seen, bounded however long it was. */
 const MAX_FILLERS = 600;
+/** The view is fitted to the data while every candle fits at this bar width or wider (px). */
+const MIN_FIT_SPACING = 6;
+/** The widest a fitted bar gets (a handful of candles fill the plot, but not with giant bars). */
+const MAX_FIT_SPACING = 80;
+/** Beyond what fits: the latest candles at this width. */
+const READ_SPACING = 8;
 
 export class CandleChart {
   /**
    * @param {HTMLElement} el
-   * @param {{ kind: import('./candles.js').Kind, zone: string, onNearStart: () => void }} opts
+   * @param {{ kind: import('./candles.js').Kind, zone: string, onNearStart: () => void, vwap?: boolean }} opts
    */
   constructor(el, opts) {
     this.el = el;
@@ -49,6 +56,8 @@ export class CandleChart {
     /** @type {Gap[]} */
     this.gaps = [];
     this.updates = 0;
+    /** Fitted to the data (on load and a kind switch), and kept so while the candles fit the plot. */
+    this.fitted = false;
     this.colors = theme();
     this.bands = new GapBands();
     /** @type {IChartApi} */
@@ -65,7 +74,8 @@ export class CandleChart {
       timeScale: {
         timeVisible: true,
         secondsVisible: opts.kind === '1s' || opts.kind === '100t',
-        rightOffset: 4,
+        rightOffset: 2,
+        maxBarSpacing: MAX_FIT_SPACING,
         tickMarkFormatter: (/** @type {Time} */ t, /** @type {number} */ type) => this.tick(t, type),
       },
       localization: { timeFormatter: (/** @type {Time} */ t) => this.label(t) },
@@ -85,6 +95,15 @@ export class CandleChart {
       priceLineVisible: false,
     });
     this.chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
+    this.vwap = this.chart.addSeries(LineSeries, {
+      color: this.colors.vwap,
+      lineWidth: 2,
+      lastValueVisible: false,
+      priceLineVisible: false,
+      crosshairMarkerVisible: false,
+      visible: opts.vwap === true,
+      title: 'VWAP',
+    });
     this.candles.attachPrimitive(/** @type {any} */ (this.bands));
     this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
       if (range && range.from < 30 && this.points.length > 0) this.onNearStart();
@@ -139,6 +158,7 @@ export class CandleChart {
       layout: { background: { type: ColorType.Solid, color: this.colors.bg }, textColor: this.colors.fg },
       grid: { vertLines: { color: this.colors.grid }, horzLines: { color: this.colors.grid } },
     });
+    this.vwap.applyOptions({ color: this.colors.vwap });
     this.candles.applyOptions({
       upColor: this.colors.up,
       downColor: this.colors.down,
@@ -196,6 +216,47 @@ export class CandleChart {
       }
       this.candles.update(this.bar(x, c));
       this.volume.update(this.vol(x, c));
+      this.vwap.update(this.vwapPoint(x, c));
+    }
+    if (this.fitted) this.fit();
+  }
+
+  /** @param {number} x @param {Candle} c */
+  vwapPoint(x, c) {
+    const time = /** @type {UTCTimestamp} */ (x);
+    return c.vwap === null ? { time } : { time, value: c.vwap };
+  }
+
+  /** @param {boolean} on */
+  showVwap(on) {
+    this.vwap.applyOptions({ visible: on });
+  }
+
+  /**
+   * Every candle in view, spread over the plot, while they fit at a readable width; beyond that the latest
+   * ones at that width, right edge on the newest. Called on load and on a kind switch, and again as live
+   * candles arrive while they still fit.
+   */
+  fit() {
+    const ts = this.chart.timeScale();
+    const n = this.points.length;
+    const width = ts.width();
+    if (n === 0 || width <= 0) {
+      // Nothing yet: the first candles are fitted as they come.
+      this.fitted = true;
+      return;
+    }
+    if (n * MIN_FIT_SPACING <= width) {
+      this.fitted = true;
+      // From the left edge: n bars across the plot, or (a handful) at the widest readable bar, filling
+      // rightwards as more arrive.
+      const slots = Math.max(n, width / MAX_FIT_SPACING);
+      ts.applyOptions({ rightOffset: 0 });
+      ts.setVisibleLogicalRange({ from: -0.5, to: slots - 0.5 });
+    } else {
+      this.fitted = false;
+      ts.applyOptions({ barSpacing: READ_SPACING, rightOffset: 2 });
+      ts.scrollToRealTime();
     }
   }
 
@@ -248,13 +309,16 @@ export class CandleChart {
     this.volume.setData(
       points.filter((p) => p.candle).map((p) => this.vol(p.x, /** @type {Candle} */ (p.candle))),
     );
+    this.vwap.setData(
+      points.map((p) =>
+        p.candle ? this.vwapPoint(p.x, p.candle) : { time: /** @type {UTCTimestamp} */ (p.x) },
+      ),
+    );
     this.bands.ranges = this.gapRanges();
     this.bands.requestUpdate?.();
 
-    if (opts.fit) {
-      // The latest three minutes or so at a readable bar width, however few candles there are yet.
-      ts.applyOptions({ barSpacing: Math.max(3, Math.min(12, ts.width() / 180)) });
-      ts.scrollToRealTime();
+    if (opts.fit || this.fitted) {
+      this.fit();
     } else if (following) {
       ts.scrollToRealTime();
     } else if (range && anchor) {
@@ -307,6 +371,12 @@ export class CandleChart {
   /** What the page draws, for the status line and the browser test. */
   info() {
     const data = this.candles.data();
+    const ts = this.chart.timeScale();
+    const n = this.points.length;
+    // Where the first and last points are drawn, as a share of the plot's width (the fitted view).
+    const x0 = n > 0 ? ts.logicalToCoordinate(/** @type {any} */ (0)) : null;
+    const x1 = n > 0 ? ts.logicalToCoordinate(/** @type {any} */ (n - 1)) : null;
+    const span = x0 !== null && x1 !== null && ts.width() > 0 ? (x1 - x0) / ts.width() : 0;
     const drawn = data.filter((d) => 'open' in d).length;
     const last = this.points[this.points.length - 1];
     return {
@@ -317,6 +387,9 @@ export class CandleChart {
       bandsVisible: this.bands.rects.length,
       lastMs: last ? last.ms : null,
       updates: this.updates,
+      fitted: this.fitted,
+      span,
+      vwapPoints: this.vwap.data().filter((d) => 'value' in d).length,
     };
   }
 

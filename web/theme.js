@@ -17,5 +17,6 @@ export function theme() {
     gap: cssVar('--gap') || 'rgba(255,160,0,0.18)',
     gapEdge: cssVar('--gap-edge') || 'rgba(255,160,0,0.8)',
     filled: cssVar('--gap-filled') || 'rgba(80,160,255,0.15)',
+    vwap: cssVar('--vwap') || '#7c4dff',
   };
 }

@@ -1,19 +1,17 @@
-// `tick-collector export --kind 1m --symbol S --from --to --format csv|jsonl`: one symbol's candles or bars
-// to stdout, oldest first, in pages of one index range each (keyset on the bucket), written with
-// backpressure: constant memory whatever the range.
-import { once } from 'node:events';
+// `tick-collector export --symbol S [--kind 1s|100t|1m|…] [--from] [--to] [--format csv|jsonl|parquet]
+// [--output FILE]`: one symbol's candles or bars, oldest first, with the database's column names
+// (exportReads.ts), in pages of one key range each (keyset), written with backpressure (exportFormats.ts):
+// bounded memory whatever the range. No rows is said on stderr (the file still has its header or schema).
 import { DateTime } from 'luxon';
 import { NYSE_ZONE } from '../calendar/index.js';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { openDatabase } from '../main/database.js';
-import { readSeconds } from '../store/queries.js';
-import { afterBar, type Bar, readBars, TIMEFRAMES, type Timeframe } from '../store/timeframes.js';
 import { stringFlag } from './args.js';
+import { FORMATS, type Format, rowWriter } from './exportFormats.js';
+import { COLUMNS, type Cursor, EXPORT_KINDS, type ExportKind, readPage } from './exportReads.js';
 
 const PAGE = 5_000;
-const KINDS = ['1s', ...TIMEFRAMES] as const;
-const COLUMNS = ['symbol', 'bucket', 'open', 'high', 'low', 'close', 'volume', 'trade_count', 'vwap'];
 
 /**
  * A --from/--to value: YYYY-MM-DD is a New York calendar day (--from its start, --to inclusive: the next
@@ -34,80 +32,48 @@ export function parseInstant(flag: '--from' | '--to', raw: string): number {
   );
 }
 
-type Row = Pick<
-  Bar,
-  'symbol' | 'bucket' | 'open' | 'high' | 'low' | 'close' | 'volume' | 'tradeCount' | 'vwap'
->;
-
-const cell = (v: number | null) => (v === null ? '' : String(v));
-const csvLine = (r: Row) =>
-  [
-    r.symbol,
-    new Date(r.bucket).toISOString(),
-    cell(r.open),
-    cell(r.high),
-    cell(r.low),
-    cell(r.close),
-    r.volume,
-    r.tradeCount,
-    cell(r.vwap),
-  ].join(',');
-const jsonLine = (r: Row) =>
-  JSON.stringify({
-    symbol: r.symbol,
-    bucket: new Date(r.bucket).toISOString(),
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    tradeCount: r.tradeCount,
-    vwap: r.vwap,
-  });
-
 export async function exportCommand(config: Config, flags: Flags): Promise<number> {
   const kind = stringFlag(flags, '--kind') ?? '1m';
-  if (!(KINDS as readonly string[]).includes(kind)) {
-    throw new ConfigError('--kind', `must be one of ${KINDS.join(', ')}, got "${kind}"`);
+  if (!(EXPORT_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError('--kind', `must be one of ${EXPORT_KINDS.join(', ')}, got "${kind}"`);
   }
   const symbol = stringFlag(flags, '--symbol')?.trim().toUpperCase();
   if (!symbol) throw new ConfigError('--symbol', 'is required');
   const format = stringFlag(flags, '--format') ?? 'csv';
-  if (format !== 'csv' && format !== 'jsonl')
-    throw new ConfigError('--format', `must be csv or jsonl, got "${format}"`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new ConfigError('--format', `must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  const output = stringFlag(flags, '--output') ?? null;
+  if (format === 'parquet' && output === null)
+    throw new ConfigError(
+      '--output',
+      'is required with --format parquet (a file, e.g. --output aapl.parquet)',
+    );
   const fromRaw = stringFlag(flags, '--from');
   const toRaw = stringFlag(flags, '--to');
   const from = fromRaw ? parseInstant('--from', fromRaw) : 0;
   const to = toRaw ? parseInstant('--to', toRaw) : Date.now();
   if (to <= from) throw new ConfigError('--to', 'must be after --from');
 
-  const line = format === 'csv' ? csvLine : jsonLine;
-  const out = process.stdout;
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
+  const k = kind as ExportKind;
   const db = await openDatabase(config, createLogger({ level: 'warn' }));
+  let rows = 0;
   try {
-    if (format === 'csv') await write(`${COLUMNS.join(',')}\n`);
-    let cursor = from;
+    const out = await rowWriter(format as Format, COLUMNS[k], output);
+    let after: Cursor | null = null;
     for (;;) {
-      const page: Row[] =
-        kind === '1s'
-          ? await readSeconds(db.pool, { symbol, from: cursor, to, limit: PAGE })
-          : await readBars(db.pool, {
-              timeframe: kind as Timeframe,
-              symbol,
-              from: cursor,
-              to,
-              limit: PAGE,
-              order: 'asc',
-            });
-      if (page.length > 0) await write(`${page.map(line).join('\n')}\n`);
-      if (page.length < PAGE) return 0;
-      const last = page[page.length - 1]!.bucket;
-      cursor = kind === '1s' ? last + 1 : afterBar(kind as Timeframe, last);
+      const page = await readPage(db.pool, { kind: k, symbol, from, to, limit: PAGE, after });
+      await out.write(page.rows);
+      rows += page.rows.length;
+      after = page.next;
+      if (page.rows.length < PAGE) break;
     }
+    await out.end();
   } finally {
     await db.close();
   }
+  const span = `${fromRaw ?? 'the beginning'} … ${toRaw ?? 'now'}`;
+  if (rows === 0) process.stderr.write(`tick-collector export: no rows for ${symbol} (${kind}, ${span})\n`);
+  else if (output)
+    process.stderr.write(`tick-collector export: ${rows} rows of ${symbol} (${kind}) to ${output}\n`);
+  return 0;
 }

@@ -1,6 +1,8 @@
 // `tick-collector news`: the latest stored news items.
+
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import { redactUrl } from '../log/redact.js';
 import { openDatabase } from '../main/database.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { stringFlag } from './args.js';
@@ -33,7 +35,8 @@ export async function newsCommand(config: Config, flags: Flags): Promise<number>
       [limit],
     );
     if (flags['--json']) {
-      writeJsonLines(rows); // published_at is a Date: JSON gives ISO-8601 UTC
+      // published_at is a Date: JSON gives ISO-8601 UTC. The feed's URL without its credentials.
+      writeJsonLines(rows.map((r) => ({ ...r, feed: redactUrl(r.feed) })));
     } else if (rows.length === 0) {
       process.stdout.write(`no news items in ${db.target}\n`);
     } else {

@@ -52,9 +52,15 @@ export function renderSettingsTable(): string {
 }
 
 /** `--help`'s settings block; `except` leaves out flags the command defines itself. */
-export function renderSettingsHelp(except: ReadonlySet<string> = new Set()): string {
+/** The settings' help lines by group: all of them, or only those in `only` (a command's own). */
+export function renderSettingsHelp(
+  except: ReadonlySet<string> = new Set(),
+  only?: ReadonlySet<SettingKey>,
+): string {
   const lines: string[] = [];
-  for (const [group, keys] of keysByGroup()) {
+  for (const [group, all] of keysByGroup()) {
+    const keys = only ? all.filter((k) => only.has(k)) : all;
+    if (keys.length === 0) continue;
     lines.push(`  ${GROUP_TITLES[group] ?? group}:`);
     for (const k of keys) {
       const s = SETTINGS[k];

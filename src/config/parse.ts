@@ -1,5 +1,6 @@
 // Value parsers for settings. Each returns the parsed value or throws a ParseProblem whose message
 // completes the sentence "<NAME> <message>", so the start-up error names the variable and the fix.
+import { redactUrl } from '../log/redact.js';
 
 export class ParseProblem extends Error {}
 
@@ -75,18 +76,8 @@ export function urlList(protocols: readonly string[]): Parser<string[]> {
       .map(one);
 }
 
-/** The password (and any token query parameter) replaced by "***", for logs and diagnostics. */
-export function redactUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.password) u.password = '***';
-    for (const k of ['api_token', 'password', 'token'])
-      if (u.searchParams.has(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return raw.replace(/:\/\/([^:/@]+):[^@]*@/, '://$1:***@');
-  }
-}
+/** The password (and any secret-looking query parameter) replaced by "***", for logs and diagnostics. */
+export { redactUrl };
 
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

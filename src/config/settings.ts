@@ -9,6 +9,7 @@ import {
   integer,
   natsUrl,
   oneOf,
+  ParseProblem,
   type Parser,
   redactUrl,
   streamName,
@@ -44,6 +45,14 @@ function s<T>(
 ) {
   return { env, parse, default: def, group, doc, ...extra } satisfies Setting<T>;
 }
+
+/** A token someone will type or paste: 16+ characters, no spaces. */
+const webToken: Parser<string> = (raw) => {
+  const t = raw.trim();
+  if (t.length < 16 || /\s/.test(t))
+    throw new ParseProblem('must be at least 16 characters with no spaces, e.g. from `openssl rand -hex 16`');
+  return t;
+};
 
 const optional =
   <T>(p: Parser<T>): Parser<T | null> =>
@@ -319,6 +328,14 @@ export const SETTINGS = {
     true,
     'operations',
     'Serve the web page (`GET /`) and its read-only JSON API (`/api/…`) on PORT.',
+  ),
+  webToken: s(
+    'WEB_TOKEN',
+    optional(webToken),
+    null as string | null,
+    'operations',
+    'Require this token for the page, its API, /health and /metrics (open /?token=… once, or send `Authorization: Bearer …`); /healthz and /readyz stay open. Set it when the service has a public domain. Unset = no token.',
+    { secret: true },
   ),
   logLevel: s(
     'LOG_LEVEL',

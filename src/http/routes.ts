@@ -5,6 +5,7 @@ import type { RateLimitedLog } from '../log/rateLimit.js';
 import type { Metrics } from './metrics.js';
 import type { ReadyResult } from './readiness.js';
 import type { HealthSnapshot } from './snapshot.js';
+import type { TokenGate } from './webToken.js';
 
 export interface RouteDeps {
   snapshot: () => HealthSnapshot;
@@ -16,6 +17,8 @@ export interface RouteDeps {
   web?: WebRoutes;
   /** Until the collector has started: paths other than the health routes answer 503 (try again). */
   starting?: boolean;
+  /** WEB_TOKEN: answers a request without the token (401) before any route sees it. */
+  gate?: TokenGate;
 }
 
 export interface WebRoutes {
@@ -49,6 +52,7 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  if (deps.gate?.(req, res)) return;
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
   const route = ROUTES[path];
   if (!route && deps.web?.handle(req, res)) return;

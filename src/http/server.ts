@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import type { ReadyResult } from './readiness.js';
 import { handleRequest, type WebRoutes } from './routes.js';
 import { emptySnapshot, type HealthSnapshot } from './snapshot.js';
+import { type TokenGate, tokenGate } from './webToken.js';
 
 export interface HttpServerOptions {
   port: number;
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** A request's headers must arrive within this. Default HEADERS_TIMEOUT_MS. */
   headersTimeoutMs?: number;
+  /** WEB_TOKEN: every path but /healthz and /readyz needs it. */
+  token?: string | null;
 }
 
 export interface HttpServer {
@@ -75,6 +78,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     limited: RateLimitedLog;
     web?: WebRoutes & { close(): void };
     starting: boolean;
+    gate?: TokenGate;
   } = {
     starting: opts.snapshot === undefined,
     snapshot: opts.snapshot ?? (() => starting),
@@ -88,6 +92,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     metrics: createMetrics({ cacheMs: opts.metricsCacheMs, now: () => clock.now() }),
     limited,
     ...(opts.web ? { web: opts.web } : {}),
+    ...(opts.token ? { gate: tokenGate(opts.token) } : {}),
   };
 
   const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;

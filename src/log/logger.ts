@@ -3,6 +3,7 @@
 // our volume is low by design (nothing per trade, repeats rate-limited).
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { redactUrlsIn } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -22,10 +23,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     // "level":"error", not 50: Railway's log search filters on the label (@level:error).
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  if (opts.destination) return pino(base, opts.destination as pino.DestinationStream);
+  // Every line passes through redactUrlsIn: a URL with a password or a key in its query never reaches a log,
+  // whoever logged it (an error message quoting the URL included).
+  if (opts.destination) return pino(base, redacting(opts.destination as pino.DestinationStream));
   const dest = stdoutDestination();
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
-  if (!usePretty) return pino(base, dest);
+  if (!usePretty) return pino(base, redacting(dest));
   return pino(
     base,
     pretty({
@@ -35,9 +38,18 @@ export function createLogger(opts: LoggerOptions): Logger {
       // One line per event on a terminal: the message says what matters; the fields stay in JSON mode.
       hideObject: true,
       messageFormat: (line, key) =>
-        `${line.component ? `[${line.component}] ` : ''}${line[key]}${errorSuffix(line.err)}`,
+        redactUrlsIn(`${line.component ? `[${line.component}] ` : ''}${line[key]}${errorSuffix(line.err)}`),
     }),
   );
+}
+
+/** The destination with every line's URLs redacted (the line is a string: pino serializes first). */
+function redacting(dest: pino.DestinationStream): pino.DestinationStream {
+  const flushable = dest as pino.DestinationStream & { flushSync?: () => void };
+  return {
+    write: (line: string) => dest.write(redactUrlsIn(line)),
+    ...(flushable.flushSync ? { flushSync: () => flushable.flushSync?.() } : {}),
+  } as pino.DestinationStream;
 }
 
 /** Synchronous stdout. The reader gone (`run | head`): stop as SIGTERM would (the sink drains) instead of

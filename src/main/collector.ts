@@ -34,14 +34,17 @@ import { startMaintenance } from '../store/maintenance.js';
 import { migrationsApplied } from '../store/migrate.js';
 import { loadOpenTickCandles, ping } from '../store/queries.js';
 import { Sink, type SinkSummary } from '../store/sink.js';
+import type { Asset } from '../web/assets.js';
+import type { StartingPage } from '../web/starting.js';
 import { type Database, openMigrated } from './database.js';
 import { diagnosticsLines } from './diagnostics.js';
 import { feedHealthy } from './feedHealth.js';
 import { createLagWatch } from './lagWatch.js';
+import { pageUrl } from './pageUrl.js';
 import { startProgress } from './progress.js';
 import { createSessionRunner } from './session.js';
 import { createSnapshotter } from './snapshot.js';
-import { startWebUi } from './webUi.js';
+import { startStartingPage, startWebUi } from './webUi.js';
 
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
@@ -71,8 +74,10 @@ export class StartAborted extends Error {
 
 export async function startCollector(config: Config, deps: CollectorDeps): Promise<Collector> {
   const { log, clock } = deps;
-  // The port first: a port in use is one line before the database (or its lock) is touched.
-  const http = await bindHttp(config, log);
+  // The port first: a port in use is one line before the database (or its lock) is touched. The page is
+  // served from then on (it says "starting" until the collector's state comes).
+  const starting = startStartingPage(config);
+  const http = await bindHttp(config, log, starting);
   const database = await openMigrated(config, log, clock, deps.signal).catch(async (err: unknown) => {
     await http.close();
     throw err;
@@ -83,7 +88,7 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
   }
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => http.close()];
   try {
-    return await wire(config, deps, database, http, cleanups);
+    return await wire(config, deps, database, http, cleanups, starting?.assets);
   } catch (err) {
     // A part that failed to start (the simulator's port in use, say): close what did start, the database last.
     await Promise.allSettled(cleanups.reverse().map((c) => c()));
@@ -92,9 +97,17 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
   }
 }
 
-async function bindHttp(config: Config, log: Logger): Promise<HttpServer> {
+async function bindHttp(config: Config, log: Logger, web: StartingPage | null): Promise<HttpServer> {
   try {
-    return await startHttpServer({ port: config.port, log });
+    const http = await startHttpServer({
+      port: config.port,
+      log,
+      token: config.webToken,
+      ...(web ? { web } : {}),
+    });
+    if (web)
+      log.info({ component: 'main', page: pageUrl(http.port) }, `page: ${pageUrl(http.port)} (starting…)`);
+    return http;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new ConfigError('PORT', `(${config.port}) is in use by another process; set PORT to a free port`);
@@ -109,6 +122,7 @@ async function wire(
   database: Database,
   http: HttpServer,
   cleanups: (() => Promise<unknown> | unknown)[],
+  assets?: Map<string, Asset>,
 ): Promise<Collector> {
   const { log, clock } = deps;
   const startedAt = clock.now();
@@ -155,6 +169,7 @@ async function wire(
     log,
     () => snapshot(clock.now()),
     () => feedStats,
+    assets,
   );
   // The page's live stream and the publisher hear of a candle from the one commit notice, never earlier:
   // neither shows a candle the database does not hold.
@@ -265,7 +280,7 @@ async function wire(
 
   log.info(
     { component: 'main', mode: config.mode },
-    `tick-collector starting\n  ${[...diagnosticsLines(config, clock.now(), `http://0.0.0.0:${http.port}/health`, database.target), nats.banner].join('\n  ')}`,
+    `tick-collector starting\n  ${[...diagnosticsLines(config, clock.now(), pageUrl(http.port), database.target), nats.banner].join('\n  ')}`,
   );
   if (config.mode === 'local') {
     log.info(
@@ -289,7 +304,7 @@ async function wire(
   );
   const progress = startProgress({
     log,
-    everyMs: config.mode === 'local' ? 5_000 : 300_000,
+    everyMs: config.mode === 'local' ? 5_000 : 60_000,
     clock,
     feed: feedStats,
     sink: sink.stats,

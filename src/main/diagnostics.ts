@@ -7,8 +7,7 @@ import { embeddedTarget } from './database.js';
 
 export function describeFeed(config: Config): string {
   // A read-only command (status) with only DATABASE_URL: no feed is configured, and run would refuse.
-  if (config.databaseUrl && !config.eodhdApiToken && config.feed !== 'sim')
-    return 'none: EODHD_API_TOKEN is not set (run needs it with DATABASE_URL)';
+  if (noFeed(config)) return 'none: EODHD_API_TOKEN is not set (run needs it with DATABASE_URL)';
   if (config.feedKind === 'sim')
     return `simulated, ${config.simRate} trades/s over a local WebSocket (no token needed)`;
   const token = config.eodhdApiToken ?? '';
@@ -17,10 +16,21 @@ export function describeFeed(config: Config): string {
   return `EODHD ${config.eodhdWsUrl} (token ${shown}), ${connections} connection${connections === 1 ? '' : 's'}`;
 }
 
-export function describeMode(config: Config): string {
+/** Whether a read-only command found no feed configured (run would refuse to start). */
+function noFeed(config: Config): boolean {
+  return config.databaseUrl !== null && !config.eodhdApiToken && config.feed !== 'sim';
+}
+
+/**
+ * What a run with this configuration does. `running`: false when `status` found no collector answering
+ * on PORT (it then says what a run would do, not what is happening).
+ */
+export function describeMode(config: Config, running = true): string {
   if (config.mode === 'local') return 'LOCAL (embedded database, simulated feed, market hours ignored)';
+  if (noFeed(config)) return 'production database, no feed configured (set EODHD_API_TOKEN to run)';
+  const why = config.feedKind === 'sim' ? 'the simulated feed ignores market hours' : '--skip-market-hours';
   const hours = config.skipMarketHours
-    ? 'collecting now (--skip-market-hours)'
+    ? `${running ? 'collecting now' : 'would collect at once'} (${why})`
     : 'following the NYSE calendar';
   if (config.mode === 'embedded') return `EMBEDDED database (not production: set DATABASE_URL), ${hours}`;
   return `production, ${hours}`;
@@ -29,18 +39,20 @@ export function describeMode(config: Config): string {
 export function diagnosticsLines(
   config: Config,
   now: number,
-  healthUrl: string,
+  pageUrl: string,
   database?: string,
+  running = true,
 ): string[] {
-  return formatDiagnostics(diagnosticsInput(config, now, healthUrl, database));
+  return formatDiagnostics(diagnosticsInput(config, now, pageUrl, database, running));
 }
 
 /** What the diagnostics say, as data (`status --json`). */
 export function diagnosticsInput(
   config: Config,
   now: number,
-  healthUrl: string,
+  pageUrl: string,
   database?: string,
+  running = true,
 ): DiagnosticsInput {
   return {
     now,
@@ -57,8 +69,9 @@ export function diagnosticsInput(
       `${config.tickCandleSize}-tick candles`,
       ...(config.archiveTicks ? ['raw ticks'] : []),
     ],
-    healthUrl,
-    mode: describeMode(config),
-    ignoresMarketHours: config.skipMarketHours,
+    pageUrl,
+    mode: describeMode(config, running),
+    ignoresMarketHours: config.skipMarketHours && !noFeed(config),
+    running,
   };
 }

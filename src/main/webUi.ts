@@ -5,12 +5,29 @@ import type { Config } from '../config/load.js';
 import type { FeedStats } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
+import type { Asset } from '../web/assets.js';
 import { createWebUi, type WebUi, type WebUiOptions } from '../web/index.js';
+import { createStartingPage, type StartingPage } from '../web/starting.js';
 import type { Database } from './database.js';
 
 /** The page when WEB_UI is on (the default), else null. */
 export function startWebUi(...args: Parameters<typeof webUiOptions>): WebUi | null {
   return args[0].webUi ? createWebUi(webUiOptions(...args)) : null;
+}
+
+/** The page from the moment the port listens (before the database opens), when WEB_UI is on. */
+export function startStartingPage(config: Config): StartingPage | null {
+  return config.webUi ? createStartingPage(pageConfig(config)) : null;
+}
+
+function pageConfig(config: Config) {
+  return {
+    symbols: config.symbols,
+    mode: config.mode,
+    candleIntervalMs: config.candleIntervalMs,
+    tickCandleSize: config.tickCandleSize,
+    marketHoursIgnored: config.skipMarketHours && config.mode !== 'local',
+  };
 }
 
 export function webUiOptions(
@@ -19,17 +36,16 @@ export function webUiOptions(
   log: Logger,
   snapshot: () => HealthSnapshot,
   feed: () => FeedStats,
+  assets?: Map<string, Asset>,
 ): WebUiOptions {
   return {
+    ...pageConfig(config),
+    ...(assets ? { assets } : {}),
     pool: database.embedded ? database.pool : database.extraPool('tick-collector-web'),
-    symbols: config.symbols,
-    mode: config.mode,
-    candleIntervalMs: config.candleIntervalMs,
-    tickCandleSize: config.tickCandleSize,
     snapshot,
     feed,
     log,
-    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl)],
+    secrets: [config.eodhdApiToken, config.databaseUrl, passwordOf(config.databaseUrl), config.webToken],
   };
 }
 

@@ -24,6 +24,7 @@ export function newNewsFeedStats(url: string, now: number): NewsFeedStats {
     polls: 0,
     notModified: 0,
     itemsStored: 0,
+    itemsSkipped: 0,
   };
 }
 

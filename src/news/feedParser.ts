@@ -3,17 +3,17 @@
 // use, unref'd (it never keeps the process alive) and started again if it dies.
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../ops/spawnWorker.js';
-import type { NewsItem } from './parseFeed.js';
+import type { ParsedFeed } from './parseFeed.js';
 
 export interface ParseRequest {
   id: number;
   xml: string;
 }
 
-export type ParseReply = { id: number; items: NewsItem[] } | { id: number; error: string };
+export type ParseReply = ({ id: number } & ParsedFeed) | { id: number; error: string };
 
 interface Pending {
-  resolve: (items: NewsItem[]) => void;
+  resolve: (parsed: ParsedFeed) => void;
   reject: (err: Error) => void;
 }
 
@@ -24,8 +24,8 @@ export class FeedParser {
 
   constructor(private readonly symbols: readonly string[]) {}
 
-  /** The items of a feed body; rejects when it is not a readable RSS/Atom document. */
-  parse(xml: string): Promise<NewsItem[]> {
+  /** The items of a feed body (and how many were skipped); rejects when it is not a readable RSS/Atom document. */
+  parse(xml: string): Promise<ParsedFeed> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -52,7 +52,7 @@ export class FeedParser {
       this.pending.delete(m.id);
       if (this.pending.size === 0) w.unref();
       if ('error' in m) p.reject(new Error(m.error));
-      else p.resolve(m.items);
+      else p.resolve({ items: m.items, skipped: m.skipped });
     });
     // A worker that dies (out of memory on a hostile feed, a bug) fails its parses; the next starts afresh.
     const onEnd = (err: Error) => {

@@ -56,8 +56,12 @@ export async function fetchFeed(url: string, opts: FetchOptions): Promise<FetchR
   if (opts.validators.etag) headers['If-None-Match'] = opts.validators.etag;
   if (opts.validators.lastModified) headers['If-Modified-Since'] = opts.validators.lastModified;
 
+  // fetch refuses a URL with credentials in it ("Request cannot be constructed from a URL that includes
+  // credentials"): they go in an Authorization header instead (HTTP Basic, as a browser would send them).
+  const target = withoutCredentials(url, headers);
+
   try {
-    const res = await opts.fetchImpl(url, { headers, signal, redirect: 'follow' });
+    const res = await opts.fetchImpl(target, { headers, signal, redirect: 'follow' });
     if (res.status === 304) {
       await res.body?.cancel();
       return { kind: 'not-modified' };
@@ -87,6 +91,23 @@ export async function fetchFeed(url: string, opts: FetchOptions): Promise<FetchR
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The URL without its userinfo; when it had one, `headers` gets the matching Authorization. */
+export function withoutCredentials(url: string, headers: Record<string, string>): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  if (!u.username && !u.password) return url;
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+  u.username = '';
+  u.password = '';
+  return u.toString();
 }
 
 async function readCapped(res: Response, max: number): Promise<Uint8Array | null> {

@@ -49,14 +49,34 @@ function createParser(): Parser {
 // xml2js parses synchronously, so one parser serves every feed.
 const parser = createParser();
 
-/** Parse a feed body. Rejects on anything that is not a readable RSS/Atom document. */
+/** A feed's items, and how many it listed that are not news (nothing to open or name them by). */
+export interface ParsedFeed {
+  items: NewsItem[];
+  skipped: number;
+}
+
+/** The items of a feed body (see parseFeed). */
 export async function parseFeedItems(xml: string, matchSymbols: SymbolMatcher): Promise<NewsItem[]> {
+  return (await parseFeed(xml, matchSymbols)).items;
+}
+
+/**
+ * Parse a feed body. Rejects on anything that is not a readable RSS/Atom document. An item with no id, no
+ * link and no title (rss-parser's incomplete-fields.atom: an entry holding an empty <author/>) is one a
+ * reader can neither open nor name: not news. It is skipped and counted, never stored as an empty row.
+ */
+export async function parseFeed(xml: string, matchSymbols: SymbolMatcher): Promise<ParsedFeed> {
   // A BOM or leading blank lines before the XML declaration make xml2js fail.
   const feed = await parser.parseString(xml.replace(/^[\uFEFF\s]+/, ''));
   const items: NewsItem[] = [];
+  let skipped = 0;
   const seen = new Map<string, NewsItem>();
   for (const raw of feed.items as RawItem[]) {
     const item = toNewsItem(raw, matchSymbols);
+    if (item === null) {
+      skipped++;
+      continue;
+    }
     const before = seen.get(item.guid);
     if (before && sameContent(before, item)) continue; // the same item listed twice
     // Two different items under one guid (a podcast feed reusing an episode's id): keep both, the second
@@ -65,14 +85,14 @@ export async function parseFeedItems(xml: string, matchSymbols: SymbolMatcher): 
     seen.set(item.guid, item);
     items.push(item);
   }
-  return items;
+  return { items, skipped };
 }
 
 const contentKey = (i: NewsItem) =>
   `${i.title ?? ''}\n${i.publishedAt?.toISOString() ?? ''}\n${i.link ?? ''}\n${i.summary ?? ''}`;
 const sameContent = (a: NewsItem, b: NewsItem) => contentKey(a) === contentKey(b);
 
-function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem {
+function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem | null {
   const title = htmlToText(firstText(raw.title), TITLE_MAX_CHARS);
   const summary = htmlToText(
     firstText(raw.summary) ?? firstText(raw.content) ?? firstText(raw['content:encoded']),
@@ -83,14 +103,12 @@ function toNewsItem(raw: RawItem, matchSymbols: SymbolMatcher): NewsItem {
     firstText(raw.pubDate) ?? firstText(raw.published) ?? firstText(raw.date) ?? firstText(raw.updated);
   const publishedAt = parseFeedDate(dateRaw) ?? parseFeedDate(firstText(raw.isoDate));
   const id = cleanLine(firstText(raw.guid) ?? firstText(raw.id), Number.POSITIVE_INFINITY);
+  if (id === null && link === null && title === null) return null;
 
   let guid = id ?? link;
   if (guid === null) {
-    // Nothing to name it by: an item that is (nearly) empty is still an item of the feed, kept by its raw form.
-    guid =
-      title === null && summary === null
-        ? `hash:${sha1(JSON.stringify(raw))}`
-        : `hash:${sha1(`${title ?? ''}\n${dateRaw ?? ''}\n${title === null ? (summary ?? '') : ''}`)}`;
+    // No id and no link: keyed by its title and date.
+    guid = `hash:${sha1(`${title ?? ''}\n${dateRaw ?? ''}`)}`;
   } else if (guid.length > GUID_MAX_CHARS) {
     guid = `sha1:${sha1(guid)}`;
   }

@@ -2,7 +2,7 @@
 // large feed parsed on the main thread would stall the trade path. Here it stalls only this thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ParseReply, ParseRequest } from './feedParser.js';
-import { parseFeedItems } from './parseFeed.js';
+import { parseFeed } from './parseFeed.js';
 import { createSymbolMatcher } from './symbols.js';
 
 const port = parentPort;
@@ -10,8 +10,8 @@ if (!port) throw new Error('parseWorker must run in a worker thread');
 const match = createSymbolMatcher((workerData as { symbols: string[] }).symbols);
 
 port.on('message', (req: ParseRequest) => {
-  parseFeedItems(req.xml, match).then(
-    (items) => port.postMessage({ id: req.id, items } satisfies ParseReply),
+  parseFeed(req.xml, match).then(
+    (parsed) => port.postMessage({ id: req.id, ...parsed } satisfies ParseReply),
     (err: unknown) => port.postMessage({ id: req.id, error: String(err).slice(0, 500) } satisfies ParseReply),
   );
 });

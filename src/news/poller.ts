@@ -193,7 +193,11 @@ class Poller {
 
     let items: NewsItem[];
     try {
-      items = await this.parser.parse(result.body);
+      const parsed = await this.parser.parse(result.body);
+      items = parsed.items;
+      // Items with nothing to open or name them by: not news, counted.
+      s.itemsSkipped += parsed.skipped;
+      this.stats.totals.itemsSkipped += parsed.skipped;
     } catch (err) {
       this.recordFailure(feed, 'malformed', null);
       this.log.debug({ feed: s.label, err: String(err).slice(0, 200) }, 'news feed unreadable');

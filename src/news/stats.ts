@@ -22,6 +22,8 @@ export interface NewsFeedStats {
   polls: number;
   notModified: number;
   itemsStored: number;
+  /** Items with no id, no link and no title: not news, not stored. */
+  itemsSkipped: number;
 }
 
 export interface NewsTotals {
@@ -30,6 +32,8 @@ export interface NewsTotals {
   notModified: number;
   failures: number;
   itemsStored: number;
+  /** Items with no id, no link and no title: not news, not stored. */
+  itemsSkipped: number;
   /** Items parsed but not yet in the database (a failed INSERT keeps them for the next one). */
   itemsPending: number;
   /** Items given up because the pending buffer was full. */
@@ -53,6 +57,7 @@ export function createNewsStats(): NewsStats {
       notModified: 0,
       failures: 0,
       itemsStored: 0,
+      itemsSkipped: 0,
       itemsPending: 0,
       itemsDropped: 0,
       dbErrors: 0,

@@ -10,6 +10,8 @@ export function spawnWorker(callerUrl: string, relative: string, workerData: unk
   const js = fileURLToPath(new URL(`${relative}.js`, callerUrl));
   if (existsSync(js)) return new Worker(js, { workerData });
   const ts = pathToFileURL(fileURLToPath(new URL(`${relative}.ts`, callerUrl))).href;
-  const boot = `import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(ts)}))`;
+  // tsx resolved from here, not from the working directory (which may be anywhere: a test's temp dir).
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((t) => t.register()).then(() => import(${JSON.stringify(ts)}))`;
   return new Worker(boot, { eval: true, workerData });
 }

@@ -12,10 +12,13 @@ export interface DiagnosticsInput {
   /** Already redacted. */
   database: string;
   candleKinds: string[];
-  healthUrl: string;
+  /** The page's address (what a person should open); /health is beside it. */
+  pageUrl: string;
   mode: string;
   /** Collecting regardless of the calendar (local mode, --skip-market-hours). */
   ignoresMarketHours?: boolean;
+  /** false: `status` found no collector answering (say what a run would do, not what is happening). */
+  running?: boolean;
 }
 
 const MAX_SYMBOLS_SHOWN = 20;
@@ -27,7 +30,8 @@ export function formatDiagnostics(d: DiagnosticsInput): string[] {
     ? `OPEN (closes ${formatEtAndUtc(status.nextClose)}, in ${formatCountdown(status.nextClose - d.now)})`
     : `CLOSED (${describeReason(status)})`;
   // Collecting while the banner said CLOSED confused users: say that the calendar is not followed.
-  const market = d.ignoresMarketHours ? `ignored, collecting now (NYSE is ${nyse})` : nyse;
+  const now = d.running === false ? 'a run collects at once' : 'collecting now';
+  const market = d.ignoresMarketHours ? `ignored, ${now} (NYSE is ${nyse})` : nyse;
   const shown = d.symbols.slice(0, MAX_SYMBOLS_SHOWN).join(', ');
   const more =
     d.symbols.length > MAX_SYMBOLS_SHOWN ? `, … (+${d.symbols.length - MAX_SYMBOLS_SHOWN} more)` : '';
@@ -47,7 +51,7 @@ export function formatDiagnostics(d: DiagnosticsInput): string[] {
     `feed:        ${d.feed}`,
     `database:    ${d.database}`,
     `candles:     ${d.candleKinds.join(', ')}`,
-    `health:      ${d.healthUrl}`,
+    `page:        ${d.pageUrl}  (health: ${d.pageUrl}health)`,
   );
   return lines;
 }

@@ -10,6 +10,7 @@ import { feedStatsSnapshot } from '../feed/stats.js';
 import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
+import { redactUrlsIn } from '../log/redact.js';
 import { candleRange, gapsBetween, MAX_RANGE_LIMIT } from '../store/candleRange.js';
 import { describeError } from '../store/errors.js';
 import {
@@ -45,6 +46,10 @@ export interface WebUiOptions {
   stream?: Omit<BroadcasterOptions, 'state'>;
   /** The page's directory (tests). */
   dir?: string;
+  /** The page's files, already loaded (by the starting page: the same copy). */
+  assets?: Map<string, Asset>;
+  /** Collecting whatever the calendar says (SKIP_MARKET_HOURS): the page says so beside the market. */
+  marketHoursIgnored?: boolean;
 }
 
 export interface WebUi {
@@ -62,7 +67,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 // Everything from the collector itself; no inline script, no inline style but the library's one <style>
 // (by hash: it sets all else through the CSSOM, which style-src does not govern); no frame, form or base
 // can point anywhere else.
-function pageHeaders(styleHashes: readonly string[]): Record<string, string> {
+export function pageHeaders(styleHashes: readonly string[]): Record<string, string> {
   const csp = [
     "default-src 'none'",
     "script-src 'self'",
@@ -83,19 +88,38 @@ function pageHeaders(styleHashes: readonly string[]): Record<string, string> {
   };
 }
 
+/** /api/meta: what the page needs to draw itself, from the configuration alone (no secret). */
+export function metaJson(opts: {
+  symbols: readonly string[];
+  mode: string;
+  candleIntervalMs: number;
+  tickCandleSize: number;
+  marketHoursIgnored?: boolean;
+}): string {
+  return JSON.stringify({
+    symbols: opts.symbols,
+    kinds: API_KINDS,
+    mode: opts.mode,
+    candleIntervalMs: opts.candleIntervalMs,
+    tickCandleSize: opts.tickCandleSize,
+    maxLimit: MAX_RANGE_LIMIT,
+    marketHoursIgnored: opts.marketHoursIgnored ?? false,
+  });
+}
+
 export function createWebUi(opts: WebUiOptions): WebUi {
   const now = opts.now ?? Date.now;
   const log = opts.log.child({ component: 'web' });
   const events = new RateLimitedLog(log);
-  const assets = loadAssets(opts.dir);
+  const assets = opts.assets ?? loadAssets(opts.dir);
   const headers = pageHeaders(libraryStyleHashes());
   const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
   const scrub = (text: string | null): string | null => {
     if (text === null) return null;
     let t = text;
     for (const s of secrets) t = t.split(s).join('…');
-    // Any URL with credentials in it: keep the scheme and host only.
-    return t.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1…@');
+    // Any URL with credentials in it: the password and secret-looking query values replaced.
+    return redactUrlsIn(t);
   };
 
   const state = () => {
@@ -109,14 +133,7 @@ export function createWebUi(opts: WebUiOptions): WebUi {
   };
   const stream = new Broadcaster({ ...opts.stream, state, now });
 
-  const meta = JSON.stringify({
-    symbols: opts.symbols,
-    kinds: API_KINDS,
-    mode: opts.mode,
-    candleIntervalMs: opts.candleIntervalMs,
-    tickCandleSize: opts.tickCandleSize,
-    maxLimit: MAX_RANGE_LIMIT,
-  });
+  const meta = metaJson(opts);
 
   // A bounded number of reads at once: the API shares the database with the candle writer.
   const maxRunning = opts.maxConcurrentReads ?? 2;
@@ -225,7 +242,7 @@ export function createWebUi(opts: WebUiOptions): WebUi {
   };
 }
 
-function sendAsset(
+export function sendAsset(
   req: IncomingMessage,
   res: ServerResponse,
   a: Asset,
@@ -252,7 +269,7 @@ function sendAsset(
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function sendJson(
+export function sendJson(
   res: ServerResponse,
   status: number,
   body: string,

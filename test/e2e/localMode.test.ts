@@ -19,7 +19,8 @@ async function collect(minTrades: number): Promise<{ run: CliRun; received: numb
     'health',
   );
   const port = listening.port as number;
-  for (let i = 0; i < 300; i++) {
+  // Until the daemon says it has them (no iteration cap: a loaded machine is slower, the test's timeout bounds it).
+  for (;;) {
     const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { feed: { trades: number } };
     if (h.feed.trades >= minTrades) break;
     await new Promise((r) => setTimeout(r, 100));

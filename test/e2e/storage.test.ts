@@ -42,7 +42,8 @@ describe('storage after a real run', () => {
       'health',
     );
     await run.waitForLog((l) => String(l.msg).includes('candles_100t is now partitioned'), 'partitioning');
-    for (let i = 0; i < 300; i++) {
+    // Until the daemon has them (no iteration cap: the test's timeout bounds it).
+    for (;;) {
       const h = (await (await fetch(`http://127.0.0.1:${listening.port}/health`)).json()) as {
         feed: { trades: number };
       };

@@ -1,11 +1,13 @@
 // Headless Chromium (Debian's /usr/bin/chromium) driven over the DevTools protocol with the `ws` package:
 // no Playwright or Puppeteer download. One browser, one page (tab); the page records what a person would
 // notice going wrong (console errors, uncaught exceptions, failed loads) and every request it makes.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { backstop } from './backstop.js';
 
 export const CHROMIUM =
   process.env.CHROMIUM_PATH ??
@@ -230,14 +232,14 @@ export async function launchChromium(): Promise<Browser> {
         },
         evaluate,
         async waitFor<T>(expression: string, timeoutMs = 15_000, what = expression) {
-          const until = Date.now() + timeoutMs;
+          const until = Date.now() + backstop(timeoutMs);
           let last: unknown;
           for (;;) {
             last = await evaluate<unknown>(expression);
             if (last) return last as T;
             if (Date.now() > until) {
               throw new Error(
-                `timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)}); errors: ${errors.join('; ')}`,
+                `timed out after ${backstop(timeoutMs)} ms waiting for ${what} (last: ${JSON.stringify(last)}); errors: ${errors.join('; ')}`,
               );
             }
             await new Promise((r) => setTimeout(r, 100));

@@ -2,6 +2,10 @@
 // reads its JSON log lines, so end-to-end tests see exactly what a user and the platform would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface CliRun {
   proc: ChildProcess;
@@ -22,9 +26,17 @@ const BASE_ENV: NodeJS.ProcessEnv = {
   NATS_URL: 'off',
 };
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CliRun {
-  const proc = spawn(process.execPath, ['--import', 'tsx', `${process.cwd()}/src/cli.ts`, ...args], {
-    cwd,
+const ROOT = process.cwd();
+const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+/**
+ * Runs the CLI. Unless `cwd` is given it works in a fresh temporary directory (removed when it exits), so a
+ * test never reads the user's `.env` nor writes the user's `./data` (DATA_DIR's default is relative).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliRun {
+  const scratch = cwd === undefined ? mkdtempSync(join(tmpdir(), 'tc-cli-')) : null;
+  const proc = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'cli.ts'), ...args], {
+    cwd: cwd ?? (scratch as string),
     env: { ...BASE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,10 +68,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = proces
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
   });
-  const exited = once(proc, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = once(proc, 'exit').then(([code, signal]) => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   return {
     proc,
     logs,

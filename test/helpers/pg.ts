@@ -1,6 +1,7 @@
 // Real databases for tests: a fresh schema per test file on the shared server (TEST_DATABASE_URL), the
 // embedded PGlite in a temp dir, and a private throwaway cluster (initdb + pg_ctl on a free port) for
 // stop/start and TLS tests — the shared 5432 cluster is never stopped.
+
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -19,6 +20,7 @@ import type pg from 'pg';
 import { createPool, endPool, type PoolOptions } from '../../src/store/connection.js';
 import { startEmbedded } from '../../src/store/embedded.js';
 import { migrate } from '../../src/store/migrate.js';
+import { backstop } from './backstop.js';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -230,7 +232,7 @@ export async function waitFor(
 ): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > backstop(timeoutMs)) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

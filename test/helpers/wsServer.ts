@@ -1,8 +1,10 @@
 // A controllable EODHD-like WebSocket server for fault tests (real `ws`, 127.0.0.1, port 0). It records
 // every connection and subscribe frame, and can drop clients abruptly, go half-open (silent, no pongs,
 // no FIN), close with a code, send any raw frame, or reject tokens. Tests wait on its events, not on time.
+
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, WebSocket, WebSocketServer } from 'ws';
+import { backstop } from './backstop.js';
 
 export interface FakeEodhdOptions {
   /** Accepted token; others get {"status":403,"message":"Server error"} then a close. null = any. */
@@ -127,7 +129,7 @@ export class FakeEodhd {
     return this.subscribes.filter((s) => s.conn === conn);
   }
 
-  /** Resolve when `pred` holds (checked on every server event); reject after `timeoutMs` (a bound, not a wait). */
+  /** Resolve when `pred` holds (checked on every server event); reject after `backstop(timeoutMs)` (a bound, not a wait). */
   waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -139,7 +141,7 @@ export class FakeEodhd {
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
+      }, backstop(timeoutMs));
       const cleanup = (): void => {
         clearTimeout(timer);
         this.events.off('change', check);
@@ -156,7 +158,7 @@ export class FakeEodhd {
 
 /** Resolve when `pred` holds, polling on the event loop's check phase (for conditions no server event marks). */
 export async function until(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + backstop(timeoutMs);
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));

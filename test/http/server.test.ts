@@ -11,6 +11,7 @@ import {
   startHttpServer,
 } from '../../src/http/server.js';
 import { emptySnapshot, type HealthSnapshot } from '../../src/http/snapshot.js';
+import { backstop } from '../helpers/backstop.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { captureLog } from '../helpers/logCapture.js';
 
@@ -18,7 +19,7 @@ const servers: HttpServer[] = [];
 
 /** Resolve when the async predicate holds (checked on the event loop's check phase), bounded. */
 async function until(pred: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + backstop(timeoutMs);
   while (!(await pred())) {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setImmediate(r));

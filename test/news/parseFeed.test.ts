@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFeedDate } from '../../src/news/dates.js';
 import { htmlToText } from '../../src/news/htmlText.js';
-import { parseFeedItems } from '../../src/news/parseFeed.js';
+import { parseFeed, parseFeedItems } from '../../src/news/parseFeed.js';
 import { createSymbolMatcher } from '../../src/news/symbols.js';
 import { ATOM_FEED, BROKEN_XML, rssFeed } from './fixtures.js';
 
@@ -125,13 +125,15 @@ describe('parseFeedItems', () => {
     expect((await parseFeedItems(xml, match)).map((i) => i.guid)).toEqual(items.map((i) => i.guid));
   });
 
-  it('keeps an item with nothing but an empty author, and reads <rss> without a version as RSS 2.0', async () => {
-    const empty = await parseFeedItems(
-      '<feed xmlns="http://www.w3.org/2005/Atom"><entry><author></author></entry></feed>',
+  it('skips and counts an item with no id, no link and no title; reads <rss> without a version as RSS 2.0', async () => {
+    const empty = await parseFeed(
+      '<feed xmlns="http://www.w3.org/2005/Atom"><entry><author></author></entry>' +
+        '<entry><summary>only a summary</summary></entry><entry><title>named</title></entry></feed>',
       match,
     );
-    expect(empty).toHaveLength(1);
-    expect(empty[0]?.guid).toMatch(/^hash:[0-9a-f]{40}$/);
+    expect(empty.skipped).toBe(2);
+    expect(empty.items.map((i) => i.title)).toEqual(['named']);
+    expect(empty.items[0]?.guid).toMatch(/^hash:[0-9a-f]{40}$/);
     const noVersion = await parseFeedItems(
       '<rss><channel><title>t</title><item><title>AAPL up</title><guid>x</guid></item></channel></rss>',
       match,

@@ -66,7 +66,9 @@ describe('news poller failures', () => {
     ];
     paths.push('/hang', '/stall');
     const feeds = [...paths.map((p) => server.url(p)), refusedUrl];
-    const p = startPoller({ feeds, db: pool, timeoutMs: 200 });
+    // Long enough that a loaded machine answers /ok in time (200 ms once timed it out), short enough that
+    // /hang and /stall time out quickly.
+    const p = startPoller({ feeds, db: pool, timeoutMs: 1_500 });
     const events = await p.events.take(feeds.length);
     await p.stop();
 

@@ -21,7 +21,7 @@ const base = {
   feed: 'eodhd (wss://ws.eodhistoricaldata.com/ws/us)',
   database: 'postgres://collector:***@db.internal:5432/ticks',
   candleKinds: ['1s', '100t'],
-  healthUrl: 'http://0.0.0.0:8080/healthz',
+  pageUrl: 'http://127.0.0.1:8080/',
   mode: 'production',
 };
 
@@ -44,7 +44,7 @@ describe('formatDiagnostics', () => {
       'feed:        eodhd (wss://ws.eodhistoricaldata.com/ws/us)',
       'database:    postgres://collector:***@db.internal:5432/ticks',
       'candles:     1s, 100t',
-      'health:      http://0.0.0.0:8080/healthz',
+      'page:        http://127.0.0.1:8080/  (health: http://127.0.0.1:8080/health)',
     ]);
   });
 

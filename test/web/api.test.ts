@@ -154,10 +154,13 @@ describe('web page and API', () => {
     expect(state.text).not.toContain('hunter2pass');
     expect(state.text).not.toContain(DB_URL);
     expect(json(state).health).toMatchObject({ sink: { lastError: 'connect to … failed (token …)' } });
-    // A URL with credentials that is not the configured one loses them too.
-    snapshot.sink.lastError = 'failed: postgres://other:pw@replica.internal/db';
+    // A URL with credentials that is not the configured one loses them too (and a key in a query).
+    snapshot.sink.lastError =
+      'failed: postgres://other:pw@replica.internal/db; https://feeds.example/x?key=K3Y';
     expect(json(await call(`${base}/api/state`)).health).toMatchObject({
-      sink: { lastError: 'failed: postgres://…@replica.internal/db' },
+      sink: {
+        lastError: 'failed: postgres://other:***@replica.internal/db; https://feeds.example/x?key=***',
+      },
     });
     snapshot.sink.lastError = null;
   });
@@ -279,9 +282,9 @@ describe('web page and API', () => {
       });
       req.end();
     });
-    // Once the stream is registered, the aggregators' output reaches it.
-    for (let i = 0; i < 100 && web.stream.stats.clients === 0; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    // Once the stream is registered, the aggregators' output reaches it (no cap on the wait: pushing
+    // before it is registered would leave the test waiting for candles that went nowhere).
+    while (web.stream.stats.clients === 0) await new Promise((r) => setTimeout(r, 10));
     web.push(sec('MSFT', 1));
     web.push(sec('AAPL', 100));
     await done;

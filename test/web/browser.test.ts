@@ -274,6 +274,18 @@ describe('the web page in Chromium', () => {
     const gap = await page.evaluate<{ startedAt: number; endedAt: number }>(outage);
     expect(gap.endedAt - gap.startedAt).toBeGreaterThanOrEqual(3_000);
     expect(await page.evaluate('document.getElementById("gaps").innerText')).toMatch(/all symbols/);
+    // One count: the Today card says as many gaps as the list beside the chart shows (the outage included).
+    await page.waitFor(
+      `tickCollector.todayGaps?.some((g) => g.endedAt - g.startedAt >= 3000) &&
+       Number.parseInt(document.getElementById('gaps-today').textContent, 10) === Number(document.body.dataset.gapsListed)`,
+      20_000,
+      'the Today card and the list to agree on the outage',
+    );
+    expect(Number(await page.evaluate('document.body.dataset.gapsListed'))).toBeGreaterThanOrEqual(2);
+    // Not local mode, with --skip-market-hours: the market card says hours are ignored.
+    expect(await page.evaluate(`document.getElementById('hours-ignored')?.textContent ?? ''`)).toMatch(
+      /market hours ignored \(--skip-market-hours\)/,
+    );
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
     if (shots) {
       writeFileSync(join(shots, 'gap-light.png'), await page.screenshot());
