@@ -57,7 +57,6 @@ try {
       candleIntervalMs: 1_000,
       tickCandleSize: 100,
       sessionTailMs: 10_000,
-      skipMarketHours: false,
       candleConditions: 'sip',
     },
   });
