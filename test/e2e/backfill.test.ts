@@ -144,12 +144,12 @@ describe('backfill end to end', () => {
         await endPool(db);
       }
     };
-    const before = await counts();
+    const stored = await counts();
     const dry = await runCliToEnd(['backfill', '--dry-run'], env);
     expect(dry.code, dry.stdout + dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/would fill \d+ trades \(candles_1s: replace \d+, delete \d+, insert \d+/);
     expect(dry.stdout).toMatch(/dry run, nothing written; would change candles_1s: replace/);
-    expect(await counts()).toEqual(before);
+    expect(await counts()).toEqual(stored);
     const r = await runCliToEnd(['backfill'], env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/failed 0|0 failed/);
