@@ -196,6 +196,26 @@ describe.each(['postgres', 'pglite'] as const)('the backfill never destroys (%s)
     expect(g.fill_error).toMatch(/not loaded/);
   });
 
+  it('a day whose coverage says it was collected under the other rules is refused', async () => {
+    const tape = makeTape(['AAPL'], T0, 1200, 50, SLS);
+    const g0 = T0 + 20_300;
+    await storeLive(tape, (p) => p.ts < g0 || p.ts >= g0 + 4000, 'calendar');
+    await addGap(['AAPL'], g0, g0 + 4000, 'calendar');
+    // Earlier that day a --skip-market-hours run covered the open.
+    await db.admin.query(
+      `INSERT INTO coverage (symbols, started_at, ended_at, source, mode)
+       VALUES ('{AAPL}', to_timestamp($1 / 1000.0), to_timestamp($2 / 1000.0), 'live', 'skip')`,
+      [T0 - 3_600_000, T0 + 5_000],
+    );
+    const before = await snapshot();
+    const srv = await serve(tape);
+    const r = await pass(srv, T0 + 86_400_000);
+    expect(r.outcomes.map((o) => o.state)).toEqual(['refused']);
+    expect(r.outcomes[0]!.error).toMatch(/collected under skip rules too/);
+    expect(srv.requests.length).toBe(0);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('an API answering one symbol with 200 and empty arrays: its candles stay, the gap is not loaded', async () => {
     const tape = makeTape(SYMBOLS, T0, 1200, 50, SLS);
     const g0 = T0 + 20_300;
