@@ -196,6 +196,17 @@ describe.each(['postgres', 'pglite'] as const)('the backfill never destroys (%s)
     expect(g.fill_error).toMatch(/not loaded/);
   });
 
+  it('the request budget is counted in this database (the CLI in local mode uses it too)', async () => {
+    const { SharedBudget } = await import('../../src/backfill/sharedBudget.js');
+    await db.admin.query('DELETE FROM backfill_budget');
+    const clock = instantClock(Date.UTC(2026, 2, 3, 12, 0, 0));
+    const b = new SharedBudget(pool, clock, 900, 3);
+    for (let i = 0; i < 3; i++) await b.take();
+    await expect(b.take()).rejects.toThrow(/used up/);
+    const r = await db.admin.query(`SELECT requests FROM backfill_budget WHERE kind = 'day'`);
+    expect(r.rows.map((x) => x.requests)).toEqual([3]);
+  });
+
   it('a day whose coverage says it was collected under the other rules is refused', async () => {
     const tape = makeTape(['AAPL'], T0, 1200, 50, SLS);
     const g0 = T0 + 20_300;
