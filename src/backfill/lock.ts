@@ -5,8 +5,8 @@
 // connection goes back to the pool, so the pass can use it.
 import type pg from 'pg';
 
-/** Apart from the shard locks' class (29795, cluster/shards.ts). */
-const LOCK_CLASS = 29796;
+/** Apart from the shard locks' class (29795, cluster/shards.ts) and the gap deriver's (29796, ledger/gapStore.ts). */
+const LOCK_CLASS = 29797;
 const KEY = `hashtext('tick-collector.backfill:' || current_schema())`;
 
 export interface BackfillLock {
