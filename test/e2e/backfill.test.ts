@@ -154,6 +154,10 @@ describe('backfill end to end', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/failed 0|0 failed/);
     expect(r.stdout).not.toContain('tok');
+    // The filled gaps are covered by the tape now: a second run derives no gap and asks nothing.
+    const again = await runCliToEnd(['backfill'], env);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^no unfilled gaps/);
     const listed = await runCliToEnd(['gaps', '--json'], env);
     expect(listed.code).toBe(0);
     const rows = listed.stdout
