@@ -119,7 +119,11 @@ const COMMANDS: Record<string, Command> = {
     flags: [
       { name: '--date', doc: 'Only gaps of this New York date, YYYY-MM-DD (default: every unfilled gap).' },
       { name: '--symbols', doc: 'Only these symbols, comma-separated.' },
-      { name: '--dry-run', switch: true, doc: 'Fetch and rebuild, write nothing.' },
+      {
+        name: '--dry-run',
+        switch: true,
+        doc: 'Fetch, rebuild and compare; say what would be replaced and deleted per table; write nothing.',
+      },
     ],
     settings: true,
     reads: [

@@ -11,6 +11,7 @@ import { RequestLimits } from './limits.js';
 import { type BackfillRequest, type BackfillResult, runBackfill } from './runner.js';
 import { TickApi } from './tickApi.js';
 
+export { describeCounts, type ReplaceCounts } from './completeness.js';
 export { createOvernightStats, type OvernightStats, runOvernight } from './overnight.js';
 export { type BackfillResult, type GapOutcome, runBackfill } from './runner.js';
 
@@ -49,14 +50,16 @@ export async function backfillPass(
   });
   return runBackfill({
     ...deps,
+    // Never SKIP_MARKET_HOURS: each gap is rebuilt under the rules its collection ran under (its mode).
     settings: {
       candleLatenessMs: config.candleLatenessMs,
       candleIntervalMs: config.candleIntervalMs,
       tickCandleSize: config.tickCandleSize,
       sessionTailMs: config.sessionTailMs,
-      skipMarketHours: config.skipMarketHours,
       candleConditions: config.candleConditions,
     },
+    // Shared by every process backfilling this database (replicas): one budget between them.
+    budget: { perMinute: REQUESTS_PER_MINUTE, perDay: config.backfillMaxCallsPerDay },
     ...opts,
   });
 }

@@ -12,7 +12,13 @@ export class BudgetExhausted extends Error {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-export class RequestLimits {
+/** What the tick API asks before each request: wait until it fits, or throw BudgetExhausted. */
+export interface RequestBudget {
+  take(signal?: AbortSignal): Promise<void>;
+}
+
+/** The budget of one process (in memory); `SharedBudget` (sharedBudget.ts) keeps it in the database. */
+export class RequestLimits implements RequestBudget {
   /** Requests made (every attempt, retries included). */
   requests = 0;
   private readonly sent: number[] = [];

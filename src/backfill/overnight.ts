@@ -47,11 +47,12 @@ export async function runOvernight(d: OvernightDeps, stats = createOvernightStat
       const r = await d.pass(stop);
       stats.passes++;
       stats.lastPassAt = d.clock.now();
-      const n = { filled: 0, 'not-loaded': 0, failed: 0 };
+      const n = { filled: 0, 'not-loaded': 0, refused: 0, failed: 0 };
       for (const o of r.outcomes) n[o.state]++;
       stats.filled += n.filled;
       stats.notLoaded += n['not-loaded'];
-      stats.failed += n.failed;
+      // Refused (the tape had fewer prints than stored: nothing replaced) is tried again like a failure.
+      stats.failed += n.failed + n.refused;
       if (r.denied) {
         stats.denied = r.denied;
         log.error({}, `automatic backfill stopped: ${r.denied}`);
@@ -59,9 +60,10 @@ export async function runOvernight(d: OvernightDeps, stats = createOvernightStat
       if (r.outcomes.length > 0)
         log.info(
           n,
-          `backfill pass: ${n.filled} filled, ${n['not-loaded']} not loaded yet, ${n.failed} failed`,
+          `backfill pass: ${n.filled} filled, ${n['not-loaded']} not loaded yet, ${n.refused} refused (tape incomplete), ${n.failed} failed`,
         );
-      if (n['not-loaded'] > 0 || n.failed > 0) wait = d.probeMs ?? 30 * 60_000;
+      // Another replica's pass holds the lock: it does the work; look again later.
+      if (n['not-loaded'] > 0 || n.refused > 0 || n.failed > 0 || r.busy) wait = d.probeMs ?? 30 * 60_000;
     } catch (err) {
       log.warn({ err: String(err) }, 'backfill pass failed; trying again later');
       wait = d.probeMs ?? 30 * 60_000;

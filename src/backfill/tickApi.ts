@@ -7,7 +7,7 @@
 
 import type { Clock } from '../clock.js';
 import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
-import type { RequestLimits } from './limits.js';
+import type { RequestBudget } from './limits.js';
 
 /** One print of the tape. */
 export interface TapeTrade {
@@ -35,7 +35,7 @@ export interface TickApiOptions {
   baseUrl: string;
   token: string;
   clock: Clock;
-  limits: RequestLimits;
+  limits: RequestBudget;
   /** Rows asked per request (`limit`); a page this full is split. */
   pageRows?: number;
   /** Attempts of one window on 429 / 5xx / network errors before giving up. */
@@ -56,6 +56,8 @@ function retryAfterMs(header: string | null, now: number): number {
 }
 
 export class TickApi {
+  /** Requests this client made (every attempt, retries included). */
+  requests = 0;
   private readonly o: Required<Omit<TickApiOptions, 'signal'>> & { signal?: AbortSignal };
 
   constructor(opts: TickApiOptions) {
@@ -67,6 +69,16 @@ export class TickApi {
       ...opts,
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
     };
+  }
+
+  /** The same client taking its requests from `limits` instead (the budget shared through the database). */
+  withLimits(limits: RequestBudget): TickApi {
+    return new TickApi({ ...this.o, limits });
+  }
+
+  /** The budget its requests are taken from. */
+  get limits(): RequestBudget {
+    return this.o.limits;
   }
 
   /** Every print of `symbol` with fromMs <= ts <= toMs, deduplicated on (ts, seq), in seq order. */
@@ -115,6 +127,7 @@ export class TickApi {
     const { clock, limits, signal } = this.o;
     for (let attempt = 1; ; attempt++) {
       await limits.take(signal);
+      this.requests++;
       const url =
         `${this.o.baseUrl}/ticks/?s=${encodeURIComponent(symbol)}&from=${a}&to=${b}` +
         `&limit=${this.o.pageRows}&fmt=json&api_token=${encodeURIComponent(this.o.token)}`;

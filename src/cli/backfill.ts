@@ -1,9 +1,18 @@
 // `tick-collector backfill [--date D] [--symbols A,B] [--dry-run]`: fills the ledger's unfilled gaps from the
-// tick API (the simulator's tape in local mode), one line per gap and a summary; exit 0 when nothing failed
-// ("not loaded yet" is not a failure: the tape is published T+1). Needs only DATABASE_URL and the token.
+// tick API (the simulator's tape in local mode only), one line per gap and a summary; exit 0 when every gap
+// was filled or is not loaded yet (the tape is published T+1), 1 when a gap failed or was refused (the tape
+// had fewer prints than what is stored: nothing replaced) or another backfill is running. With DATABASE_URL
+// it needs EODHD_API_TOKEN (exit 2 without): the simulator's tape is never the truth for a database it did
+// not fill. --dry-run says what would be replaced and deleted, per table, and writes nothing.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { backfillPass, createTickApi, type GapOutcome, openSimTape } from '../backfill/index.js';
+import {
+  backfillPass,
+  createTickApi,
+  describeCounts,
+  type GapOutcome,
+  openSimTape,
+} from '../backfill/index.js';
 import { RequestLimits } from '../backfill/limits.js';
 import { parseDateArg } from '../calendar/index.js';
 import { systemClock } from '../clock.js';
@@ -15,15 +24,20 @@ import { stringFlag } from './args.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function gapLine(o: GapOutcome): string {
+export function gapLine(o: GapOutcome, dryRun = false): string {
   const g = o.gap;
   const what =
     o.state === 'filled'
-      ? `filled ${o.trades} trades`
+      ? dryRun
+        ? `would fill ${o.trades} trades (${describeCounts(o.counts)})`
+        : `filled ${o.trades} trades (${describeCounts(o.counts, ['replaced', 'deleted', 'inserted'])})`
       : o.state === 'not-loaded'
-        ? 'not loaded yet'
-        : `failed: ${o.error}`;
-  return `#${g.id} ${g.symbol === '*' ? `* (${g.symbols.length} symbols)` : g.symbol} ${iso(g.startedAt)} … ${iso(g.endedAt)} ${g.reason}: ${what}`;
+        ? (o.error ?? 'not loaded yet')
+        : o.state === 'refused'
+          ? `refused: ${o.error}`
+          : `failed: ${o.error}`;
+  const mode = g.mode === 'skip' ? ' [skip-market-hours]' : '';
+  return `#${g.id} ${g.symbol === '*' ? `* (${g.symbols.length} symbols)` : g.symbol} ${iso(g.startedAt)} … ${iso(g.endedAt)} ${g.reason}${mode}: ${what}`;
 }
 
 export function parseSymbolsFlag(raw: string | undefined): string[] | null {
@@ -49,12 +63,23 @@ export async function backfillCommand(config: Config, flags: Flags): Promise<num
   const date = parseDateFlag(stringFlag(flags, '--date'));
   const symbols = parseSymbolsFlag(stringFlag(flags, '--symbols'));
   const dryRun = flags['--dry-run'] === true;
+  // Only local mode's own embedded database (filled from the simulator) may take the simulator's tape as the
+  // truth; any other database is rebuilt from EODHD's tick API, with the token.
+  const local = config.mode === 'local';
+  if (!local && !config.eodhdApiToken) {
+    throw new ConfigError(
+      'EODHD_API_TOKEN',
+      config.databaseUrl
+        ? "is required when DATABASE_URL is set: the backfill replaces candles with the tick API's tape (the simulator's tape is only the truth for local mode's own database)"
+        : 'must be set: the backfill reads the tick API with it',
+    );
+  }
   const log = createLogger({ level: 'warn' });
   const clock = systemClock;
   // Local mode: the simulator's tape file, served on loopback through the same tick API the real one has.
   let close: () => Promise<void> = async () => undefined;
   let base = config.eodhdApiUrl;
-  if (config.feedKind === 'sim') {
+  if (local) {
     const tape = openSimTape(config);
     const server = createServer((req, res) => {
       if (!tape.handle(req, res)) res.writeHead(404).end();
@@ -62,8 +87,6 @@ export async function backfillCommand(config: Config, flags: Flags): Promise<num
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
     close = () => new Promise((r) => server.close(() => r()));
-  } else if (!config.eodhdApiToken) {
-    throw new ConfigError('EODHD_API_TOKEN', 'must be set: the backfill reads the tick API with it');
   }
   const limits = new RequestLimits(clock, 900, config.backfillMaxCallsPerDay);
   const api = createTickApi(config, clock, base, limits);
@@ -71,7 +94,7 @@ export async function backfillCommand(config: Config, flags: Flags): Promise<num
   const started = clock.now();
   try {
     await migrate(db.pool);
-    const n = { filled: 0, 'not-loaded': 0, failed: 0 };
+    const n = { filled: 0, 'not-loaded': 0, refused: 0, failed: 0 };
     const r = await backfillPass(
       config,
       { pool: db.pool, api, clock, log },
@@ -81,20 +104,27 @@ export async function backfillCommand(config: Config, flags: Flags): Promise<num
         dryRun,
         onGap: (o) => {
           n[o.state]++;
-          process.stdout.write(`${gapLine(o)}\n`);
+          process.stdout.write(`${gapLine(o, dryRun)}\n`);
         },
       },
     );
+    if (r.busy) {
+      process.stderr.write(`tick-collector: ${r.busy}\n`);
+      return 1;
+    }
     const total = r.outcomes.length;
     const secs = ((clock.now() - started) / 1000).toFixed(1);
+    const rows = dryRun
+      ? `dry run, nothing written; would change ${describeCounts(r.counts)}`
+      : describeCounts(r.counts, ['replaced', 'deleted', 'inserted']);
     process.stdout.write(
       total === 0
         ? `no unfilled gaps${date ? ` on ${date}` : ''}\n`
-        : `${total} gaps: ${n.filled} filled, ${n['not-loaded']} not loaded yet, ${n.failed} failed; ` +
-            `${limits.requests} requests in ${secs} s${dryRun ? ' (dry run: nothing written)' : ''}\n`,
+        : `${total} gaps: ${n.filled} ${dryRun ? 'would be filled' : 'filled'}, ${n['not-loaded']} not loaded yet, ` +
+            `${n.refused} refused (tape incomplete), ${n.failed} failed; ${r.requests} requests in ${secs} s; ${rows}\n`,
     );
     if (r.denied) process.stderr.write(`tick-collector: ${r.denied}\n`);
-    return n.failed > 0 ? 1 : 0;
+    return n.failed > 0 || n.refused > 0 ? 1 : 0;
   } finally {
     await db.close();
     await close();

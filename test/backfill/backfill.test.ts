@@ -24,7 +24,6 @@ const settings: BackfillSettings = {
   candleIntervalMs: 1_000,
   tickCandleSize: 100,
   sessionTailMs: 10_000,
-  skipMarketHours: true,
   candleConditions: 'sip',
 };
 const day = etDayOf(T0);
@@ -132,7 +131,7 @@ describe.each(['postgres', 'pglite'] as const)('backfill on %s', (kind) => {
     const r = await runBackfill({ pool, api, settings, clock, log: nullLogger() });
     expect(r.outcomes.map((o) => o.state)).toEqual(['filled']);
     expect(r.outcomes[0]!.trades).toBe(
-      SYMBOLS.reduce((n, s) => n + tape[s]!.filter((p) => p.ts >= g0 - 2000 && p.ts <= g1 + 2000).length, 0),
+      SYMBOLS.reduce((n, s) => n + tape[s]!.filter((p) => p.ts >= g0 && p.ts < g1).length, 0),
     );
 
     const after = await stored();

@@ -1,6 +1,7 @@
 // The automatic backfill's timing on the fake clock: it probes while the tape is not loaded (404), fills
 // once it answers, and never runs a pass while collecting.
 import { describe, expect, it } from 'vitest';
+import { zeroCounts } from '../../src/backfill/completeness.js';
 import { createOvernightStats, runOvernight } from '../../src/backfill/overnight.js';
 import type { BackfillResult, GapOutcome } from '../../src/backfill/runner.js';
 import { nullLogger } from '../../src/log/logger.js';
@@ -16,10 +17,14 @@ const gap = {
   filledAt: null,
   filledTrades: null,
   fillError: null,
+  mode: 'calendar' as const,
 };
 const outcome = (state: GapOutcome['state']): BackfillResult => ({
-  outcomes: [{ gap, state, trades: 0, error: null }],
+  outcomes: [{ gap, state, trades: 0, error: null, counts: zeroCounts() }],
   denied: null,
+  busy: null,
+  counts: zeroCounts(),
+  requests: 0,
 });
 
 describe('overnight backfill', () => {
@@ -42,7 +47,7 @@ describe('overnight backfill', () => {
         busyMs: 60_000,
         pass: async () => {
           passes.push({ at: clock.now(), collecting });
-          if (filled) return { outcomes: [], denied: null };
+          if (filled) return { ...outcome('filled'), outcomes: [] };
           if (!loaded) return outcome('not-loaded');
           filled = true;
           return outcome('filled');

@@ -18,6 +18,10 @@ export interface TapeServer {
   maxSpanSeconds: number;
   /** Every request answers this status while set (e.g. 404: not loaded). */
   always: number | null;
+  /** While set, requests are held (not answered) until it resolves. */
+  hold: Promise<void> | null;
+  /** Resolves once `n` requests have arrived in all. */
+  received(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,15 +49,26 @@ export function answerPage(res: ServerResponse, tape: Record<string, TapeTrade[]
 }
 
 export async function startTapeServer(tape: Record<string, TapeTrade[]>): Promise<TapeServer> {
+  const waiters: { n: number; resolve: () => void }[] = [];
   const state: Omit<TapeServer, 'url' | 'close'> = {
     requests: [],
     script: [],
     maxSpanSeconds: Number.POSITIVE_INFINITY,
     always: null,
+    hold: null,
+    received: (n) =>
+      state.requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
   };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     state.requests.push(u);
+    for (const w of [...waiters]) {
+      if (state.requests.length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    if (state.hold) await state.hold;
     if (state.always !== null) return void res.writeHead(state.always).end('{}');
     const next = state.script.shift();
     if (next) return void res.writeHead(next.status, next.headers ?? {}).end('{}');
