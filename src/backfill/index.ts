@@ -42,12 +42,15 @@ export async function backfillPass(
   deps: { pool: pg.Pool; api: TickApi; clock: Clock; log: Logger },
   opts: Partial<Pick<BackfillRequest, 'date' | 'symbols' | 'dryRun' | 'onGap' | 'shouldStop'>> = {},
 ): Promise<BackfillResult> {
-  // The gaps are derived from coverage: bring them up to date before filling them.
-  await deriveAndStore(deps.pool, {
-    now: deps.clock.now(),
-    tailMs: config.sessionTailMs,
-    ...(opts.date ? { dates: [opts.date] } : { days: DERIVE_LOOKBACK_DAYS }),
-  });
+  // The gaps are derived from coverage: bring them up to date before filling them. A dry run changes nothing,
+  // not even the ledger: it reads the gaps as last derived (the daemon and `gaps` derive them).
+  if (!opts.dryRun) {
+    await deriveAndStore(deps.pool, {
+      now: deps.clock.now(),
+      tailMs: config.sessionTailMs,
+      ...(opts.date ? { dates: [opts.date] } : { days: DERIVE_LOOKBACK_DAYS }),
+    });
+  }
   return runBackfill({
     ...deps,
     // Never SKIP_MARKET_HOURS: each gap is rebuilt under the rules its collection ran under (its mode).
