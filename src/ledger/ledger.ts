@@ -152,12 +152,8 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
       await client.query('COMMIT');
       for (const f of done) f();
       tracker.notes.splice(0, notes.length);
-      // Segments that can no longer change are dropped from memory once written.
-      for (let i = tracker.segments.length - 1; i >= 0; i--) {
-        const s = tracker.segments[i]!;
-        if (!s.open && s.id !== null && s.persistedEnd === s.end && tracker.unsettledEpochs === 0)
-          tracker.segments.splice(i, 1);
-      }
+      // Segments that can no longer change leave memory once written.
+      tracker.prune((x) => x.id !== null && x.persistedEnd === x.end);
       stats.writes++;
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
@@ -223,9 +219,7 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
       tracker.hole(symbols, from - tracker.slackMs, to + tracker.slackMs, reason);
     },
     stopSymbols: (symbols) => tracker.stopSymbols(symbols),
-    note(symbols, from, to, reason) {
-      tracker.notes.push({ symbols: [...symbols], from, to, reason });
-    },
+    note: (symbols, from, to, reason) => tracker.note(symbols, from, to, reason),
     flush,
     stop(clean) {
       stopping ??= (async () => {

@@ -30,7 +30,8 @@ export interface Segment {
   id: number | null;
   readonly symbols: ReadonlySet<string>;
   readonly symbolList: readonly string[];
-  readonly start: number;
+  /** Moves only while nothing is confirmed or written (a hole at the live edge pushes it on). */
+  start: number;
   /** Confirmed end (≥ start). */
   end: number;
   /** What the coverage row says now (the ledger updates it after a write). */
@@ -50,6 +51,9 @@ interface Checkpoint {
 
 /** Checkpoints a connection no longer listed (its feed ended) still gets candidates for (~10 s of ticks). */
 const LINGER_CHECKPOINTS = 40;
+
+/** Notes for the same reason this close together are one (thousands of rows dropped in an outage: one note). */
+const NOTE_JOIN_MS = 5_000;
 
 /** Holds trades' order: on-time trades reach us within this of each other's exchange-time order. */
 export const ORDER_SLACK_MS = 1_000;
@@ -179,12 +183,20 @@ export class CoverageTracker {
    */
   hole(symbols: readonly string[], from: number, to: number, reason: string): void {
     this.holes++;
-    const set = new Set(symbols);
-    this.notes.push({ symbols: [...symbols], from, to, reason });
+    this.note(symbols, from, to, reason);
     for (const x of symbols)
       if (!((this.holeUntil.get(x) ?? Number.NEGATIVE_INFINITY) >= to)) this.holeUntil.set(x, to);
+    const set = symbols.length === 1 ? null : new Set(symbols);
+    const has = (s: Segment) => (set ? s.symbolList.some((x) => set.has(x)) : s.symbols.has(symbols[0]!));
     for (const s of [...this.segments]) {
-      if (s.start >= to || !s.symbolList.some((x) => set.has(x))) continue;
+      if (s.start >= to || !has(s)) continue;
+      // Not written yet and the hole takes its head (the usual case: rows lost at the live edge, one after
+      // another): it just starts after the hole, instead of a new segment per lost row.
+      if (s.id === null && from <= s.start) {
+        s.start = to;
+        if (s.end < to) s.end = to;
+        continue;
+      }
       const confirmed = s.end;
       s.limit = Math.min(s.limit, Math.max(s.start, from));
       s.end = Math.min(s.end, s.limit);
@@ -197,6 +209,33 @@ export class CoverageTracker {
         for (const cur of this.current.values()) if (cur.seg === s) cur.seg = next;
       }
     }
+  }
+
+  /** A label for an uncovered stretch; one that touches the previous one for the same reason extends it. */
+  note(symbols: readonly string[], from: number, to: number, reason: string): void {
+    const last = this.notes[this.notes.length - 1];
+    if (last && last.reason === reason && from <= last.to + NOTE_JOIN_MS && to >= last.from - NOTE_JOIN_MS) {
+      last.from = Math.min(last.from, from);
+      last.to = Math.max(last.to, to);
+      for (const x of symbols) if (!last.symbols.includes(x)) last.symbols.push(x);
+      return;
+    }
+    this.notes.push({ symbols: [...symbols], from, to, reason });
+  }
+
+  /**
+   * Segments that can no longer change and are written (or hold nothing to write) leave memory; `written`
+   * says whether the store has a segment's current end.
+   */
+  prune(written: (s: Segment) => boolean): void {
+    const quiet = this.checkpoints.length === 0;
+    this.segments.splice(
+      0,
+      this.segments.length,
+      ...this.segments.filter(
+        (s) => s.open || !(quiet || s.end >= s.limit) || !(written(s) || s.end <= s.start),
+      ),
+    );
   }
 
   /** Epochs of rows not yet settled: 0 when everything pushed has a notice. */
