@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Sink } from '../store/sink.js';
 import { type CoverageMode, extendCoverage, insertCoverage } from './coverageStore.js';
 import { DERIVE_LOOKBACK_DAYS, deriveAndStore } from './gapStore.js';
-import { type ConnView, CoverageTracker } from './tracker.js';
+import { type ConnView, CoverageTracker, type Segment } from './tracker.js';
 
 export interface LedgerDeps {
   pool: pg.Pool;
@@ -86,6 +86,7 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
   const unsubscribe = d.sink.onCommit((n) => tracker.onNotice(n));
   const views = new Map<object, ConnView>();
   let writing: Promise<void> | null = null;
+  const inserting: Segment[] = [];
 
   const write = async (): Promise<void> => {
     const now = d.clock.now();
@@ -96,10 +97,13 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
       const ends: { id: number; endedAt: number }[] = [];
       // Applied to the segments only once the transaction commits (ids from a rolled-back one do not exist).
       const done: Array<() => void> = [];
+      inserting.length = 0;
       for (const s of tracker.segments) {
         const end = s.end;
         if (s.id === null) {
           if (!(end > s.start)) continue;
+          s.inserting = true;
+          inserting.push(s);
           const id = await insertCoverage(client, {
             symbols: s.symbolList as string[],
             startedAt: s.start,
@@ -162,6 +166,7 @@ export async function startLedger(d: LedgerDeps): Promise<Ledger> {
       if (stats.writeErrors === 1 || stats.writeErrors % 60 === 0)
         log.warn({ err: String(err), failures: stats.writeErrors }, 'coverage not written yet: retrying');
     } finally {
+      for (const s of inserting) s.inserting = false;
       client?.release();
     }
   };

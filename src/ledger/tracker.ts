@@ -42,6 +42,8 @@ export interface Segment {
   readonly fromEpoch: number;
   /** Still fed by its connection. */
   open: boolean;
+  /** Its row is being inserted now (the ledger's write): its start must not move under it. */
+  inserting?: boolean;
 }
 
 interface Checkpoint {
@@ -192,7 +194,7 @@ export class CoverageTracker {
       if (s.start >= to || !has(s)) continue;
       // Not written yet and the hole takes its head (the usual case: rows lost at the live edge, one after
       // another): it just starts after the hole, instead of a new segment per lost row.
-      if (s.id === null && from <= s.start) {
+      if (s.id === null && !s.inserting && from <= s.start) {
         s.start = to;
         if (s.end < to) s.end = to;
         continue;
