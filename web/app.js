@@ -39,6 +39,8 @@ const page = {
   /** @type {Gap[]} */
   gaps: [],
   gapsToday: -1,
+  /** The ledger's derivations so far (null: unknown); a change re-reads the gaps. */
+  derivations: null,
   /** @type {{ at: number, trades: number } | null} */
   lastTrades: null,
   tradesPerS: /** @type {number | null} */ (null),
@@ -344,6 +346,14 @@ function onState(s) {
     }
   }
   page.gapsToday = f.gapsToday;
+  // Gaps are derived from what the database confirmed (every few seconds): a derivation may have changed the
+  // rows, so the page reads them again after each one (the feed's own count above moves earlier).
+  const derivations = hs.ledger?.derivations ?? null;
+  if (derivations !== null && page.derivations !== null && derivations !== page.derivations) {
+    void loadGaps(page.generation);
+    void loadTodayGaps();
+  }
+  page.derivations = derivations;
 
   page.lastStateAt = Date.now();
   page.starting = s.starting === true;

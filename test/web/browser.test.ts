@@ -261,11 +261,12 @@ describe('the web page in Chromium', () => {
       'sim again',
     );
 
-    // The outage's gap (the ledger also holds the start's partial first second, a few ms long).
+    // The outage's gap (also the start's, until the first confirmed trade). Gaps are derived from coverage:
+    // the row appears once the database has confirmed the candles after the outage and the ledger derived it.
     const outage = 'tickCollector.gaps.find((g) => g.endedAt - g.startedAt >= 3000)';
     await page.waitFor(
       `tickCollector.chart.info().bands >= 1 && tickCollector.chart.info().bandsVisible >= 1 && !!${outage}`,
-      20_000,
+      45_000,
       'a gap band',
     );
     // Drawn: the band's top edge in the gap colour, across the seconds the feed was down.
@@ -278,7 +279,7 @@ describe('the web page in Chromium', () => {
     await page.waitFor(
       `tickCollector.todayGaps?.some((g) => g.endedAt - g.startedAt >= 3000) &&
        Number.parseInt(document.getElementById('gaps-today').textContent, 10) === Number(document.body.dataset.gapsListed)`,
-      20_000,
+      45_000,
       'the Today card and the list to agree on the outage',
     );
     expect(Number(await page.evaluate('document.body.dataset.gapsListed'))).toBeGreaterThanOrEqual(2);
