@@ -6,11 +6,17 @@
 import { SHARD_LOCK_CLASS } from './shards.js';
 
 function fenceCte(pidParam: number): string {
+  // Only locks of a layout as new as ours fence us (migration 0014): across a deploy that changes the layout
+  // the newest one writes. Without a lock session (no collectors row for the pid) every other lock fences.
   return `WITH fenced AS MATERIALIZED (
   SELECT m.symbol FROM shard_symbols m
   JOIN pg_locks l ON l.locktype = 'advisory' AND l.classid = ${SHARD_LOCK_CLASS} AND l.objsubid = 2
     AND l.objid = m.shard_key::oid AND l.granted AND l.pid <> $${pidParam}::int4
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  LEFT JOIN layouts ml ON ml.layout = m.layout
+  WHERE coalesce(ml.first_seen, 'infinity') >= coalesce(
+    (SELECT y.first_seen FROM collectors c JOIN layouts y ON y.layout = c.layout
+     WHERE c.lock_pid = $${pidParam}::int4 LIMIT 1), '-infinity')
 )
 `;
 }

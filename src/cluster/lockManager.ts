@@ -23,6 +23,7 @@ interface PeerRow {
   pid: number;
   lock_pid: number;
   shards: number[];
+  layout: string;
   age_ms: number;
   alive: boolean;
 }
@@ -43,7 +44,7 @@ export class ShardManager {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(opts: ShardManagerOptions) {
-    this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, ...opts };
+    this.o = { heartbeatMs: 1_000, leaseMs: 10_000, roundTimeoutMs: 3_000, layout: '', ...opts };
     this.log = opts.log.child({ component: 'cluster' });
     this.stats = {
       id: opts.id,
@@ -91,7 +92,9 @@ export class ShardManager {
       const peers = await this.heartbeat();
       const live = peers.filter((p) => p.alive && p.age_ms <= this.o.leaseMs);
       await this.fence(peers);
-      const target = fairShare(this.o.shards.length, live.length);
+      // Shared only among collectors cutting the same shards: during a deploy that changes the layout the new
+      // collector takes all of its shards at once (its fence then keeps the old one's rows out).
+      const target = fairShare(this.o.shards.length, live.filter((p) => p.layout === this.o.layout).length);
       // Surplus: hand over the highest shards first (the newcomer takes the free ones in index order).
       for (const s of this.heldShards().reverse()) {
         if (this.held.size <= target || this.stopped) break;
@@ -161,21 +164,26 @@ export class ShardManager {
     this.stats.lockPid = r[0]!.pid;
     // The symbols each shard lock covers, for the write fence (same SYMBOLS everywhere: same rows).
     await this.q(
-      `INSERT INTO shard_symbols (shard_key, symbol)
-       SELECT k, s FROM unnest($1::int4[], $2::text[]) AS u(k, s) ON CONFLICT DO NOTHING`,
-      [this.o.shards.flatMap((s) => s.symbols.map(() => s.key)), this.o.shards.flatMap((s) => s.symbols)],
+      `INSERT INTO shard_symbols (shard_key, symbol, layout)
+       SELECT k, s, $3 FROM unnest($1::int4[], $2::text[]) AS u(k, s) ON CONFLICT DO NOTHING`,
+      [
+        this.o.shards.flatMap((s) => s.symbols.map(() => s.key)),
+        this.o.shards.flatMap((s) => s.symbols),
+        this.o.layout,
+      ],
     );
+    await this.q('INSERT INTO layouts (layout) VALUES ($1) ON CONFLICT DO NOTHING', [this.o.layout]);
     this.log.info({ lockPid: this.stats.lockPid, shards: this.o.shards.length }, 'lock session open');
   }
 
   private async heartbeat(): Promise<PeerRow[]> {
     await this.q(
-      `INSERT INTO collectors (id, host, pid, lock_pid, shards) VALUES ($1, $2, $3, pg_backend_pid(), $4)
+      `INSERT INTO collectors (id, host, pid, lock_pid, shards, layout) VALUES ($1, $2, $3, pg_backend_pid(), $4, $5)
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), shards = EXCLUDED.shards, lock_pid = EXCLUDED.lock_pid`,
-      [this.o.id, this.o.host, this.o.pid, this.heldShards().map((s) => s.index)],
+      [this.o.id, this.o.host, this.o.pid, this.heldShards().map((s) => s.index), this.o.layout],
     );
     return this.q<PeerRow>(
-      `SELECT id, host, pid, lock_pid, shards,
+      `SELECT id, host, pid, lock_pid, shards, layout,
          (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms,
          EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.lock_pid) AS alive
        FROM collectors c`,

@@ -27,6 +27,11 @@ export function cutShards(symbols: readonly string[], perConnection: number, sch
   }));
 }
 
+/** The layout of a collector's shards: which symbols, cut how, in which schema (a 31-bit FNV-1a, hex). */
+export function layoutOf(schema: string, symbols: readonly string[], perConnection: number): string {
+  return shardKey(`${schema}\u0000layout`, [...symbols, String(perConnection)]).toString(16);
+}
+
 /** FNV-1a over `schema \0 sym1,sym2,…`, folded to 31 bits. */
 export function shardKey(schema: string, symbols: readonly string[]): number {
   const s = `${schema}\u0000${symbols.join(',')}`;

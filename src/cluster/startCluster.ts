@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { type ShardHooks, ShardManager } from './lockManager.js';
-import { cutShards } from './shards.js';
+import { cutShards, layoutOf } from './shards.js';
 
 export interface ClusterSetup {
   pool: pg.Pool;
@@ -22,11 +22,13 @@ export interface ClusterSetup {
 
 export async function createShardManager(c: ClusterSetup): Promise<ShardManager> {
   const r = await c.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
-  const shards = cutShards(c.symbols, c.maxSymbolsPerConnection, r.rows[0]?.schema ?? 'public');
+  const schema = r.rows[0]?.schema ?? 'public';
+  const shards = cutShards(c.symbols, c.maxSymbolsPerConnection, schema);
   const host = hostname();
   return new ShardManager({
     pool: c.lockPool,
     shards,
+    layout: layoutOf(schema, c.symbols, c.maxSymbolsPerConnection),
     id: `${host}:${process.pid}:${randomUUID().slice(0, 8)}`,
     host,
     pid: process.pid,

@@ -17,6 +17,11 @@ export interface ShardManagerOptions {
   /** A pool of one connection of its own: its one client is checked out and held as the lock session. */
   pool: pg.Pool;
   shards: Shard[];
+  /**
+   * The layout (layoutOf: schema, SYMBOLS, MAX_SYMBOLS_PER_CONNECTION). Shards are shared only among collectors
+   * of one layout; a newer layout's locks fence an older one's writes. Default '' (one layout).
+   */
+  layout?: string;
   id: string;
   host: string;
   pid: number;

@@ -32,11 +32,13 @@ function member(
   shards: Shard[],
   hooks: Partial<ShardHooks> = {},
   clock = new FakeClock(Date.UTC(2024, 6, 3, 14, 30)),
+  layout = '',
 ): Member {
   const out: Member = { m: null as unknown as ShardManager, lost: [], released: [] };
   out.m = new ShardManager({
     pool: db.pool({ max: 1 }),
     shards,
+    layout,
     id,
     host: 'test',
     pid: 1,
@@ -153,6 +155,34 @@ describe('ShardManager', () => {
     expect(a.m.heldShards()).toHaveLength(1);
     await a.m.stop();
     await b.m.stop();
+  });
+
+  it('a deploy that changes the layout: the new collector takes all its shards at once, and writes every symbol', async () => {
+    const symbols = ['LA', 'LB', 'LC', 'LD'];
+    const oldShards = cutShards(symbols, 2, `${db.schema!}-layout`); // {LA,LB} {LC,LD}
+    const newShards = cutShards(symbols, 3, `${db.schema!}-layout`); // {LA,LB,LC} {LD}
+    const old = member('lo', oldShards, {}, undefined, 'old');
+    await rounds([old], 1);
+    expect(old.m.heldShards()).toHaveLength(2);
+    const fresh = member('ln', newShards, {}, undefined, 'new');
+    await rounds([fresh, old], 2);
+    // Shared only within a layout: the newcomer holds all of its own, the old one keeps streaming its own.
+    expect(fresh.m.heldShards()).toHaveLength(2);
+    expect(old.m.heldShards()).toHaveLength(2);
+    // The newest layout writes: the old one's rows are refused and counted, never two writers for a symbol.
+    const writer = db.pool({ max: 1 });
+    expect(await upsertSecondCandles(writer, [sec('LA', 0, 3), sec('LD', 0, 3)], old.m.fencePid())).toEqual({
+      written: 0,
+      refused: ['LA', 'LD'],
+    });
+    expect(await upsertSecondCandles(writer, [sec('LA', 0, 4), sec('LD', 0, 4)], fresh.m.fencePid())).toEqual(
+      {
+        written: 2,
+        refused: [],
+      },
+    );
+    await old.m.stop();
+    await fresh.m.stop();
   });
 
   it('a collector that lost its shard cannot write it once another holds it (the write fence)', async () => {

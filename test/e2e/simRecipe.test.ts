@@ -87,7 +87,9 @@ describe("the README's simulator recipe", () => {
     }
     // The start and the stop of the run are gaps, both filled from the simulator's tape.
     expect(outputs.backfill).toMatch(/ start \[skip-market-hours\]: filled \d+ trades/);
-    expect(outputs.backfill).toMatch(/\d+ gaps?: \d+ filled, 0 not loaded yet, 0 refused \(tape incomplete\), 0 failed/);
+    expect(outputs.backfill).toMatch(
+      /\d+ gaps?: \d+ filled, 0 not loaded yet, 0 refused \(tape incomplete\), 0 failed/,
+    );
     const rows = outputs.gaps!.trim().split('\n').slice(2);
     expect(rows.length).toBeGreaterThanOrEqual(1);
     for (const row of rows) expect(row).toMatch(/\sfilled\s/);
