@@ -3,34 +3,17 @@
 // fill_error). The gaps themselves are derived by the ledger (session minus coverage); the backfill only
 // consumes them and records tape coverage for what it verified (writeTape.ts).
 import type pg from 'pg';
-import type { CoverageMode } from '../ledger/coverageStore.js';
-import { GAP_COLUMNS, type GapRaw, type GapRow, toGapRow } from '../store/writeGaps.js';
+import { type GapRow, listGaps } from '../store/writeGaps.js';
 
 /** A gap to fill, with the rules its candles were collected under (calendar or --skip-market-hours). */
-export interface LedgerGap extends GapRow {
-  mode: CoverageMode;
-}
+export type LedgerGap = GapRow;
 
 /** Unfilled gaps touching [fromMs, toMs) when given, oldest first. */
-export async function unfilledGaps(
+export function unfilledGaps(
   db: Pick<pg.Pool, 'query'>,
   opts: { fromMs?: number; toMs?: number } = {},
 ): Promise<LedgerGap[]> {
-  const where = ['filled_at IS NULL'];
-  const params: unknown[] = [];
-  if (opts.fromMs !== undefined) {
-    params.push(opts.fromMs);
-    where.push(`ended_at >= to_timestamp($${params.length} / 1000.0)`);
-  }
-  if (opts.toMs !== undefined) {
-    params.push(opts.toMs);
-    where.push(`started_at < to_timestamp($${params.length} / 1000.0)`);
-  }
-  const r = await db.query<GapRaw & { mode: string }>(
-    `SELECT ${GAP_COLUMNS}, mode FROM feed_gaps WHERE ${where.join(' AND ')} ORDER BY started_at, id`,
-    params,
-  );
-  return r.rows.map((x) => ({ ...toGapRow(x), mode: x.mode === 'skip' ? 'skip' : 'calendar' }));
+  return listGaps(db, { ...opts, unfilled: true });
 }
 
 /** Marks a gap filled (clears any earlier error), unless it grew since it was read. */

@@ -13,7 +13,8 @@ export function describeSummary(reason: string, s: SinkSummary): string {
   const w = s.written;
   const unwritten = s.spooledAtStop + s.lostRows;
   return (
-    `stopped (${reason}): wrote ${w.candles_1s} 1s candles, ${w.candles_100t} 100-tick candles, ${w.feed_gaps} gaps` +
+    // Gaps are not written by the sink: the ledger derives them from coverage (`tick-collector gaps`).
+    `stopped (${reason}): wrote ${w.candles_1s} 1s candles, ${w.candles_100t} 100-tick candles` +
     (w.ticks ? `, ${w.ticks} ticks` : '') +
     (unwritten > 0
       ? `; NOT written: ${s.spooledAtStop} rows spooled to ${s.spoolDir} (replayed at next start), ${s.lostRows} lost`

@@ -64,7 +64,7 @@ export interface CommitNotice {
 export type CommitListener = (n: CommitNotice) => void;
 
 export interface SinkStats {
-  /** Rows taken by push/pushTick/pushGap (the run mark compares it with bufferedRows). */
+  /** Rows taken by push/pushTick/pushGap. */
   rowsPushed: number;
   rowsWritten: Record<TableName, number>;
   batches: number;

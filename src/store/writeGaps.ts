@@ -43,11 +43,13 @@ export interface GapRow {
   filledAt: number | null;
   filledTrades: number | null;
   fillError: string | null;
+  /** The rules its collection ran under: the calendar's session filter, or --skip-market-hours. */
+  mode: 'calendar' | 'skip';
 }
 
 /** The ledger columns as read (every reader selects these and maps them with toGapRow). */
 export const GAP_COLUMNS =
-  'id::text, symbol, symbols, started_at, ended_at, reason, filled_at, filled_trades, fill_error';
+  'id::text, symbol, symbols, started_at, ended_at, reason, filled_at, filled_trades, fill_error, mode';
 
 export interface GapRaw {
   id: string;
@@ -59,13 +61,14 @@ export interface GapRaw {
   filled_at: Date | null;
   filled_trades: number | null;
   fill_error: string | null;
+  mode: string;
 }
 
 /**
  * Ledger rows, oldest first: those touching [fromMs, toMs) when given, only unfilled ones when asked.
  */
 export async function listGaps(
-  pool: pg.Pool,
+  pool: Pick<pg.Pool, 'query'>,
   opts: { fromMs?: number; toMs?: number; unfilled?: boolean } = {},
 ): Promise<GapRow[]> {
   const where: string[] = [];
@@ -98,19 +101,6 @@ export function toGapRow(x: GapRaw): GapRow {
     filledAt: x.filled_at?.getTime() ?? null,
     filledTrades: x.filled_trades,
     fillError: x.fill_error,
+    mode: x.mode === 'skip' ? 'skip' : 'calendar',
   };
-}
-
-/** Marks a gap filled (clears any earlier error), unless it grew since it was read. */
-export async function markGapFilled(pool: pg.Pool, g: GapRow, at: number, trades: number): Promise<void> {
-  await pool.query(
-    `UPDATE feed_gaps SET filled_at = to_timestamp($2 / 1000.0), filled_trades = $3, fill_error = NULL
-     WHERE id = $1 AND ended_at <= to_timestamp($4 / 1000.0)`,
-    [g.id, at, trades, g.endedAt],
-  );
-}
-
-/** Says why a gap is not filled yet. */
-export async function markGapError(pool: pg.Pool, id: number, error: string): Promise<void> {
-  await pool.query('UPDATE feed_gaps SET fill_error = $2 WHERE id = $1', [id, error]);
 }

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { markFilled } from '../../src/backfill/ledger.js';
 import type { ConnectionStats } from '../../src/feed/stats.js';
 import { watchGapOpens } from '../../src/publish/gapWatch.js';
 import { Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
 import { Sink } from '../../src/store/sink.js';
-import { markGapFilled } from '../../src/store/writeGaps.js';
 import {
   deleteStreams,
   type NatsServer,
@@ -154,9 +154,9 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
       reason: 'test',
     });
     const r = await db.admin.query<{ id: string }>("SELECT id::text FROM feed_gaps WHERE symbol = 'G1,G2'");
-    await markGapFilled(
+    await markFilled(
       db.admin,
-      { id: Number(r.rows[0]!.id), endedAt: T0 + 5_000 } as Parameters<typeof markGapFilled>[1],
+      { id: Number(r.rows[0]!.id), endedAt: T0 + 5_000 } as Parameters<typeof markFilled>[1],
       T0 + 60_000,
       42,
     );
