@@ -19,6 +19,12 @@ import { AHEAD_DAYS, columnsOf, ensurePartitions, inLockedTx, isPartitioned } fr
 
 const DAY = 86_400_000;
 
+/** The candle tables' keys (for keeping the fuller version when the old heap and the new table both hold one). */
+const CANDLE_KEYS: Partial<Record<PartitionedTable['table'], string[]>> = {
+  candles_1s: ['symbol', 'bucket'],
+  candles_100t: ['symbol', 'session_date', 'seq'],
+};
+
 export const legacyName = (t: PartitionedTable): string => `${t.table}_unpartitioned`;
 
 /** The swap, under an ACCESS EXCLUSIVE lock held for a few milliseconds (lock_timeout 1 s, retried). */
@@ -126,19 +132,29 @@ export async function convertToPartitioned(
     const hi = Math.min(range[1], opts.now + AHEAD_DAYS * DAY);
     if (lo <= hi) await ensurePartitions(pool, t, lo, hi);
   }
-  const cols = (await columnsOf(pool, old)).join(', ');
+  const columns = await columnsOf(pool, old);
+  const cols = columns.join(', ');
   const batch = opts.batchRows ?? 20_000;
+  // A key both hold: the fuller candle wins (a restart's partial first second written to the new table must not
+  // displace the previous run's fuller one); raw ticks are the same row either way.
+  const key = CANDLE_KEYS[t.table];
+  const onConflict = key
+    ? `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${columns
+        .filter((c) => !key.includes(c))
+        .map((c) => `${c} = EXCLUDED.${c}`)
+        .join(', ')} WHERE EXCLUDED.trade_count > ${t.table}.trade_count`
+    : 'ON CONFLICT DO NOTHING';
   const step = `WITH m AS (
       DELETE FROM ${old} WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM ${old} WHERE symbol = $1 ORDER BY ${t.column} DESC LIMIT ${batch}))
       RETURNING ${cols}),
-    i AS (INSERT INTO ${t.table} (${cols}) SELECT ${cols} FROM m ON CONFLICT DO NOTHING RETURNING 1)
+    i AS (INSERT INTO ${t.table} (${cols}) SELECT ${cols} FROM m ${onConflict} RETURNING 1)
     SELECT (SELECT count(*) FROM m)::int AS moved, (SELECT count(*) FROM i)::int AS inserted`;
   // A small heap (a fresh database converted at its first start, its first seconds in it) goes in one
   // statement: per symbol, 5,000 symbols took longer than a short first run and left rows behind.
   const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${old}`);
   const all = `WITH m AS (DELETE FROM ${old} WHERE symbol IS NOT NULL RETURNING ${cols}),
-    i AS (INSERT INTO ${t.table} (${cols}) SELECT ${cols} FROM m ON CONFLICT DO NOTHING RETURNING 1)
+    i AS (INSERT INTO ${t.table} (${cols}) SELECT ${cols} FROM m ${onConflict} RETURNING 1)
     SELECT (SELECT count(*) FROM m)::int AS moved, (SELECT count(*) FROM i)::int AS inserted`;
   if (total.rows[0]!.n <= batch) {
     const r = await inLockedTx(pool, async (c) => {

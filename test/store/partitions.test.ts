@@ -163,4 +163,26 @@ describe.each(['postgres', 'pglite'] as const)('converting a populated database 
     expect(m.rows[0].trade_count).toBeGreaterThanOrEqual(9);
     expect((await listPartitions(pool, spec('candles_1s'))).has(T0 - 4 * DAY - (T0 % DAY))).toBe(true);
   });
+
+  it('a key in both the old heap and the new table: the fuller candle is kept, never the partial one', async () => {
+    // A conversion that moves rows while the collector writes: the previous run's full second sits in the old
+    // heap, this run's partial first second of it is already in the new table.
+    await maintainStorage(pool, { now: NOW, log: captureLog().log });
+    await pool.query('CREATE TABLE candles_1s_unpartitioned (LIKE candles_1s INCLUDING DEFAULTS)');
+    await pool.query('ALTER TABLE candles_1s_unpartitioned ADD PRIMARY KEY (symbol, bucket)');
+    await pool.query(
+      `INSERT INTO candles_1s_unpartitioned (symbol, bucket, open, high, low, close, volume, trade_count, vwap,
+         first_trade_at, last_trade_at)
+       VALUES ('FULL', to_timestamp($1 / 1000.0), 1, 1, 1, 1, 50, 50, 1, to_timestamp($1 / 1000.0),
+         to_timestamp($1 / 1000.0))`,
+      [T0 + 7_000],
+    );
+    await upsertSecondCandles(pool, [{ ...sec('FULL', 7, 3), bucket: T0 + 7_000 }]);
+    await maintainStorage(pool, { now: NOW, log: captureLog().log });
+    const r = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FULL'`);
+    expect(r.rows).toEqual([{ trade_count: 50 }]);
+    expect(
+      (await db.admin.query(`SELECT to_regclass('candles_1s_unpartitioned')::text AS t`)).rows[0].t,
+    ).toBeNull();
+  });
 });
