@@ -41,15 +41,18 @@ function uniqueName(label: string): string {
   return `tc_${label.replace(/\W/g, '_').toLowerCase()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
 }
 
-/** A fresh, migrated schema on the shared server. Fails (never skips) when the server is unreachable. */
-export async function pgTestDb(label: string): Promise<TestDb> {
+/**
+ * A fresh, migrated schema on the shared server (or the server at `url`, e.g. a private cluster). Fails (never
+ * skips) when the server is unreachable.
+ */
+export async function pgTestDb(label: string, url = TEST_DATABASE_URL): Promise<TestDb> {
   const schema = uniqueName(label);
-  const root = createPool({ url: TEST_DATABASE_URL, max: 1, applicationName: `${schema}_root` });
+  const root = createPool({ url, max: 1, applicationName: `${schema}_root` });
   await root.query(`CREATE SCHEMA ${schema}`);
   await endPool(root);
   const pools: pg.Pool[] = [];
   const make = (opts: Partial<PoolOptions> = {}) => {
-    const p = createPool({ url: TEST_DATABASE_URL, searchPath: schema, applicationName: schema, ...opts });
+    const p = createPool({ url, searchPath: schema, applicationName: schema, ...opts });
     pools.push(p);
     return p;
   };
@@ -57,7 +60,7 @@ export async function pgTestDb(label: string): Promise<TestDb> {
   await migrate(admin);
   return {
     kind: 'postgres',
-    url: TEST_DATABASE_URL,
+    url,
     schema,
     pool: make,
     admin,

@@ -17,12 +17,24 @@ import {
   type StoredMessage,
   startNatsServer,
 } from '../helpers/nats.js';
-import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
+import {
+  type PrivateCluster,
+  pgliteTestDb,
+  pgTestDb,
+  startPrivateCluster,
+  type TestDb,
+  waitFor,
+} from '../helpers/pg.js';
 import { sec, T0, tick } from '../store/candles.js';
 import { latestBy, rowsAsMessages } from './streamCheck.js';
 
 // Waits on the outbox can be long on a loaded server (see onStream): room for them.
 vi.setConfig({ testTimeout: 90_000 });
+
+// The outbox reads below the server's oldest open transaction, in any database: on the shared server another
+// test file's transaction would hold these tests back, so PostgreSQL here is a private cluster.
+let cluster: PrivateCluster | null = null;
+afterAll(() => cluster?.destroy());
 
 describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
   let db: TestDb;
@@ -32,7 +44,8 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
   let n = 0;
 
   beforeAll(async () => {
-    db = kind === 'postgres' ? await pgTestDb('publish') : await pgliteTestDb();
+    if (kind === 'postgres') cluster = await startPrivateCluster({ ssl: false });
+    db = kind === 'postgres' ? await pgTestDb('publish', cluster!.url) : await pgliteTestDb();
     nats = await startNatsServer();
     dataDir = mkdtempSync(join(tmpdir(), 'tc-publish-'));
   });
