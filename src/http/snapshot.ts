@@ -148,6 +148,19 @@ export interface HealthSnapshot {
   };
 }
 
+/** The publisher's part of the snapshot when nothing is published (no NATS_URL, or not started yet). */
+export const PUBLISH_OFF: HealthSnapshot['publish'] = {
+  state: 'off',
+  stream: null,
+  published: 0,
+  republished: 0,
+  duplicates: 0,
+  failed: 0,
+  pending: 0,
+  lastPublishedAt: null,
+  lastError: null,
+};
+
 /** Per-symbol series are bounded: beyond this many symbols the rest are left out of /health and /metrics. */
 export const MAX_SYMBOL_SERIES = 1000;
 
@@ -202,17 +215,7 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
       connected: false,
       lastError: null,
     },
-    publish: {
-      state: 'off',
-      stream: null,
-      published: 0,
-      republished: 0,
-      duplicates: 0,
-      failed: 0,
-      pending: 0,
-      lastPublishedAt: null,
-      lastError: null,
-    },
+    publish: { ...PUBLISH_OFF },
     news: { enabled: false, feedsOk: 0, feedsFailing: 0, items: 0 },
     eventLoop: { delayP99Ms: 0, maxDelayMs: 0 },
     symbolLastTradeAt: {},

@@ -8,7 +8,7 @@ import { etDate, statusAt } from '../calendar/index.js';
 import type { ClusterStats } from '../cluster/lockManager.js';
 import type { FeedStats } from '../feed/stats.js';
 import { feedStatsSnapshot, lagBuckets } from '../feed/stats.js';
-import { type HealthSnapshot, MAX_SYMBOL_SERIES } from '../http/snapshot.js';
+import { type HealthSnapshot, MAX_SYMBOL_SERIES, PUBLISH_OFF } from '../http/snapshot.js';
 import type { LedgerStats } from '../ledger/ledger.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
@@ -203,19 +203,7 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
 }
 
 function publishSnapshot(p: PublisherStats | null): HealthSnapshot['publish'] {
-  if (!p) {
-    return {
-      state: 'off',
-      stream: null,
-      published: 0,
-      republished: 0,
-      duplicates: 0,
-      failed: 0,
-      pending: 0,
-      lastPublishedAt: null,
-      lastError: null,
-    };
-  }
+  if (!p) return { ...PUBLISH_OFF };
   return {
     state: p.state,
     stream: p.stream,
