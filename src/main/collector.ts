@@ -27,8 +27,8 @@ import { createNewsStats, runNewsPoller } from '../news/index.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
 import { watchGapOpens } from '../publish/gapWatch.js';
-import type { Publisher } from '../publish/publisher.js';
 import { publishTarget, startPublisher } from '../publish/start.js';
+import type { PublisherHandle } from '../publish/thread.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
 import { startMaintenance } from '../store/maintenance.js';
 import { migrationsApplied } from '../store/migrate.js';
@@ -180,7 +180,7 @@ async function wire(
     });
   }
   const nats = await publishTarget(config);
-  let publisher: Publisher | null = null;
+  let publisher: PublisherHandle | null = null;
   const out = (c: Parameters<Sink['push']>[0]) => {
     ledger.tag(c);
     sink.push(c);
@@ -401,8 +401,8 @@ async function wire(
     publisher = await startPublisher({
       url: nats.url,
       config,
-      pool: database.embedded ? pool : database.extraPool('tick-collector-publish'),
-      embedded: database.embedded,
+      pool,
+      poolOptions: database.extraPoolOptions('tick-collector-publish'),
       held,
       log,
       clock,

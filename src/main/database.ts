@@ -10,7 +10,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { backoffDelay, RETRY_DELAYS } from '../retry/backoff.js';
-import { createPool, describeTarget, endPool } from '../store/connection.js';
+import { createPool, describeTarget, endPool, type PoolOptions } from '../store/connection.js';
 import { type Embedded, startEmbedded } from '../store/embedded.js';
 import { classifyError, describeError } from '../store/errors.js';
 import { migrate } from '../store/migrate.js';
@@ -22,6 +22,8 @@ export interface Database {
   embedded: boolean;
   /** Another small pool (one connection) on the same database, closed with it. */
   extraPool(applicationName: string): pg.Pool;
+  /** The options of such a pool for a worker thread to open its own (no logger); null when embedded. */
+  extraPoolOptions(applicationName: string): PoolOptions | null;
   close(): Promise<void>;
 }
 
@@ -66,15 +68,24 @@ export async function openDatabase(
     const url = config.databaseUrl;
     const pool = createPool({ ...poolOpts, url, defaultSslMode: config.pgSslMode, max: config.dbPoolMax });
     const extras: pg.Pool[] = [];
+    const { log: _log, ...plain } = poolOpts;
+    const extraPoolOptions = (applicationName: string): PoolOptions => ({
+      ...plain,
+      url,
+      defaultSslMode: config.pgSslMode,
+      max: 1,
+      applicationName,
+    });
     return {
       pool,
       target: describeTarget(url, config.pgSslMode),
       embedded: false,
       extraPool(applicationName) {
-        const p = createPool({ ...poolOpts, url, defaultSslMode: config.pgSslMode, max: 1, applicationName });
+        const p = createPool({ ...extraPoolOptions(applicationName), log });
         extras.push(p);
         return p;
       },
+      extraPoolOptions,
       close: async () => {
         await Promise.allSettled(extras.map(endPool));
         await endPool(pool);
@@ -96,6 +107,7 @@ export async function openDatabase(
       target: `${embeddedTarget(config.dataDir)}, via pid ${owner.pid}`,
       embedded: true,
       extraPool: () => pool,
+      extraPoolOptions: () => null,
       close: () => endPool(pool),
     };
   }
@@ -112,6 +124,7 @@ export async function openDatabase(
     target: embeddedTarget(config.dataDir),
     embedded: true,
     extraPool: () => pool,
+    extraPoolOptions: () => null,
     async close() {
       try {
         await endPool(pool);

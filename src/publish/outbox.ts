@@ -1,6 +1,6 @@
 // The database is the outbox (migration 0012): every candle and gap row carries the transaction that last
-// wrote it (pub_xid). A read takes the snapshot horizon first (pg_snapshot_xmin: every transaction below it
-// has ended, committed or not) and reads the rows written by transactions in [from, horizon): so a row is
+// wrote it (pub_xid). A read takes the snapshot horizon first (horizon(): every transaction below it that
+// could write here has ended, committed or not) and reads the rows written by transactions in [from, horizon): so a row is
 // never read before its commit, and one committed late by a transaction that began early (two sink
 // workers) is still below the horizon later, never skipped. A row rewritten meanwhile is read once, at
 // its latest version. Times leave as ISO-8601 UTC strings, numbers as numbers, under the columns' names.
@@ -48,10 +48,26 @@ const READS: Record<OutboxRow['source'], (symbols: boolean) => string> = {
 
 export const OUTBOX_SOURCES = Object.keys(READS) as OutboxRow['source'][];
 
-/** The snapshot horizon: every transaction with a smaller id has ended. */
+/**
+ * The snapshot horizon: every transaction with a smaller id that can write to this database has ended. The
+ * server's oldest open transaction (pg_snapshot_xmin) is the start; one that another database's session
+ * holds open (a long job elsewhere on a shared server) is passed over, since it cannot write our tables:
+ * only on positive evidence (pg_stat_activity names its database, or pg_prepared_xacts does), so one whose
+ * session we cannot see, or that ended meanwhile, still holds the horizon back until the next read.
+ */
 export async function horizon(db: pg.Pool | pg.PoolClient): Promise<bigint> {
-  const r = await db.query<{ h: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h');
-  return BigInt(r.rows[0]!.h);
+  const s = await db.query<{ snap: string }>('SELECT pg_current_snapshot()::text AS snap');
+  const [, xmax, xip] = s.rows[0]!.snap.split(':');
+  if (!xip) return BigInt(xmax!);
+  const r = await db.query<{ h: string | null }>(
+    `SELECT min(x)::text AS h FROM unnest($1::xid8[]) AS u(x)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                       WHERE a.backend_xid = x::xid AND a.datname <> current_database())
+       AND NOT EXISTS (SELECT 1 FROM pg_prepared_xacts p
+                       WHERE p.transaction = x::xid AND p.database <> current_database())`,
+    [xip.split(',')],
+  );
+  return BigInt(r.rows[0]!.h ?? xmax!);
 }
 
 /** Every transaction committed by now has an id below this (pg_snapshot_xmax): a stop publishes up to it. */

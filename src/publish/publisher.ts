@@ -39,6 +39,13 @@ function readAck(data: Uint8Array, status: number): Ack {
   }
 }
 
+/** The candle rows a commit notice adds to the stream (0: gaps only), or null when it concerns none. */
+export function noticedRows(n: CommitNotice): number | null {
+  if (n.table !== 'candles_1s' && n.table !== 'candles_100t' && n.table !== 'feed_gaps') return null;
+  if (n.committed.length === 0) return null;
+  return n.table === 'feed_gaps' ? 0 : n.committed.length;
+}
+
 export type PublisherState = 'connecting' | 'publishing' | 'catching-up' | 'down' | 'standby' | 'stopped';
 
 export interface PublisherStats {
@@ -141,9 +148,13 @@ export class Publisher {
 
   /** The sink's commit notice: counts the candles and wakes a round. O(1). */
   notice(n: CommitNotice): void {
-    if (n.table !== 'candles_1s' && n.table !== 'candles_100t' && n.table !== 'feed_gaps') return;
-    if (n.committed.length === 0) return;
-    if (n.table !== 'feed_gaps') this.noticed += n.committed.length;
+    const rows = noticedRows(n);
+    if (rows !== null) this.committed(rows);
+  }
+
+  /** `rows` candle rows were committed (0: only gaps): wakes a round. The worker thread's form of notice(). */
+  committed(rows: number): void {
+    this.noticed += rows;
     this.stats.pending = this.noticed - this.covered;
     this.wake.abort();
   }

@@ -7,7 +7,9 @@ import { cutShards } from '../cluster/shards.js';
 import type { Config } from '../config/load.js';
 import { durationToMs, redactUrl } from '../config/parse.js';
 import type { Logger } from '../log/logger.js';
+import type { PoolOptions } from '../store/connection.js';
 import { Publisher, type PublishShard } from './publisher.js';
+import { type PublisherHandle, PublisherThread } from './thread.js';
 
 export const LOCAL_NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -45,17 +47,24 @@ export async function publishTarget(config: Config): Promise<{ url: string | nul
 export interface PublisherSetup {
   url: string;
   config: Config;
+  /** The collector's pool: an embedded database's one session (the publisher then runs in this thread). */
   pool: pg.Pool;
-  embedded: boolean;
+  /** On a server: the options of the worker thread's own connection. */
+  poolOptions: PoolOptions | null;
   /** The shards this collector writes (replicas); null: one collector, every symbol. */
   held: (() => readonly { key: number; symbols: readonly string[] }[]) | null;
   log: Logger;
   clock: Clock;
 }
 
-export async function startPublisher(s: PublisherSetup): Promise<Publisher> {
+/**
+ * On a server the publisher runs in a worker thread of its own (thread.ts): reading the outbox, building
+ * the payloads and the NATS client's work stay off the thread that reads the feed. The embedded database
+ * is one session behind a socket, at local rates: there it runs in this thread, on the collector's pool.
+ */
+export async function startPublisher(s: PublisherSetup): Promise<PublisherHandle> {
   let allShards = [0];
-  let held: () => readonly PublishShard[] = () => [{ key: 0, symbols: null }];
+  let held: (() => readonly PublishShard[]) | null = null;
   if (s.held) {
     const r = await s.pool.query<{ schema: string }>('SELECT current_schema() AS schema');
     const cut = cutShards(s.config.symbols, s.config.maxSymbolsPerConnection, r.rows[0]?.schema ?? 'public');
@@ -63,13 +72,24 @@ export async function startPublisher(s: PublisherSetup): Promise<Publisher> {
     const get = s.held;
     held = () => get().map((h) => ({ key: h.key, symbols: h.symbols }));
   }
-  return new Publisher({
+  const common = {
     url: s.url,
     stream: s.config.natsStream,
     maxAgeMs: durationToMs(s.config.natsMaxAge),
-    pool: s.pool,
-    held,
     allShards,
+  };
+  if (s.poolOptions) {
+    return PublisherThread.start(
+      { ...common, held: held ? [...held()] : null, pool: s.poolOptions, logLevel: s.config.logLevel },
+      held,
+      s.log,
+      s.pool,
+    );
+  }
+  return new Publisher({
+    ...common,
+    pool: s.pool,
+    held: held ?? (() => [{ key: 0, symbols: null }]),
     log: s.log,
     clock: s.clock,
   });

@@ -163,7 +163,7 @@ export async function startPrivateCluster(opts: { ssl: boolean }): Promise<Priva
     `listen_addresses = '127.0.0.1'`,
     `unix_socket_directories = '${dir}'`,
     'fsync = off',
-    'max_connections = 30',
+    'max_connections = 60',
     'shared_buffers = 16MB',
   ];
   if (opts.ssl) {
