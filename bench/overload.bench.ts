@@ -5,14 +5,15 @@
 //  - pipeline: runFeed (backpressure on) → Aggregators (1 s + 100-tick) → Sink → PostgreSQL (a schema of its
 //    own, dropped at the end), wired as src/main/collector.ts wires them. After the window the feed stops,
 //    the aggregators drain and the sink drains; `stored` counts the trades in the tables;
-//  - collector: the real daemon (CLI from the sources, shards and all) into a fresh database, measured from
-//    its own /health; after SIGTERM both candle tables must hold the same trades.
+//  - collector: the real daemon (CLI from the sources, shards, the coverage ledger and publishing to a private
+//    NATS all on: bench/daemon.ts) into a fresh database, measured from its own /health; after SIGTERM both
+//    candle tables must hold the same trades.
 // BENCH_ARCHIVE_TICKS=1 also stores every trade in `ticks` (COPY): a sink that cannot keep up, so reading is
 // held for it. BENCH_UNPACED=1 adds the pipeline with backpressure off (no turn budget, no sink hold): the code before it.
 // Fields: offered/taken trades per second (the generator's offer to these sockets vs frames received),
 // eventLoopP99Ms/MaxMs (perf_hooks monitorEventLoopDelay, 10 ms resolution), peak RSS and heap, and for the
 // pipeline the backpressure it applied and whether every trade taken reached both candle tables.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/connection.js';
 import { migrate } from '../src/store/migrate.js';
 import { Sink } from '../src/store/sink.js';
+import { runDaemon, startNats } from './daemon.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -231,86 +233,10 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
  * from its trade counter; after SIGTERM both candle tables must hold the same count of trades. The pipeline
  * above missed a resume that polled the spool folder per shard: only the whole daemon shows such things.
  */
-async function collector(child: ChildProcess, url: string, rate: number): Promise<void> {
-  const db = `tc_bench_collector_${process.pid}`;
-  const root = createPool({ url: URL_, max: 1 });
-  await root.query(`CREATE DATABASE ${db}`);
-  const dbUrl = new URL(URL_);
-  dbUrl.pathname = `/${db}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tc-bench-collector-'));
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'run', '--skip-market-hours'], {
-    env: {
-      ...process.env,
-      EODHD_WS_URL: url,
-      EODHD_API_TOKEN: 'bench',
-      DATABASE_URL: dbUrl.toString(),
-      SYMBOLS: SYMBOLS.join(','),
-      PORT: '0',
-      LOG_FORMAT: 'json',
-      BACKFILL: 'off',
-      ENABLE_RSS_NEWS: 'false',
-      DATA_DIR: dataDir,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let port = 0;
-  proc.stdout!.on('data', (d: Buffer) => {
-    for (const l of d.toString('utf8').split('\n')) {
-      if (port === 0 && l.includes('"component":"http"') && l.includes('"port"')) {
-        port = (JSON.parse(l) as { port: number }).port;
-      }
-    }
-  });
-  const health = async () =>
-    (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
-      feed: { trades: number; subscribedSymbols: number; lagP99Ms: number | null };
-      eventLoop: { delayP99Ms: number; maxDelayMs: number };
-      sink: { spooledRows: number };
-    };
-  try {
-    while (port === 0) await sleep(100);
-    for (let i = 0; i < 300 && (await health()).feed.subscribedSymbols < SYMBOLS.length; i++)
-      await sleep(100);
-    await sleep(10_000); // a whole monitor window after the start-up work
-    const h0 = await health();
-    const t0 = performance.now();
-    const p99s: number[] = [];
-    for (let i = 0; i < SECONDS; i++) {
-      await sleep(1000);
-      p99s.push((await health()).eventLoop.delayP99Ms);
-    }
-    const h1 = await health();
-    const secs = (performance.now() - t0) / 1000;
-    proc.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-    const pool = createPool({ url: dbUrl.toString(), max: 1 });
-    const n = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
-    const s1 = await n('SELECT coalesce(sum(trade_count), 0) AS n FROM candles_1s');
-    const t100 = await n('SELECT coalesce(sum(trade_count), 0) AS n FROM candles_100t');
-    await endPool(pool);
-    emit({
-      bench: 'overload',
-      client: 'collector',
-      rate,
-      symbols: SYMBOLS.length,
-      seconds: SECONDS,
-      takenPerSec: Math.round((h1.feed.trades - h0.feed.trades) / secs),
-      eventLoopP99Ms: Math.max(...p99s),
-      eventLoopMaxMs: h1.eventLoop.maxDelayMs,
-      feedLagP99Ms: h1.feed.lagP99Ms,
-      spooledRows: h1.sink.spooledRows,
-      exitCode: code,
-      storedIn1s: s1,
-      storedIn100t: t100,
-      bothTablesEqual: s1 === t100 && s1 > 0,
-    });
-  } finally {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-    await root.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
-    await endPool(root);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+/** The real daemon, every duty on: the coverage ledger (always) and publishing to a private NATS. */
+async function collector(url: string, rate: number, natsUrl: string): Promise<void> {
+  const r = await runDaemon({ feedUrl: url, symbols: SYMBOLS, seconds: SECONDS, natsUrl, label: 'overload' });
+  emit({ bench: 'overload', client: 'collector', rate, symbols: SYMBOLS.length, seconds: SECONDS, ...r });
 }
 
 const child = fork(fileURLToPath(new URL('./loadGenChild.ts', import.meta.url)), [String(rates[0])], {
@@ -320,14 +246,16 @@ const url = await new Promise<string>((resolve, reject) => {
   child.once('message', (m) => resolve((m as { url: string }).url));
   child.once('error', reject);
 });
+const nats = await startNats();
 try {
   for (const rate of rates) {
     child.send({ cmd: 'rate', rate });
     await bare(child, url, rate);
     await pipeline(child, url, rate);
     if (process.env.BENCH_UNPACED === '1') await pipeline(child, url, rate, false);
-    await collector(child, url, rate);
+    await collector(url, rate, nats.url);
   }
 } finally {
   child.disconnect();
+  await nats.stop();
 }

@@ -4,7 +4,7 @@
 // peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line upstream.
 import WebSocket from 'ws';
 import type { FeedContext } from './context.js';
-import { parseMessage } from './parse.js';
+import { parseFrame } from './parseFrame.js';
 import { type ConnectionStats, recordLag } from './stats.js';
 import { classifyStatus } from './status.js';
 
@@ -133,7 +133,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
       lastFrameAt = now;
       stats.messages++;
       stats.lastMessageAt = now;
-      const m = parseMessage((data as Buffer).toString('utf8'), feed.seq.next, now);
+      const m = parseFrame(data as Buffer, feed.seq.next, now);
       if (m.kind === 'trade') {
         if (!subscribed.has(m.trade.symbol)) {
           stats.unsubscribedTrades++;

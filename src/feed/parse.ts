@@ -81,23 +81,36 @@ export function parseMessage(raw: string, seq: number, receivedAt: number): Pars
     }
     return INVALID.missing_symbol;
   }
+  return tradeOf(s, o.p, o.v, o.t, o.c, o.dp, o.ms, seq, receivedAt);
+}
+
+/** A trade frame's fields (`s` present) → a Trade or the reason it is invalid: the one set of rules. */
+export function tradeOf(
+  s: unknown,
+  p: unknown,
+  v: unknown,
+  t: unknown,
+  c: unknown,
+  dp: unknown,
+  ms: unknown,
+  seq: number,
+  receivedAt: number,
+): ParsedMessage {
   if (typeof s !== 'string' || s.length === 0) return INVALID.missing_symbol;
 
-  const price = toNumber(o.p);
+  const price = toNumber(p);
   if (!Number.isFinite(price)) return INVALID.bad_price;
   if (price <= 0) return INVALID.nonpositive_price;
   if (price > MAX_PRICE || price < MIN_PRICE) return INVALID.absurd_price;
 
-  const size = toNumber(o.v);
+  const size = toNumber(v);
   if (!Number.isFinite(size) || size < 0) return INVALID.bad_size;
   if (size > MAX_SIZE) return INVALID.absurd_size;
 
-  const ts = toNumber(o.t);
+  const ts = toNumber(t);
   if (!Number.isFinite(ts)) return INVALID.bad_timestamp;
   if (ts < MIN_TS_MS || ts > receivedAt + MAX_FUTURE_MS) return INVALID.absurd_timestamp;
 
-  const dp = o.dp;
-  const ms = o.ms;
   return {
     kind: 'trade',
     trade: {
@@ -105,7 +118,7 @@ export function parseMessage(raw: string, seq: number, receivedAt: number): Pars
       price,
       size,
       ts,
-      conditions: conditions(o.c),
+      conditions: conditions(c),
       // Until the collector classifies the ids (ConditionRules.ofIds): a trade that updates everything.
       flags: UPDATES_ALL,
       darkPool: dp === true || dp === 'true' || dp === 1,
