@@ -14,11 +14,9 @@ export interface OutMessage {
   msgId: string;
   /** The symbol it is about (which shard publishes it). */
   symbol: string;
-  payload: Record<string, unknown>;
+  /** The JSON payload. */
+  data: string;
 }
-
-const keyOf = (kind: CandleKind, r: Record<string, unknown>): string =>
-  kind === '100t' ? `${r.session_date}:${r.seq}` : String(r.bucket);
 
 export function messagesOf(o: OutboxRow): OutMessage[] {
   const r = o.row;
@@ -30,22 +28,24 @@ export function messagesOf(o: OutboxRow): OutMessage[] {
       kind === '100t' ? { symbol, session_date: r.session_date, seq: r.seq } : { symbol, bucket: r.bucket };
     payload.revision = r.revision;
     payload.deleted = true;
+    const key = kind === '100t' ? `${r.session_date}:${r.seq}` : String(r.bucket);
     return [
       {
         subject: candleSubject(kind, symbol),
-        msgId: candleMsgId(kind, symbol, keyOf(kind, payload), Number(r.revision)),
+        msgId: candleMsgId(kind, symbol, key, Number(r.revision)),
         symbol,
-        payload,
+        data: JSON.stringify(payload),
       },
     ];
   }
+  // A candle: the server built its payload (outbox.ts); its key and revision name it.
   const symbol = String(r.symbol);
   return [
     {
       subject: candleSubject(o.source, symbol),
-      msgId: candleMsgId(o.source, symbol, keyOf(o.source, r), Number(r.revision)),
+      msgId: candleMsgId(o.source, symbol, String(r.key), Number(r.revision)),
       symbol,
-      payload: r,
+      data: o.json!,
     },
   ];
 }
@@ -59,7 +59,7 @@ function gapMessages(r: Record<string, unknown>): OutMessage[] {
     subject: gapSubject(symbol),
     msgId: gapMsgId(String(r.id), symbol, Number(r.revision)),
     symbol,
-    payload: { symbol, gap_symbol: gapSymbol, state, ...rest },
+    data: JSON.stringify({ symbol, gap_symbol: gapSymbol, state, ...rest }),
   }));
 }
 
@@ -74,6 +74,6 @@ export function openGapMessages(symbols: readonly string[], startedAt: number, r
     subject: gapSubject(symbol),
     msgId: `gap-open:${symbol}:${started}`,
     symbol,
-    payload: { symbol, state: 'open', started_at: started, ended_at: null, reason },
+    data: JSON.stringify({ symbol, state: 'open', started_at: started, ended_at: null, reason }),
   }));
 }

@@ -7,35 +7,67 @@
 import type pg from 'pg';
 import type { CandleKind } from './subject.js';
 
-/** One row read: its source, the writing transaction (xid8 as a bigint) and its columns. */
+/**
+ * One row read: its source, the writing transaction (xid8 as a bigint) and its columns. A candle's payload
+ * comes as JSON text built by the server (`json`: the row under its columns' names, times as ISO-8601 UTC),
+ * with the parts its subject and id need (`symbol`, `key`, `revision`) beside it in `row`.
+ */
 export interface OutboxRow {
   source: CandleKind | 'tombstone' | 'gap';
   xid: bigint;
   row: Record<string, unknown>;
+  json?: string;
 }
 
 const iso = (col: string, as = col) =>
   `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${as}`;
+const isoValue = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const WHERE = 'pub_xid >= $1::xid8 AND pub_xid < $2::xid8';
 
+/** A candle's columns as JSON text under their names, in the table's order (a time as ISO-8601 UTC). */
+const payload = (cols: readonly (string | [string, string])[]) =>
+  `json_build_object(${cols
+    .map((c) => (typeof c === 'string' ? `'${c}', ${c}` : `'${c[0]}', ${c[1]}`))
+    .join(', ')})::text AS json`;
+const time = (c: string): [string, string] => [c, isoValue(c)];
+const PRICES = ['open', 'high', 'low', 'close', 'volume', 'trade_count', 'vwap'];
+const SECOND = payload([
+  'symbol',
+  time('bucket'),
+  ...PRICES,
+  time('first_trade_at'),
+  time('last_trade_at'),
+  'source',
+  'revision',
+]);
+const TICK = payload([
+  'symbol',
+  ['session_date', 'session_date::text'],
+  'seq',
+  ...PRICES,
+  time('start_at'),
+  time('end_at'),
+  'source',
+  'revision',
+]);
+
 /** Per source: the statement (params: from, below, limit [, symbols]). */
 const READS: Record<OutboxRow['source'], (symbols: boolean) => string> = {
-  '1s': (s) => `SELECT symbol, ${iso('bucket')}, open, high, low, close, volume, trade_count, vwap,
-      ${iso('first_trade_at')}, ${iso('last_trade_at')}, source, revision, pub_xid::text AS x
+  '1s': (s) => `SELECT symbol, ${iso('bucket', 'key')}, revision, pub_xid::text AS x, ${SECOND}
     FROM candles_1s WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
-  '100t': (s) => `SELECT symbol, session_date::text AS session_date, seq, open, high, low, close, volume,
-      trade_count, vwap, ${iso('start_at')}, ${iso('end_at')}, source, revision, pub_xid::text AS x
+  '100t': (
+    s,
+  ) => `SELECT symbol, session_date::text || ':' || seq AS key, revision, pub_xid::text AS x, ${TICK}
     FROM candles_100t WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
   // A minute is 'tape' when any of its seconds is (a backfill rebuilt it).
-  '1m': (s) => `SELECT m.symbol, ${iso('m.bucket', 'bucket')}, m.open, m.high, m.low, m.close, m.volume,
-      m.trade_count, m.vwap, ${iso('m.first_trade_at', 'first_trade_at')}, ${iso('m.last_trade_at', 'last_trade_at')},
-      CASE WHEN EXISTS (SELECT 1 FROM candles_1s x WHERE x.symbol = m.symbol AND x.bucket >= m.bucket
-                        AND x.bucket < m.bucket + interval '1 minute' AND x.source = 'tape')
-           THEN 'tape' ELSE 'live' END AS source,
-      m.revision, m.pub_xid::text AS x
-    FROM candles_1m m WHERE m.pub_xid >= $1::xid8 AND m.pub_xid < $2::xid8${s ? ' AND m.symbol = ANY($4::text[])' : ''}
-    ORDER BY m.pub_xid LIMIT $3`,
+  '1m': (s) => `SELECT symbol, ${iso('bucket', 'key')}, revision, x, ${SECOND}
+    FROM (SELECT m.*, m.pub_xid::text AS x,
+            CASE WHEN EXISTS (SELECT 1 FROM candles_1s t WHERE t.symbol = m.symbol AND t.bucket >= m.bucket
+                              AND t.bucket < m.bucket + interval '1 minute' AND t.source = 'tape')
+                 THEN 'tape' ELSE 'live' END AS source
+          FROM candles_1m m WHERE m.pub_xid >= $1::xid8 AND m.pub_xid < $2::xid8${s ? ' AND m.symbol = ANY($4::text[])' : ''}
+          ORDER BY m.pub_xid LIMIT $3) m`,
   tombstone: (s) => `SELECT kind, symbol, ${iso('bucket')}, session_date::text AS session_date, seq, revision,
       pub_xid::text AS x
     FROM candle_tombstones WHERE ${WHERE}${s ? ' AND symbol = ANY($4::text[])' : ''} ORDER BY pub_xid LIMIT $3`,
@@ -126,8 +158,17 @@ export async function readOutbox(
     for (const r of p.rows) {
       const xid = BigInt(r.x);
       if (xid >= below) continue;
-      const { x: _x, j, ...row } = r as Record<string, unknown> & { j?: Record<string, unknown> };
-      rows.push({ source: p.source, xid, row: j ? { ...j, ...row } : row });
+      const {
+        x: _x,
+        j,
+        json,
+        ...row
+      } = r as Record<string, unknown> & {
+        j?: Record<string, unknown>;
+        json?: string;
+      };
+      if (json !== undefined) rows.push({ source: p.source, xid, row, json });
+      else rows.push({ source: p.source, xid, row: j ? { ...j, ...row } : row });
     }
   }
   // Oldest first; within a transaction, in source order (stable sort).

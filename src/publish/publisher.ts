@@ -86,9 +86,9 @@ export interface PublisherOptions {
   allShards: readonly number[];
   log?: Logger;
   clock?: Clock;
-  /** Rows read per source per round. Default 5,000. */
+  /** Rows read per source per round. Default 20,000: a catch-up reads seconds of 5,000 symbols at once. */
   readRows?: number;
-  /** Messages awaiting their acknowledgement at once. Default 1,000. */
+  /** Messages awaiting their acknowledgement at once. Default 5,000. */
   maxInflight?: number;
   publishTimeoutMs?: number;
   /** A round at least this often with no notice (gaps filled by the backfill, a horizon held back). */
@@ -120,8 +120,8 @@ export class Publisher {
 
   constructor(opts: PublisherOptions) {
     this.o = {
-      readRows: 5_000,
-      maxInflight: 1_000,
+      readRows: 20_000,
+      maxInflight: 5_000,
       publishTimeoutMs: 5_000,
       idleMs: 1_000,
       random: Math.random,
@@ -339,7 +339,7 @@ export class Publisher {
             this.acks.set(id, resolve);
             const h = headers();
             h.set('Nats-Msg-Id', m.msgId);
-            nc.publish(m.subject, JSON.stringify(m.payload), { headers: h, reply: `${this.inbox}.${id}` });
+            nc.publish(m.subject, m.data, { headers: h, reply: `${this.inbox}.${id}` });
           }),
       );
       const timer = new AbortController();
