@@ -27,9 +27,9 @@ import { runFeed } from '../src/feed/runFeed.js';
 import { createFeedStats, lagQuantile } from '../src/feed/stats.js';
 import { feedTimings } from '../src/feed/timings.js';
 import { nullLogger } from '../src/log/logger.js';
-import { createPool, endPool } from '../src/store/connection.js';
-import { migrate } from '../src/store/migrate.js';
-import { Sink } from '../src/store/sink.js';
+import { createPool, endPool } from '../src/store/db/connection.js';
+import { migrate } from '../src/store/schema/migrate.js';
+import { Sink } from '../src/store/sink/sink.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

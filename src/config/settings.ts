@@ -2,7 +2,7 @@
 // its default and its parser. The loader, `--help`, .env.example and the README are all read off it.
 import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
 import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
-import { SINK_DEFAULTS } from '../store/sinkTypes.js';
+import { SINK_DEFAULTS } from '../store/sink/sinkTypes.js';
 import {
   boolean,
   duration,

@@ -2,8 +2,8 @@
 import { statusAt } from '../calendar/index.js';
 import type { Config } from '../config/load.js';
 import { type DiagnosticsInput, formatDiagnostics } from '../scheduler/index.js';
-import { describeTarget } from '../store/connection.js';
-import { embeddedTarget } from './database.js';
+import { embeddedTarget } from '../store/database.js';
+import { describeTarget } from '../store/db/connection.js';
 
 export function describeFeed(config: Config): string {
   // A read-only command (status) with only DATABASE_URL: no feed is configured, and run would refuse.

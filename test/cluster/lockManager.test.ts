@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ShardHooks, ShardManager } from '../../src/cluster/lockManager.js';
 import { cutShards, SHARD_LOCK_CLASS, type Shard } from '../../src/cluster/shards.js';
 import { nullLogger } from '../../src/log/logger.js';
-import { upsertSecondCandles } from '../../src/store/writeCandles.js';
+import { upsertSecondCandles } from '../../src/store/write/writeCandles.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec } from '../store/candles.js';

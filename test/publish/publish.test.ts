@@ -9,7 +9,7 @@ import { markFilled } from '../../src/backfill/ledger.js';
 import type { ConnectionStats } from '../../src/feed/stats.js';
 import { watchGapOpens } from '../../src/publish/gapWatch.js';
 import { Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
-import { Sink } from '../../src/store/sink.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import {
   deleteStreams,
   type NatsServer,
