@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
+import { writeFence } from '../src/cluster/fence.js';
 import { cutShards, SHARD_LOCK_CLASS } from '../src/cluster/shards.js';
 import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/db/connection.js';
@@ -111,7 +112,7 @@ async function layout(l: (typeof LAYOUTS)[number]): Promise<void> {
       pool,
       dataDir,
       maxBufferRows: CANDLES + 1,
-      ...(fence ? { fencePid: () => fence.pid } : {}),
+      ...(fence ? { fence: () => writeFence(fence.pid) } : {}),
     });
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();

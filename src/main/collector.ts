@@ -11,6 +11,7 @@ import { startGapKeeper } from '../backfill/daemon.js';
 import { simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
+import { writeFence } from '../cluster/fence.js';
 import type { ShardManager } from '../cluster/lockManager.js';
 import { createShardManager } from '../cluster/startCluster.js';
 import { createLagWatch } from '../collect/lagWatch.js';
@@ -143,7 +144,7 @@ async function wire(
     // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
     ticksVia: database.embedded ? 'insert' : 'copy',
     // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
-    ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
+    ...(database.embedded ? {} : { fence: () => writeFence(cluster?.fencePid() ?? -1) }),
   });
   cleanups.push(() => sink.stop(1_000));
   // The ledger (src/ledger): coverage advances only by what the sink's commit notice confirms; every gap is

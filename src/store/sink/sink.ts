@@ -9,6 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Candle, SecondCandle, TickCandle, Trade } from '../../aggregate/types.js';
 import { type Clock, systemClock } from '../../clock.js';
+import { SETTINGS } from '../../config/settings.js';
 import { type Logger, nullLogger } from '../../log/logger.js';
 import { RateLimitedLog } from '../../log/rateLimit.js';
 import { RETRY_DELAYS } from '../../retry/backoff.js';
@@ -18,14 +19,13 @@ import { copyTicks, insertTicks } from '../write/writeTicks.js';
 import { BatchWriter, type WriteResult } from './batchWriter.js';
 import { Overflow, type OverflowLane } from './overflow.js';
 import { RowQueue } from './rowQueue.js';
-import {
-  type CommitListener,
-  type CommitNotice,
-  SINK_DEFAULTS,
-  type SinkOptions,
-  type SinkSettings,
-  type SinkStats,
-  type SinkSummary,
+import type {
+  CommitListener,
+  CommitNotice,
+  SinkOptions,
+  SinkSettings,
+  SinkStats,
+  SinkSummary,
 } from './sinkTypes.js';
 import { Spool, type TableName } from './spool.js';
 import { SpoolReplay } from './spoolReplay.js';
@@ -102,12 +102,12 @@ export class Sink {
     this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
     this.o = {
       dataDir: opts.dataDir,
-      flushMs: opts.flushMs ?? SINK_DEFAULTS.flushMs,
-      batchRows: opts.batchRows ?? SINK_DEFAULTS.batchRows,
-      maxBufferRows: opts.maxBufferRows ?? SINK_DEFAULTS.maxBufferRows,
+      flushMs: opts.flushMs ?? SETTINGS.sinkFlushMs.default,
+      batchRows: opts.batchRows ?? SETTINGS.sinkBatchRows.default,
+      maxBufferRows: opts.maxBufferRows ?? SETTINGS.sinkMaxBufferRows.default,
       hardMaxRows: Math.max(
-        opts.hardMaxRows ?? SINK_DEFAULTS.hardMaxRows,
-        opts.maxBufferRows ?? SINK_DEFAULTS.maxBufferRows,
+        opts.hardMaxRows ?? SETTINGS.sinkHardMaxRows.default,
+        opts.maxBufferRows ?? SETTINGS.sinkMaxBufferRows.default,
       ),
       archiveTicks: opts.archiveTicks ?? false,
       ticksVia: opts.ticksVia ?? 'copy',
@@ -158,8 +158,8 @@ export class Sink {
       return l;
     };
     this.lanes = {
-      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows, opts.fencePid?.()), 2),
-      candles_100t: lane('candles_100t', (rows) => upsertTickCandles(this.pool, rows, opts.fencePid?.())),
+      candles_1s: lane('candles_1s', (rows) => upsertSecondCandles(this.pool, rows, opts.fence?.()), 2),
+      candles_100t: lane('candles_100t', (rows) => upsertTickCandles(this.pool, rows, opts.fence?.())),
       ticks: lane(
         'ticks',
         (rows) =>

@@ -2,15 +2,8 @@
 import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';
+import type { WriteFence } from '../write/writeCandles.js';
 import type { TableName } from './spool.js';
-
-/** The defaults, once: the settings table (SINK_FLUSH_MS, SINK_BATCH_ROWS, …) uses them. */
-export const SINK_DEFAULTS = {
-  flushMs: 250,
-  batchRows: 500,
-  maxBufferRows: 200_000,
-  hardMaxRows: 1_000_000,
-} as const;
 
 export interface SinkOptions {
   pool: pg.Pool;
@@ -18,6 +11,7 @@ export interface SinkOptions {
   dataDir: string;
   log?: Logger;
   clock?: Clock;
+  /** Unset: the settings' defaults (SINK_FLUSH_MS, SINK_BATCH_ROWS, SINK_MAX_BUFFER_ROWS, SINK_HARD_MAX_ROWS). */
   flushMs?: number;
   /**
    * Rows per statement while the sink keeps up. With a backlog (more than this queued) one statement takes
@@ -39,10 +33,10 @@ export interface SinkOptions {
   retryMaxMs?: number;
   random?: () => number;
   /**
-   * Replicas (cluster/): the lock backend pid to fence candle writes with, read per statement (-1 when no
-   * lock connection). Absent: unfenced, as with one collector on PGlite.
+   * Replicas: the write fence the cluster hands in (cluster/fence.ts `writeFence`), read per statement.
+   * Absent: unfenced, as with one collector on PGlite.
    */
-  fencePid?: () => number;
+  fence?: () => WriteFence;
 }
 
 /**
@@ -100,4 +94,4 @@ export interface SinkSummary {
 }
 
 /** The resolved options (every default applied). */
-export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'fencePid'>>;
+export type SinkSettings = Required<Omit<SinkOptions, 'pool' | 'log' | 'clock' | 'fence'>>;

@@ -6,7 +6,6 @@
 // go as literals built in arrayLiteral.ts (pg's own array serialiser was most of the client's CPU time).
 import type pg from 'pg';
 import type { SecondCandle, TickCandle } from '../../aggregate/types.js';
-import { fenced } from '../../cluster/fence.js';
 import { arrayLiterals, numberElement as num, textElement as text } from './arrayLiteral.js';
 
 const UPSERT_1S = `
@@ -34,12 +33,27 @@ ON CONFLICT (symbol, session_date, seq) DO UPDATE SET
   start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at
 WHERE EXCLUDED.trade_count >= c.trade_count AND c.source = 'live'`;
 
-// With replicas: the same statements, skipping symbols whose shard another collector holds (cluster/fence.ts).
-const FENCED_1S = fenced(UPSERT_1S, 11);
-const FENCED_100T = fenced(UPSERT_100T, 12);
+/**
+ * The replica write fence as a value the caller hands in (the cluster's `writeFence`, cluster/fence.ts): the
+ * store never asks the cluster. `wrap` turns an unnest upsert with `params` parameters into its fenced form
+ * (one more parameter, `pid`; it answers one row, `refused`); `pid` is the caller's lock backend pid (-1 when
+ * it holds none). No fence: one collector (PGlite), every row written.
+ */
+export interface WriteFence {
+  wrap(sql: string, params: number): string;
+  pid: number;
+}
 
-/** With replicas, the caller's lock backend pid (-1 when it holds none); undefined: no fence (one collector, PGlite). */
-export type FencePid = number | undefined;
+// Each statement's fenced form, built once per fence's `wrap` (the same statements, skipping symbols whose
+// shard another collector holds).
+const wrapped = new WeakMap<WriteFence['wrap'], Map<string, string>>();
+function fencedSql(fence: WriteFence, sql: string, params: number): string {
+  let bySql = wrapped.get(fence.wrap);
+  if (!bySql) wrapped.set(fence.wrap, (bySql = new Map()));
+  let out = bySql.get(sql);
+  if (out === undefined) bySql.set(sql, (out = fence.wrap(sql, params)));
+  return out;
+}
 
 /** What a candle statement did: rows sent, and the symbols the write fence refused (their rows not stored). */
 export interface CandleWrite {
@@ -72,27 +86,28 @@ export const key100t = (c: TickCandle): string => `${c.symbol}\u0000${c.sessionD
 export async function upsertSecondCandles(
   pool: pg.Pool,
   batch: readonly SecondCandle[],
-  fencePid?: FencePid,
+  fence?: WriteFence,
 ): Promise<CandleWrite> {
   const rows = dedupeCandles(batch, key1s);
-  return runUpsert(pool, UPSERT_1S, FENCED_1S, rows, secondColumns, fencePid);
+  return runUpsert(pool, UPSERT_1S, 11, rows, secondColumns, fence);
 }
 
 async function runUpsert<T extends { symbol: string }>(
   pool: pg.Pool,
   plain: string,
-  fencedSql: string,
+  paramCount: number,
   rows: T[],
   columns: (rows: readonly T[]) => string[],
-  fencePid: FencePid,
+  fence: WriteFence | undefined,
 ): Promise<CandleWrite> {
   if (rows.length === 0) return { written: 0, refused: [] };
   const params = columns(rows);
-  if (fencePid === undefined) {
+  if (fence === undefined) {
     await pool.query(plain, params);
     return { written: rows.length, refused: [] };
   }
-  const r = await pool.query<{ refused: string[] }>(fencedSql, [...params, fencePid]);
+  const sql = fencedSql(fence, plain, paramCount);
+  const r = await pool.query<{ refused: string[] }>(sql, [...params, fence.pid]);
   const refused = r.rows[0]?.refused ?? [];
   if (refused.length === 0) return { written: rows.length, refused };
   const out = new Set(refused);
@@ -125,9 +140,9 @@ export function secondColumns(rows: readonly SecondCandle[]): string[] {
 export async function upsertTickCandles(
   pool: pg.Pool,
   batch: readonly TickCandle[],
-  fencePid?: FencePid,
+  fence?: WriteFence,
 ): Promise<CandleWrite> {
-  return runUpsert(pool, UPSERT_100T, FENCED_100T, dedupeCandles(batch, key100t), tickColumns, fencePid);
+  return runUpsert(pool, UPSERT_100T, 12, dedupeCandles(batch, key100t), tickColumns, fence);
 }
 
 /** The 12 array parameters of a 100-tick candle statement. */
