@@ -49,9 +49,15 @@ export interface WriteFence {
 const wrapped = new WeakMap<WriteFence['wrap'], Map<string, string>>();
 function fencedSql(fence: WriteFence, sql: string, params: number): string {
   let bySql = wrapped.get(fence.wrap);
-  if (!bySql) wrapped.set(fence.wrap, (bySql = new Map()));
+  if (!bySql) {
+    bySql = new Map();
+    wrapped.set(fence.wrap, bySql);
+  }
   let out = bySql.get(sql);
-  if (out === undefined) bySql.set(sql, (out = fence.wrap(sql, params)));
+  if (out === undefined) {
+    out = fence.wrap(sql, params);
+    bySql.set(sql, out);
+  }
   return out;
 }
 
