@@ -3,7 +3,7 @@
 // its own core. For each rate, one JSON line per client, each measured over the same window length:
 //  - bare: plain `ws` clients that JSON.parse and count every frame: the floor any client pays;
 //  - pipeline: runFeed (backpressure on) → Aggregators (1 s + 100-tick) → Sink → PostgreSQL (a schema of its
-//    own, dropped at the end), wired as src/main/collector.ts wires them. After the window the feed stops,
+//    own, dropped at the end), wired as src/collect/start.ts wires them. After the window the feed stops,
 //    the aggregators drain and the sink drains; `stored` counts the trades in the tables;
 //  - collector: the real daemon (CLI from the sources, shards and all) into a fresh database, measured from
 //    its own /health; after SIGTERM both candle tables must hold the same trades.
