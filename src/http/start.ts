@@ -11,7 +11,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../log/logger.js';
 import type { NewsStats } from '../news/index.js';
 import type { EventLoopMonitor } from '../ops/eventLoop.js';
-import type { Publisher } from '../publish/publisher.js';
+import type { PublisherStats } from '../publish/publisher.js';
 import type { Database } from '../store/database.js';
 import { ping } from '../store/read/queries.js';
 import { migrationsApplied } from '../store/schema/migrate.js';
@@ -58,7 +58,8 @@ export interface HealthSources {
   /** Whether the feed is expected to be streaming now (collecting). */
   collecting: () => boolean;
   cluster: () => ShardManager | null;
-  publisher: () => Publisher | null;
+  /** The NATS publisher once started (null: not publishing); only its counters are read. */
+  publisher: () => { readonly stats: PublisherStats } | null;
   web: Web | null;
 }
 
