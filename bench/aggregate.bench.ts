@@ -144,13 +144,13 @@ function runOurs(trades: readonly Trade[], mem: MemPeak | null): RunResult {
     candles++;
     last = c;
   };
-  // Wired as main wires it (src/main/collector.ts), with the default options.
+  // Wired as main wires it (src/collect/start.ts), with the default options.
   const aggs = new Aggregators({ second: new SecondAggregator({}, out), tick: new TickAggregator({}, out) });
   const rules = new ConditionRules('sip');
   const t0 = performance.now();
   for (let i = 0; i < trades.length; i++) {
     const t = trades[i]!;
-    // Classified as the collector does on arrival (src/main/session.ts): part of the cost.
+    // Classified as the collector does on arrival (src/collect/session.ts): part of the cost.
     t.flags = rules.ofIds(t.conditions);
     aggs.add(t);
     if (i % FLUSH_EVERY === FLUSH_EVERY - 1) {

@@ -12,9 +12,9 @@ import { systemClock } from '../src/clock.js';
 import { SimMarket } from '../src/feed/sim/market.js';
 import { SimTape } from '../src/feed/sim/tape.js';
 import { nullLogger } from '../src/log/logger.js';
-import { createPool, endPool } from '../src/store/connection.js';
-import { migrate } from '../src/store/migrate.js';
-import { upsertGaps } from '../src/store/writeGaps.js';
+import { createPool, endPool } from '../src/store/db/connection.js';
+import { migrate } from '../src/store/schema/migrate.js';
+import { upsertGaps } from '../src/store/write/writeGaps.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RATE = Number(process.env.BENCH_RATE ?? 2_000);

@@ -3,7 +3,7 @@
 // its own core. For each rate, one JSON line per client, each measured over the same window length:
 //  - bare: plain `ws` clients that JSON.parse and count every frame: the floor any client pays;
 //  - pipeline: runFeed (backpressure on) → Aggregators (1 s + 100-tick) → Sink → PostgreSQL (a schema of its
-//    own, dropped at the end), wired as src/main/collector.ts wires them. After the window the feed stops,
+//    own, dropped at the end), wired as src/collect/start.ts wires them. After the window the feed stops,
 //    the aggregators drain and the sink drains; `stored` counts the trades in the tables;
 //  - collector: the real daemon (CLI from the sources, shards, the coverage ledger and publishing to a private
 //    NATS all on: bench/daemon.ts) into a fresh database, measured from its own /health; after SIGTERM both
@@ -28,9 +28,9 @@ import { runFeed } from '../src/feed/runFeed.js';
 import { createFeedStats, lagQuantile } from '../src/feed/stats.js';
 import { feedTimings } from '../src/feed/timings.js';
 import { nullLogger } from '../src/log/logger.js';
-import { createPool, endPool } from '../src/store/connection.js';
-import { migrate } from '../src/store/migrate.js';
-import { Sink } from '../src/store/sink.js';
+import { createPool, endPool } from '../src/store/db/connection.js';
+import { migrate } from '../src/store/schema/migrate.js';
+import { Sink } from '../src/store/sink/sink.js';
 import { runDaemon, startNats } from './daemon.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

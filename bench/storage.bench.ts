@@ -6,14 +6,14 @@
 // `flock /tmp/tc-bench.lock`. JSON lines on stdout.
 
 import { nullLogger } from '../src/log/logger.js';
-import { createPool, endPool } from '../src/store/connection.js';
-import { maintainStorage } from '../src/store/maintenance.js';
-import { migrate } from '../src/store/migrate.js';
-import { PARTITIONED } from '../src/store/partitionSpec.js';
-import { ensurePartitions, inLockedTx, listPartitions } from '../src/store/partitions.js';
-import { latestCandles } from '../src/store/queries.js';
-import { rollupRange } from '../src/store/rollupBackfill.js';
-import { latestBars, readBars } from '../src/store/timeframes.js';
+import { createPool, endPool } from '../src/store/db/connection.js';
+import { latestCandles } from '../src/store/read/queries.js';
+import { latestBars, readBars } from '../src/store/read/timeframes.js';
+import { maintainStorage } from '../src/store/schema/maintenance.js';
+import { migrate } from '../src/store/schema/migrate.js';
+import { PARTITIONED } from '../src/store/schema/partitionSpec.js';
+import { ensurePartitions, inLockedTx, listPartitions } from '../src/store/schema/partitions.js';
+import { rollupRange } from '../src/store/schema/rollupBackfill.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAYS = Number(process.env.BENCH_DAYS ?? 252);

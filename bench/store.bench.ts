@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { UPDATES_ALL } from '../src/aggregate/conditions.js';
 import type { SecondCandle, Trade } from '../src/aggregate/types.js';
+import { writeFence } from '../src/cluster/fence.js';
 import { cutShards, SHARD_LOCK_CLASS } from '../src/cluster/shards.js';
 import { nullLogger } from '../src/log/logger.js';
-import { createPool, endPool } from '../src/store/connection.js';
-import { maintainStorage } from '../src/store/maintenance.js';
-import { migrate } from '../src/store/migrate.js';
-import { Sink } from '../src/store/sink.js';
-import { copyTicks, copyTicksStaged } from '../src/store/writeTicks.js';
+import { createPool, endPool } from '../src/store/db/connection.js';
+import { maintainStorage } from '../src/store/schema/maintenance.js';
+import { migrate } from '../src/store/schema/migrate.js';
+import { Sink } from '../src/store/sink/sink.js';
+import { copyTicks, copyTicksStaged } from '../src/store/write/writeTicks.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CANDLES = Number(process.env.BENCH_CANDLES ?? 500_000);
@@ -111,7 +112,7 @@ async function layout(l: (typeof LAYOUTS)[number]): Promise<void> {
       pool,
       dataDir,
       maxBufferRows: CANDLES + 1,
-      ...(fence ? { fencePid: () => fence.pid } : {}),
+      ...(fence ? { fence: () => writeFence(fence.pid) } : {}),
     });
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();

@@ -5,7 +5,7 @@
 // holds fewer trades than the stored one means the tape is incomplete (not loaded yet, or a vendor glitch):
 // nothing of that (symbol, date) is replaced. Also the row counts a replacement changes, per table.
 import type { SecondCandle, TickCandle } from '../aggregate/types.js';
-import type { StoredRows } from '../store/writeTape.js';
+import type { StoredRows } from './writeTape.js';
 
 export interface TableCounts {
   /** Stored rows the tape has too (rewritten). */

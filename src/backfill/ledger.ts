@@ -3,7 +3,7 @@
 // fill_error). The gaps themselves are derived by the ledger (session minus coverage); the backfill only
 // consumes them and records tape coverage for what it verified (writeTape.ts).
 import type pg from 'pg';
-import { type GapRow, listGaps } from '../store/writeGaps.js';
+import { type GapRow, listGaps } from '../store/write/writeGaps.js';
 
 /** A gap to fill, with the rules its candles were collected under (calendar or --skip-market-hours). */
 export type LedgerGap = GapRow;

@@ -6,8 +6,8 @@ import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.j
 import { SecondAggregator } from '../aggregate/secondAggregator.js';
 import { TickAggregator } from '../aggregate/tickAggregator.js';
 import type { SecondCandle, TickCandle, Trade } from '../aggregate/types.js';
-import type { SecondWindow } from '../store/writeTape.js';
 import type { TapeTrade } from './tickApi.js';
+import type { SecondWindow } from './writeTape.js';
 
 export interface SessionBounds {
   open: number;

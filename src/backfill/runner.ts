@@ -15,7 +15,6 @@ import { sessionOn } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
 import { type CoverageMode, readCoverage } from '../ledger/coverageStore.js';
 import type { Logger } from '../log/logger.js';
-import { replaceFromTape, type SecondWindow } from '../store/writeTape.js';
 import { addCounts, judge, type ReplaceCounts, zeroCounts } from './completeness.js';
 import { type LedgerGap, markFilled, markUnfilled, unfilledGaps } from './ledger.js';
 import { BudgetExhausted } from './limits.js';
@@ -24,6 +23,7 @@ import { rebuild, type SessionBounds } from './rebuild.js';
 import { seriesCut } from './seriesCut.js';
 import { SharedBudget } from './sharedBudget.js';
 import { type TapeTrade, type TickApi, TickApiError } from './tickApi.js';
+import { replaceFromTape, type SecondWindow } from './writeTape.js';
 
 export interface BackfillSettings {
   candleLatenessMs: number;

@@ -18,8 +18,8 @@ import { parseDateArg } from '../calendar/index.js';
 import { systemClock } from '../clock.js';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { openDatabase } from '../main/database.js';
-import { migrate } from '../store/migrate.js';
+import { openDatabase } from '../store/database.js';
+import { migrate } from '../store/schema/migrate.js';
 import { stringFlag } from './args.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -3,10 +3,10 @@
 import type { Candle } from '../aggregate/types.js';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { openDatabase } from '../main/database.js';
-import { migrationsApplied } from '../store/migrate.js';
-import { latestCandles } from '../store/queries.js';
-import { type Bar, latestBars, TIMEFRAMES, type Timeframe } from '../store/timeframes.js';
+import { openDatabase } from '../store/database.js';
+import { latestCandles } from '../store/read/queries.js';
+import { type Bar, latestBars, TIMEFRAMES, type Timeframe } from '../store/read/timeframes.js';
+import { migrationsApplied } from '../store/schema/migrate.js';
 import { stringFlag } from './args.js';
 import { withIsoTimes, writeJsonLines } from './json.js';
 import { formatTable, num } from './table.js';

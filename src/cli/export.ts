@@ -6,7 +6,7 @@ import { DateTime } from 'luxon';
 import { NYSE_ZONE } from '../calendar/index.js';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { openDatabase } from '../main/database.js';
+import { openDatabase } from '../store/database.js';
 import { stringFlag } from './args.js';
 import { FORMATS, type Format, rowWriter } from './exportFormats.js';
 import { COLUMNS, type Cursor, EXPORT_KINDS, type ExportKind, readPage } from './exportReads.js';

@@ -3,7 +3,7 @@
 // Each read is one page of one primary-key range, oldest first, after a cursor (keyset paging).
 import type pg from 'pg';
 import { etDayOf } from '../aggregate/etDay.js';
-import { afterBar, readBars, TIMEFRAMES, type Timeframe } from '../store/timeframes.js';
+import { afterBar, readBars, TIMEFRAMES, type Timeframe } from '../store/read/timeframes.js';
 
 export const EXPORT_KINDS = ['1s', '100t', ...TIMEFRAMES] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];

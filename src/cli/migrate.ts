@@ -2,9 +2,9 @@
 // convert the candle and tick tables to partitions, whatever their size (online: the collector may run).
 import type { Config, Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { openDatabase } from '../main/database.js';
-import { maintainStorage } from '../store/maintenance.js';
-import { migrate } from '../store/migrate.js';
+import { openDatabase } from '../store/database.js';
+import { maintainStorage } from '../store/schema/maintenance.js';
+import { migrate } from '../store/schema/migrate.js';
 
 export async function migrateCommand(config: Config, flags: Flags = {}): Promise<number> {
   const log = createLogger({ level: flags['--partition'] ? 'info' : 'warn' });

@@ -3,8 +3,8 @@
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { redactUrl } from '../log/redact.js';
-import { openDatabase } from '../main/database.js';
-import { migrationsApplied } from '../store/migrate.js';
+import { openDatabase } from '../store/database.js';
+import { migrationsApplied } from '../store/schema/migrate.js';
 import { stringFlag } from './args.js';
 import { writeJsonLines } from './json.js';
 import { formatTable } from './table.js';

@@ -1,11 +1,11 @@
 // `tick-collector status`: the startup diagnostics, plus whether the database answers, then exit.
 import type { Config, Flags } from '../config/load.js';
+import { pageUrl } from '../http/pageUrl.js';
 import { nullLogger } from '../log/logger.js';
 import { diagnosticsInput, diagnosticsLines } from '../main/diagnostics.js';
-import { pageUrl } from '../main/pageUrl.js';
-import { createPool, endPool } from '../store/connection.js';
-import { migrationsApplied } from '../store/migrate.js';
-import { ping } from '../store/queries.js';
+import { createPool, endPool } from '../store/db/connection.js';
+import { ping } from '../store/read/queries.js';
+import { migrationsApplied } from '../store/schema/migrate.js';
 import { VERSION } from '../version.js';
 import { writeJsonLines } from './json.js';
 

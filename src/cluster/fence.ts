@@ -3,6 +3,7 @@
 // flight once the new owner holds it. The set is materialised once per statement (pg_locks is read once).
 // "Held by another" rather than "held by me": rows spooled by an earlier run and replayed, or written in the
 // instant before the first lock, still land while nobody holds the shard, and no shard has two writers.
+import type { WriteFence } from '../store/write/writeCandles.js';
 import { SHARD_LOCK_CLASS } from './shards.js';
 
 function fenceCte(pidParam: number): string {
@@ -34,4 +35,9 @@ export function fenced(sql: string, params: number): string {
   const insert = `${sql.slice(0, at).trimStart()}\nWHERE u.s NOT IN (SELECT symbol FROM fenced)${sql.slice(at)}`;
   return `${fenceCte(pid)}, written AS (\n${insert}\nRETURNING 1\n)
 SELECT coalesce(array_agg(DISTINCT symbol), '{}') AS refused FROM fenced WHERE symbol = ANY($1::text[])`;
+}
+
+/** The fence the store's candle writer takes as a value, for the lock backend `pid` (-1 when none is held). */
+export function writeFence(pid: number): WriteFence {
+  return { wrap: fenced, pid };
 }

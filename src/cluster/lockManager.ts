@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import type { Logger } from '../log/logger.js';
 import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
-import { describeError } from '../store/errors.js';
+import { describeError } from '../store/db/errors.js';
 import { fairShare, SHARD_LOCK_CLASS, type Shard } from './shards.js';
 import type { ClusterStats, ShardManagerOptions } from './types.js';
 

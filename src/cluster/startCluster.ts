@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
+import type { Database } from '../store/database.js';
 import { type ShardHooks, ShardManager } from './lockManager.js';
 import { cutShards, layoutOf } from './shards.js';
 
@@ -36,4 +38,27 @@ export async function createShardManager(c: ClusterSetup): Promise<ShardManager>
     log: c.log,
     hooks: c.hooks,
   });
+}
+
+/** The daemon's shard manager, started, on its own lock connection; null on the embedded database. */
+export async function startCluster(
+  config: Config,
+  database: Database,
+  d: { clock: Clock; log: Logger; hooks: ShardHooks },
+): Promise<ShardManager | null> {
+  if (database.embedded) {
+    d.log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
+    return null;
+  }
+  const cluster = await createShardManager({
+    pool: database.pool,
+    lockPool: database.extraPool('tick-collector-locks'),
+    symbols: config.symbols,
+    maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+    clock: d.clock,
+    log: d.log,
+    hooks: d.hooks,
+  });
+  cluster.start();
+  return cluster;
 }

@@ -2,7 +2,6 @@
 // its default and its parser. The loader, `--help`, .env.example and the README are all read off it.
 import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
 import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
-import { SINK_DEFAULTS } from '../store/sinkTypes.js';
 import {
   boolean,
   duration,
@@ -200,31 +199,25 @@ export const SETTINGS = {
     'database',
     'Recycle connections after this long (keep it below any proxy idle timeout).',
   ),
-  sinkFlushMs: s(
-    'SINK_FLUSH_MS',
-    integer(10, 60_000),
-    SINK_DEFAULTS.flushMs,
-    'database',
-    'Write a batch at least this often.',
-  ),
+  sinkFlushMs: s('SINK_FLUSH_MS', integer(10, 60_000), 250, 'database', 'Write a batch at least this often.'),
   sinkBatchRows: s(
     'SINK_BATCH_ROWS',
     integer(1, 100_000),
-    SINK_DEFAULTS.batchRows,
+    500,
     'database',
     'Rows per statement (up to 4x while catching up on a backlog).',
   ),
   sinkMaxBufferRows: s(
     'SINK_MAX_BUFFER_ROWS',
     integer(100, 100_000_000),
-    SINK_DEFAULTS.maxBufferRows,
+    200_000,
     'database',
     'Rows kept in memory during an outage; beyond it the oldest spool to DATA_DIR.',
   ),
   sinkHardMaxRows: s(
     'SINK_HARD_MAX_ROWS',
     integer(100, 100_000_000),
-    SINK_DEFAULTS.hardMaxRows,
+    1_000_000,
     'database',
     'When DATA_DIR cannot be written (disk full), rows kept in memory up to this many; beyond it the oldest are lost (counted).',
   ),

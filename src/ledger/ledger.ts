@@ -7,7 +7,7 @@ import type { Candle } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';
 import type { ConnectionStats } from '../feed/stats.js';
 import type { Logger } from '../log/logger.js';
-import type { Sink } from '../store/sink.js';
+import type { Sink } from '../store/sink/sink.js';
 import { type CoverageMode, extendCoverage, insertCoverage } from './coverageStore.js';
 import { DERIVE_LOOKBACK_DAYS, deriveAndStore } from './gapStore.js';
 import { type ConnView, CoverageTracker, type Segment } from './tracker.js';

@@ -9,7 +9,7 @@
 // have a notice. A row refused by the fence, dead-lettered or lost cuts a hole in its symbol's segment.
 // Nothing here has to remember to record a gap: whatever is not confirmed is not covered.
 import type { Candle } from '../aggregate/types.js';
-import type { CommitNotice } from '../store/sinkTypes.js';
+import type { CommitNotice } from '../store/sink/sinkTypes.js';
 
 /** What the tracker reads of one feed connection at a checkpoint (feed/stats.ts ConnectionStats). */
 export interface ConnView {

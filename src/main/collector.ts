@@ -1,50 +1,36 @@
-// The daemon, wired: database → sink ← aggregators ← feed (inside the scheduler's sessions), plus the
-// health server, the news poller, the watchdog and the progress line. One object with start-up done and
-// an idempotent stop(), which main hands to the shutdown handler.
-import { hostname } from 'node:os';
-import { Aggregators } from '../aggregate/aggregator.js';
-import { ConditionRules } from '../aggregate/conditions.js';
-import { SecondAggregator } from '../aggregate/secondAggregator.js';
-import { TickAggregator } from '../aggregate/tickAggregator.js';
-import type { Candle, Trade } from '../aggregate/types.js';
+// The daemon's table of contents: start-up in order, stop in reverse, each part built by its own folder's
+// start function (health port → database → sink → ledger → page → feed and aggregators → cluster → publisher
+// → scheduler → news, maintenance, watchdog). One object with start-up done and an idempotent stop().
 import { startGapKeeper } from '../backfill/daemon.js';
 import { simTapeFile } from '../backfill/index.js';
 import { statusAt } from '../calendar/index.js';
 import type { Clock } from '../clock.js';
+import { writeFence } from '../cluster/fence.js';
 import type { ShardManager } from '../cluster/lockManager.js';
-import { createShardManager } from '../cluster/startCluster.js';
-import { type Config, ConfigError } from '../config/load.js';
-import { Pacer } from '../feed/pacer.js';
-import { arrivalCounter, runFeed } from '../feed/runFeed.js';
+import { startCluster } from '../cluster/startCluster.js';
+import { type Collect, startCollect } from '../collect/start.js';
+import type { Config } from '../config/load.js';
 import { type SimServer, startSimServer } from '../feed/sim/server.js';
 import { createFeedStats } from '../feed/stats.js';
-import { feedTimings } from '../feed/timings.js';
-import { runReadyChecks } from '../http/readiness.js';
-import { type HttpServer, startHttpServer } from '../http/server.js';
-import { startLedger } from '../ledger/ledger.js';
+import { pageUrl } from '../http/pageUrl.js';
+import type { HttpServer } from '../http/server.js';
+import { bindHealthPort, serveHealth } from '../http/start.js';
+import { startRunLedger } from '../ledger/start.js';
 import type { Logger } from '../log/logger.js';
-import { createNewsStats, runNewsPoller } from '../news/index.js';
+import { newsStatsFor, startNews } from '../news/start.js';
 import { startEventLoopMonitor } from '../ops/eventLoop.js';
 import { startWatchdog } from '../ops/watchdog.js';
 import { watchGapOpens } from '../publish/gapWatch.js';
 import { publishTarget, startPublisher } from '../publish/start.js';
 import type { PublisherHandle } from '../publish/thread.js';
 import { createSchedulerStats, runScheduler } from '../scheduler/index.js';
-import { startMaintenance } from '../store/maintenance.js';
-import { migrationsApplied } from '../store/migrate.js';
-import { loadOpenTickCandles, ping } from '../store/queries.js';
-import { Sink, type SinkSummary } from '../store/sink.js';
+import { type Database, openMigrated } from '../store/database.js';
+import type { SinkSummary } from '../store/sink/sink.js';
+import { startSink, startStorageMaintenance } from '../store/start.js';
 import type { Asset } from '../web/assets.js';
-import type { StartingPage } from '../web/starting.js';
-import { type Database, openMigrated } from './database.js';
-import { diagnosticsLines } from './diagnostics.js';
-import { feedHealthy } from './feedHealth.js';
-import { createLagWatch } from './lagWatch.js';
-import { pageUrl } from './pageUrl.js';
+import { startStartingPage, startWebUi } from '../web/start.js';
+import { logStarting } from './diagnostics.js';
 import { startProgress } from './progress.js';
-import { createSessionRunner } from './session.js';
-import { createSnapshotter } from './snapshot.js';
-import { startStartingPage, startWebUi } from './webUi.js';
 
 export interface Collector {
   /** Settles when the scheduler loop ends (only on stop, or on a bug: then it rejects). */
@@ -77,7 +63,7 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
   // The port first: a port in use is one line before the database (or its lock) is touched. The page is
   // served from then on (it says "starting" until the collector's state comes).
   const starting = startStartingPage(config);
-  const http = await bindHttp(config, log, starting);
+  const http = await bindHealthPort(config, log, starting);
   const database = await openMigrated(config, log, clock, deps.signal).catch(async (err: unknown) => {
     await http.close();
     throw err;
@@ -97,25 +83,6 @@ export async function startCollector(config: Config, deps: CollectorDeps): Promi
   }
 }
 
-async function bindHttp(config: Config, log: Logger, web: StartingPage | null): Promise<HttpServer> {
-  try {
-    const http = await startHttpServer({
-      port: config.port,
-      log,
-      token: config.webToken,
-      ...(web ? { web } : {}),
-    });
-    if (web)
-      log.info({ component: 'main', page: pageUrl(http.port) }, `page: ${pageUrl(http.port)} (starting…)`);
-    return http;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new ConfigError('PORT', `(${config.port}) is in use by another process; set PORT to a free port`);
-    }
-    throw err;
-  }
-}
-
 async function wire(
   config: Config,
   deps: CollectorDeps,
@@ -128,42 +95,35 @@ async function wire(
   const startedAt = clock.now();
   const abort = new AbortController();
   const { pool } = database;
+  const parts = { log, clock, signal: abort.signal };
+  // Parts built later (the cluster needs the session's hooks, the publisher NATS, the feed runner the ledger),
+  // read through these from the start.
+  let cluster: ShardManager | null = null;
+  let publisher: PublisherHandle | null = null;
+  let collect: Collect | null = null;
 
-  const sink = new Sink({
-    pool,
-    dataDir: config.dataDir,
+  // The sink (src/store): every row to the database, fenced by the cluster's write fence on replicas.
+  const sink = startSink(config, database, {
     log,
     clock,
-    flushMs: config.sinkFlushMs,
-    batchRows: config.sinkBatchRows,
-    maxBufferRows: config.sinkMaxBufferRows,
-    hardMaxRows: config.sinkHardMaxRows,
-    archiveTicks: config.archiveTicks,
-    queryTimeoutMs: config.dbQueryTimeoutMs,
-    // PGlite's socket server does not speak COPY FROM STDIN: archive through batched INSERTs there.
-    ticksVia: database.embedded ? 'insert' : 'copy',
-    // Replicas: candle writes skip the symbols whose shard another collector holds (cluster/fence.ts).
-    ...(database.embedded ? {} : { fencePid: () => cluster?.fencePid() ?? -1 }),
+    fence: () => writeFence(cluster?.fencePid() ?? -1),
   });
   cleanups.push(() => sink.stop(1_000));
   // The ledger (src/ledger): coverage advances only by what the sink's commit notice confirms; every gap is
   // derived from it. Built before the aggregators so that every candle row is tagged.
-  let heldFrom = (): number => Number.POSITIVE_INFINITY;
-  const ledger = await startLedger({
-    pool,
-    clock,
+  const feedStats = createFeedStats();
+  const ledger = await startRunLedger(config, database, {
     log,
+    clock,
+    startedAt,
     sink,
     connections: () => feedStats.connections,
-    heldFrom: () => heldFrom(),
-    mode: config.skipMarketHours ? 'skip' : 'calendar',
-    symbols: config.symbols,
-    intervalMs: config.candleIntervalMs,
-    tailMs: config.sessionTailMs,
-    runId: `${hostname()}-${process.pid}-${startedAt}`,
+    heldFrom: () => collect?.heldFrom() ?? Number.POSITIVE_INFINITY,
   });
   cleanups.push(() => ledger.stop(false));
+  // The page (src/web): its live stream hears of candles from the commit notice, as the publisher does.
   const web = startWebUi(
+    sink,
     config,
     database,
     log,
@@ -171,37 +131,7 @@ async function wire(
     () => feedStats,
     assets,
   );
-  // The page's live stream and the publisher hear of a candle from the one commit notice, never earlier:
-  // neither shows a candle the database does not hold.
-  if (web) {
-    sink.onCommit((n) => {
-      if (n.table !== 'candles_1s' && n.table !== 'candles_100t') return;
-      for (const c of n.committed) web.push(c as Candle);
-    });
-  }
   const nats = await publishTarget(config);
-  let publisher: PublisherHandle | null = null;
-  const out = (c: Parameters<Sink['push']>[0]) => {
-    ledger.tag(c);
-    sink.push(c);
-  };
-  const second = new SecondAggregator(
-    {
-      intervalMs: config.candleIntervalMs,
-      graceMs: config.candleGraceMs,
-      latenessMs: config.candleLatenessMs,
-    },
-    out,
-  );
-  const tick = new TickAggregator({ size: config.tickCandleSize }, out);
-  const rules = new ConditionRules(config.candleConditions, (code) =>
-    log.warn(
-      { component: 'aggregate', code },
-      `trade condition ${code} has no rule: such trades update every field (counted in /metrics)`,
-    ),
-  );
-  const aggs = new Aggregators({ second, tick });
-  const archive = config.archiveTicks ? (t: Trade) => sink.pushTick(t) : null;
 
   // The simulator runs in-process in local mode: a real WebSocket on loopback, the same code path as EODHD.
   let sim: SimServer | null = null;
@@ -215,93 +145,42 @@ async function wire(
     });
     cleanups.push(() => sim?.close());
   }
-  const feedUrl = sim ? sim.url : config.eodhdWsUrl;
-  const token = sim ? 'local' : (config.eodhdApiToken ?? '');
+  // The feed, the aggregators and the session runner (src/collect), with the flush tick.
+  collect = startCollect(config, {
+    ...parts,
+    database,
+    sink,
+    ledger,
+    feedStats,
+    feedUrl: sim ? sim.url : config.eodhdWsUrl,
+    token: sim ? 'local' : (config.eodhdApiToken ?? ''),
+    cluster: () => cluster,
+  });
+  const { aggs, session, stopFlush } = collect;
 
-  const feedStats = createFeedStats();
   const schedulerStats = createSchedulerStats();
-  const newsStats = config.enableRssNews && config.rssFeeds.length > 0 ? createNewsStats() : null;
+  const newsStats = newsStatsFor(config);
   const eventLoop = startEventLoopMonitor();
   cleanups.push(() => eventLoop.stop());
   const collecting = () => schedulerStats.state === 'collecting';
-  const snapshot = createSnapshotter({
-    mode: config.mode,
+  // /health, /metrics, /readyz and the page (src/http).
+  const snapshot = serveHealth(http, config, {
+    clock,
     startedAt,
-    feed: feedStats,
-    second: second.stats,
-    tick: tick.stats,
-    feedClock: aggs.clock!,
-    conditions: rules,
-    sink: sink.stats,
-    maxBufferRows: config.sinkMaxBufferRows,
-    hardMaxRows: config.sinkHardMaxRows,
+    database,
+    feedStats,
+    collect,
+    sink,
+    ledger,
     news: newsStats,
     eventLoop,
     collecting,
-    feedStaleMs: config.feedDataStaleMs,
-    lastTrades: (max) => aggs.lastTrades(max),
-    cluster: () => cluster?.stats ?? null,
-    ledger: () => ledger.stats,
-    publish: () => publisher?.stats ?? null,
+    cluster: () => cluster,
+    publisher: () => publisher,
+    web,
   });
+  logStarting(log, config, clock.now(), pageUrl(http.port), database.target, [nats.banner]);
 
-  http.serve({
-    ...(web ? { web } : {}),
-    snapshot: () => snapshot(clock.now()),
-    ready: () =>
-      runReadyChecks({
-        database: async () => {
-          const p = await ping(pool);
-          return p.ok ? { ok: true, detail: `${p.latencyMs} ms` } : { ok: false, detail: p.error };
-        },
-        migrations: async () => {
-          const m = await migrationsApplied(pool);
-          return {
-            ok: m.upToDate,
-            detail: m.upToDate ? `${m.applied.length} applied` : `pending: ${m.pending.join(', ')}`,
-          };
-        },
-        // Outside market hours the feed is idle by design: a deploy before the open must not fail on it.
-        ...(collecting()
-          ? {
-              feed: () => {
-                // A replica holding no shard is a standby (its peers stream every symbol): ready.
-                if (cluster && cluster.stats.held.length === 0)
-                  return { ok: true, detail: 'standby: no shard held' };
-                return {
-                  ok: feedHealthy(feedStats, clock.now(), config.feedDataStaleMs, true),
-                  detail: feedStats.state,
-                };
-              },
-            }
-          : {}),
-      }),
-  });
-
-  log.info(
-    { component: 'main', mode: config.mode },
-    `tick-collector starting\n  ${[...diagnosticsLines(config, clock.now(), pageUrl(http.port), database.target), nats.banner].join('\n  ')}`,
-  );
-  if (config.mode === 'local') {
-    log.info(
-      { component: 'main' },
-      'LOCAL MODE: simulated trades into the embedded database under ' +
-        `${config.dataDir}. Set EODHD_API_TOKEN and DATABASE_URL to collect real trades. Ctrl-C stops.`,
-    );
-  }
-
-  // Idle symbols close their candles on the collector's clock, not only when a later trade arrives.
-  const lagWatch = createLagWatch(log, aggs.clock!);
-  let gapOpens: ((now: number) => void) | null = null;
-  const flushTimer = setInterval(
-    () => {
-      aggs.flush(clock.now());
-      ledger.checkpoint();
-      lagWatch();
-      gapOpens?.(clock.now());
-    },
-    Math.min(250, config.sinkFlushMs),
-  );
   const progress = startProgress({
     log,
     everyMs: config.mode === 'local' ? 5_000 : 60_000,
@@ -310,69 +189,7 @@ async function wire(
     sink: sink.stats,
     active: () => collecting() || config.mode === 'local',
   });
-
-  // Replicas share the symbols through PostgreSQL: shard locks on a session of their own (cluster/).
-  let cluster: ShardManager | null = null;
-  const feedSeq = arrivalCounter(feedStats, clock.now());
-  // One pacer for every per-shard run: the turn budget and the sink hold are the process's, not a shard's.
-  const feedPacer = new Pacer({
-    turnBudgetMs: feedTimings(config).turnBudgetMs,
-    holdCheckMs: feedTimings(config).holdCheckMs,
-    backlog: () => (sink.stats.connected ? sink.stats.bufferedRows / config.sinkMaxBufferRows : 0),
-    clock,
-    stats: feedStats,
-    signal: abort.signal,
-  });
-  const session = createSessionRunner({
-    clock,
-    log,
-    rules,
-    aggs,
-    tailMs: config.sessionTailMs,
-    loadTickCandles: (date, symbols) => loadOpenTickCandles(pool, date, symbols ?? config.symbols),
-    spoolDrained: (signal) => sink.spoolDrained(signal),
-    archive,
-    symbols: config.symbols,
-    onHole: (symbols, from, to, reason) => ledger.hole(symbols, from, to, reason),
-    onStopSymbols: (symbols) => ledger.stopSymbols(symbols),
-    ...(database.embedded
-      ? {}
-      : {
-          shards: { held: () => cluster?.heldShards() ?? [] },
-          candlesSettled: () => sink.candlesSettled(),
-        }),
-    runFeed: ({ close, signal }, onTrade, shard) =>
-      runFeed({
-        url: feedUrl,
-        token,
-        symbols: shard?.symbols ?? config.symbols,
-        // One run per shard at once: they share one arrival counter, or their seqs would collide.
-        ...(shard ? { shardOfMany: cluster!.stats.shards > 1 } : {}),
-        seq: feedSeq,
-        // Backpressure: a sink that is writing but falling behind pauses reading (an outage spools instead).
-        pacer: feedPacer,
-        maxSymbolsPerConnection: config.maxSymbolsPerConnection,
-        timings: feedTimings(config),
-        deadline: close,
-        signal,
-        clock,
-        log,
-        onTrade,
-        // An outage's story for the derived gap (its interval comes from the coverage).
-        onGap: (g) =>
-          ledger.note(
-            g.symbols?.length ? g.symbols : g.symbol === '*' ? config.symbols : g.symbol.split(','),
-            g.startedAt,
-            g.endedAt,
-            `feed down: ${g.reason}`,
-          ),
-        inSession: config.skipMarketHours ? () => true : (now) => statusAt(now).open,
-        stats: feedStats,
-      }),
-  });
-
-  heldFrom = () => Math.min(aggs.heldFrom(), session.heldFrom());
-  // The overnight backfill: src/backfill.
+  // The overnight backfill (src/backfill).
   const gapKeeper = startGapKeeper(config, {
     pool,
     clock,
@@ -382,18 +199,12 @@ async function wire(
     signal: abort.signal,
   });
   cleanups.push(() => gapKeeper.stop());
-  if (!database.embedded) {
-    cluster = await createShardManager({
-      pool,
-      lockPool: database.extraPool('tick-collector-locks'),
-      symbols: config.symbols,
-      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
-      clock,
-      log,
-      hooks: { acquired: session.acquired, release: session.release, lost: session.lost },
-    });
-    cluster.start();
-  } else log.info({ component: 'cluster' }, 'embedded database: one collector, no shard locks');
+  // Replicas share the symbols through PostgreSQL: shard locks on a session of their own (src/cluster).
+  cluster = await startCluster(config, database, {
+    clock,
+    log,
+    hooks: { acquired: session.acquired, release: session.release, lost: session.lost },
+  });
 
   // Every committed candle and gap to NATS JetStream (src/publish): off the trade path, from the database.
   if (nats.url) {
@@ -409,9 +220,11 @@ async function wire(
     });
     const p = publisher;
     sink.onCommit((n) => p.notice(n));
-    gapOpens = watchGapOpens(
-      () => feedStats.connections,
-      (symbols, at, reason) => p.gapOpened(symbols, at, reason),
+    collect.onFlush(
+      watchGapOpens(
+        () => feedStats.connections,
+        (symbols, at, reason) => p.gapOpened(symbols, at, reason),
+      ),
     );
   }
 
@@ -426,36 +239,8 @@ async function wire(
     leadMs: config.sessionLeadMs,
     tailMs: config.sessionTailMs,
   });
-
-  // News gets its own connection in production so it never takes one the candle writer needs
-  // (the embedded database is one session: there it shares).
-  const newsPool = newsStats && !database.embedded ? database.extraPool('tick-collector-news') : pool;
-  const news = newsStats
-    ? runNewsPoller({
-        feeds: config.rssFeeds,
-        symbols: config.symbols,
-        intervalMs: config.rssPollIntervalMs,
-        timeoutMs: config.rssTimeoutMs,
-        db: newsPool,
-        clock,
-        signal: abort.signal,
-        log,
-        stats: newsStats,
-      })
-    : Promise.resolve();
-
-  // Partitions ahead, retention, the 1m history: at start-up and daily, on its own connection.
-  startMaintenance({
-    pool: database.embedded ? pool : database.extraPool('tick-collector-storage'),
-    clock,
-    log,
-    signal: abort.signal,
-    retention: {
-      candles_1s: config.retention1sDays,
-      ticks: config.retentionTicksDays,
-      candles_100t: config.retention100tDays,
-    },
-  });
+  const news = startNews(config, database, newsStats, parts);
+  startStorageMaintenance(config, database, parts);
 
   const watchdog = startWatchdog({
     stallMs: config.watchdogStallMs,
@@ -487,7 +272,7 @@ async function wire(
       // must not eat the deadline the sink needs, so this wait is bounded.
       const quick = Math.min(2_000, deadlineMs / 4);
       await step('stop feed and scheduler', () => boundedWait(done, quick, clock));
-      clearInterval(flushTimer);
+      stopFlush();
       progress.stop();
       await step('drain aggregators', async () => aggs.drain());
       // Every held trade is in a pushed row now: the last checkpoint (its end applies once they commit).

@@ -1,9 +1,10 @@
 // The startup diagnostics block, filled from the configuration (shared by `run` and `status`).
 import { statusAt } from '../calendar/index.js';
 import type { Config } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
 import { type DiagnosticsInput, formatDiagnostics } from '../scheduler/index.js';
-import { describeTarget } from '../store/connection.js';
-import { embeddedTarget } from './database.js';
+import { embeddedTarget } from '../store/database.js';
+import { describeTarget } from '../store/db/connection.js';
 
 export function describeFeed(config: Config): string {
   // A read-only command (status) with only DATABASE_URL: no feed is configured, and run would refuse.
@@ -74,4 +75,26 @@ export function diagnosticsInput(
     ignoresMarketHours: config.skipMarketHours && !noFeed(config),
     running,
   };
+}
+
+/** The start-up block in the log (and, in local mode, what to set for real trades). */
+export function logStarting(
+  log: Logger,
+  config: Config,
+  now: number,
+  pageUrl: string,
+  database: string,
+  extra: readonly string[],
+): void {
+  log.info(
+    { component: 'main', mode: config.mode },
+    `tick-collector starting\n  ${[...diagnosticsLines(config, now, pageUrl, database), ...extra].join('\n  ')}`,
+  );
+  if (config.mode === 'local') {
+    log.info(
+      { component: 'main' },
+      'LOCAL MODE: simulated trades into the embedded database under ' +
+        `${config.dataDir}. Set EODHD_API_TOKEN and DATABASE_URL to collect real trades. Ctrl-C stops.`,
+    );
+  }
 }

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import { type FeedStats, lagQuantile } from '../feed/stats.js';
 import type { Logger } from '../log/logger.js';
-import type { SinkStats } from '../store/sink.js';
+import type { SinkStats } from '../store/sink/sink.js';
 
 export interface ProgressOptions {
   log: Logger;

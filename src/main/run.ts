@@ -4,7 +4,7 @@ import { systemClock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { installShutdown } from '../ops/shutdown.js';
-import type { SinkSummary } from '../store/sink.js';
+import type { SinkSummary } from '../store/sink/sink.js';
 import { type Collector, StartAborted, startCollector } from './collector.js';
 import { platformWarnings } from './platform.js';
 

@@ -1,4 +1,4 @@
-// The news part's public surface (main wires config → these options).
+// The news part's public surface (news/start.ts wires the configuration to these options).
 export { DEFAULT_USER_AGENT } from './fetchFeed.js';
 export type { NewsItem } from './parseFeed.js';
 export { type NewsPollerOptions, type PollEvent, runNewsPoller } from './poller.js';

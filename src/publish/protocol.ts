@@ -1,5 +1,5 @@
 // The messages between the collector's main thread and the publisher's worker thread (thread.ts, worker.ts).
-import type { PoolOptions } from '../store/connection.js';
+import type { PoolOptions } from '../store/db/connection.js';
 import type { PublisherStats, PublishShard } from './publisher.js';
 
 export interface WorkerSetup {

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { type Logger, nullLogger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
-import type { CommitNotice } from '../store/sink.js';
+import type { CommitNotice } from '../store/sink/sink.js';
 import { messagesOf, type OutMessage, openGapMessages } from './messages.js';
 import { connectNats, ensureStream } from './nats.js';
 import { committedBelow, horizon, loadPositions, readOutbox, savePositions } from './outbox.js';

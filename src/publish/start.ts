@@ -7,7 +7,7 @@ import { cutShards } from '../cluster/shards.js';
 import type { Config } from '../config/load.js';
 import { durationToMs, redactUrl } from '../config/parse.js';
 import type { Logger } from '../log/logger.js';
-import type { PoolOptions } from '../store/connection.js';
+import type { PoolOptions } from '../store/db/connection.js';
 import { Publisher, type PublishShard } from './publisher.js';
 import { type PublisherHandle, PublisherThread } from './thread.js';
 

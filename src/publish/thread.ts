@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import type { Logger } from '../log/logger.js';
 import { spawnWorker } from '../ops/spawnWorker.js';
-import type { CommitNotice } from '../store/sink.js';
+import type { CommitNotice } from '../store/sink/sink.js';
 import { horizon, loadPositions } from './outbox.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 import { noticedRows, type PublisherStats, type PublishShard } from './publisher.js';

@@ -4,7 +4,7 @@
 // back every 200 ms and its log lines as they come.
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { createPool, endPool } from '../store/connection.js';
+import { createPool, endPool } from '../store/db/connection.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 import { Publisher, type PublishShard } from './publisher.js';
 

@@ -1,3 +1,4 @@
+// The scheduler's public surface: the outer loop (sleep until the open, run a session), its stats and words.
 export { describeReason, describeWaiting, formatCountdown, formatEtAndUtc } from './describe.js';
 export { type DiagnosticsInput, formatDiagnostics } from './diagnostics.js';
 export {

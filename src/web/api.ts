@@ -2,8 +2,8 @@
 // afford. Every problem is a ParamError, answered 400 with its message.
 import { DateTime } from 'luxon';
 import { NYSE_ZONE } from '../calendar/index.js';
-import { clampLimit, RANGE_KINDS, type RangeKind } from '../store/candleRange.js';
-import { TIMEFRAMES, type Timeframe } from '../store/timeframes.js';
+import { clampLimit, RANGE_KINDS, type RangeKind } from '../store/read/candleRange.js';
+import { TIMEFRAMES, type Timeframe } from '../store/read/timeframes.js';
 
 export class ParamError extends Error {}
 

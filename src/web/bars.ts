@@ -2,7 +2,7 @@
 // window, oldest first, `more` when older ones are left), read through readBars newest first so that
 // paging back is one index range ending at `to`.
 import type pg from 'pg';
-import { type Bar, readBars, type Timeframe } from '../store/timeframes.js';
+import { type Bar, readBars, type Timeframe } from '../store/read/timeframes.js';
 
 export async function barRange(
   pool: pg.Pool,

@@ -11,8 +11,8 @@ import type { HealthSnapshot } from '../http/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';
 import { redactUrlsIn } from '../log/redact.js';
-import { candleRange, gapsBetween, MAX_RANGE_LIMIT } from '../store/candleRange.js';
-import { describeError } from '../store/errors.js';
+import { describeError } from '../store/db/errors.js';
+import { candleRange, gapsBetween, MAX_RANGE_LIMIT } from '../store/read/candleRange.js';
 import {
   API_KINDS,
   gapWindow,

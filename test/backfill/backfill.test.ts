@@ -10,8 +10,8 @@ import { rebuild } from '../../src/backfill/rebuild.js';
 import { type BackfillSettings, runBackfill } from '../../src/backfill/runner.js';
 import { type TapeTrade, TickApi } from '../../src/backfill/tickApi.js';
 import { nullLogger } from '../../src/log/logger.js';
-import { upsertSecondCandles, upsertTickCandles } from '../../src/store/writeCandles.js';
-import { listGaps, upsertGaps } from '../../src/store/writeGaps.js';
+import { upsertSecondCandles, upsertTickCandles } from '../../src/store/write/writeCandles.js';
+import { listGaps, upsertGaps } from '../../src/store/write/writeGaps.js';
 import { pgliteTestDb, pgTestDb, type TestDb } from '../helpers/pg.js';
 import { instantClock, makeTape, startTapeServer, type TapeServer } from './tapeServer.js';
 

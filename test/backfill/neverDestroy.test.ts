@@ -19,7 +19,7 @@ import { type BackfillSettings, runBackfill } from '../../src/backfill/runner.js
 import { type TapeTrade, TickApi } from '../../src/backfill/tickApi.js';
 import { sessionOn } from '../../src/calendar/index.js';
 import { nullLogger } from '../../src/log/logger.js';
-import { upsertSecondCandles, upsertTickCandles } from '../../src/store/writeCandles.js';
+import { upsertSecondCandles, upsertTickCandles } from '../../src/store/write/writeCandles.js';
 import { pgliteTestDb, pgTestDb, type TestDb } from '../helpers/pg.js';
 import { instantClock, makeTape, startTapeServer, type TapeServer } from './tapeServer.js';
 

@@ -3,10 +3,11 @@
 // cannot write its candles once another holds it, even a batch already on its way.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFence } from '../../src/cluster/fence.js';
 import { type ShardHooks, ShardManager } from '../../src/cluster/lockManager.js';
 import { cutShards, SHARD_LOCK_CLASS, type Shard } from '../../src/cluster/shards.js';
 import { nullLogger } from '../../src/log/logger.js';
-import { upsertSecondCandles } from '../../src/store/writeCandles.js';
+import { upsertSecondCandles } from '../../src/store/write/writeCandles.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec } from '../store/candles.js';
@@ -171,16 +172,18 @@ describe('ShardManager', () => {
     expect(old.m.heldShards()).toHaveLength(2);
     // The newest layout writes: the old one's rows are refused and counted, never two writers for a symbol.
     const writer = db.pool({ max: 1 });
-    expect(await upsertSecondCandles(writer, [sec('LA', 0, 3), sec('LD', 0, 3)], old.m.fencePid())).toEqual({
+    expect(
+      await upsertSecondCandles(writer, [sec('LA', 0, 3), sec('LD', 0, 3)], writeFence(old.m.fencePid())),
+    ).toEqual({
       written: 0,
       refused: ['LA', 'LD'],
     });
-    expect(await upsertSecondCandles(writer, [sec('LA', 0, 4), sec('LD', 0, 4)], fresh.m.fencePid())).toEqual(
-      {
-        written: 2,
-        refused: [],
-      },
-    );
+    expect(
+      await upsertSecondCandles(writer, [sec('LA', 0, 4), sec('LD', 0, 4)], writeFence(fresh.m.fencePid())),
+    ).toEqual({
+      written: 2,
+      refused: [],
+    });
     await old.m.stop();
     await fresh.m.stop();
   });
@@ -191,7 +194,7 @@ describe('ShardManager', () => {
     await rounds([a], 1);
     expect(a.m.heldShards()).toHaveLength(2);
     const writer = db.pool({ max: 1 }); // a's candle writes go on their own pool, as in the sink
-    expect(await upsertSecondCandles(writer, [sec('FX', 0, 3)], a.m.fencePid())).toEqual({
+    expect(await upsertSecondCandles(writer, [sec('FX', 0, 3)], writeFence(a.m.fencePid()))).toEqual({
       written: 1,
       refused: [],
     });
@@ -211,11 +214,11 @@ describe('ShardManager', () => {
     expect(a.lost.length).toBe(2);
     // a's batch already in flight (built with its old pid), or one sent after it noticed (-1): both skipped.
     // Refused rows are said to be refused, never reported as written.
-    expect(await upsertSecondCandles(writer, [sec('FX', 0, 9, 500)], stale)).toEqual({
+    expect(await upsertSecondCandles(writer, [sec('FX', 0, 9, 500)], writeFence(stale))).toEqual({
       written: 0,
       refused: ['FX'],
     });
-    expect(await upsertSecondCandles(writer, [sec('FY', 0, 9, 500)], a.m.fencePid())).toEqual({
+    expect(await upsertSecondCandles(writer, [sec('FY', 0, 9, 500)], writeFence(a.m.fencePid()))).toEqual({
       written: 0,
       refused: ['FY'],
     });
@@ -224,7 +227,7 @@ describe('ShardManager', () => {
     );
     expect(rows.rows).toEqual([{ symbol: 'FX', trade_count: 3 }]);
     // The new owner writes.
-    await upsertSecondCandles(writer, [sec('FY', 0, 4)], b.m.fencePid());
+    await upsertSecondCandles(writer, [sec('FY', 0, 4)], writeFence(b.m.fencePid()));
     const fy4 = await db.admin.query(`SELECT trade_count FROM candles_1s WHERE symbol = 'FY'`);
     expect(fy4.rows).toEqual([{ trade_count: 4 }]);
     await b.m.stop();
@@ -237,7 +240,7 @@ describe('ShardManager', () => {
     await elsewhere.connect();
     try {
       await elsewhere.query('SELECT pg_advisory_lock($1, $2)', [SHARD_LOCK_CLASS, shards[1]!.key]);
-      await upsertSecondCandles(writer, [sec('FY', 0, 5)], -1);
+      await upsertSecondCandles(writer, [sec('FY', 0, 5)], writeFence(-1));
     } finally {
       await elsewhere.end();
       await db.admin.query(`DROP DATABASE ${other} WITH (FORCE)`);

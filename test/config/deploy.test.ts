@@ -17,7 +17,7 @@ describe('deployment settings', () => {
   it('redeploys for code, migrations and dependencies only', () => {
     for (const p of [
       'src/cli.ts',
-      'src/store/sink.ts',
+      'src/store/sink/sink.ts',
       'migrations/0002_condition_rules.sql',
       'package-lock.json',
     ])

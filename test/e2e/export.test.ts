@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, endPool } from '../../src/store/connection.js';
-import { migrate } from '../../src/store/migrate.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
+import { migrate } from '../../src/store/schema/migrate.js';
 import { runCliToEnd } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 

@@ -3,7 +3,7 @@
 // and SIGTERM then exits non-zero with the loss in the last line (never "spooled").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthSnapshot } from '../../src/http/snapshot.js';
-import { createPool, endPool } from '../../src/store/connection.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { type FullDisk, fullDisk } from '../helpers/fullDisk.js';
 import { TEST_DATABASE_URL, waitFor } from '../helpers/pg.js';

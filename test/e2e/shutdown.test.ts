@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthSnapshot } from '../../src/http/snapshot.js';
-import { createPool, endPool } from '../../src/store/connection.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 

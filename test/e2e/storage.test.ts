@@ -2,7 +2,7 @@
 // `candles --kind 1m --json` prints, per minute, exactly what that minute's 1-second rows aggregate to;
 // `export` streams the same bars as CSV.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, endPool } from '../../src/store/connection.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
 import { runCli, runCliToEnd } from '../helpers/cli.js';
 import { TEST_DATABASE_URL } from '../helpers/pg.js';
 

@@ -17,9 +17,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { createPool, endPool, type PoolOptions } from '../../src/store/connection.js';
-import { startEmbedded } from '../../src/store/embedded.js';
-import { migrate } from '../../src/store/migrate.js';
+import { createPool, endPool, type PoolOptions } from '../../src/store/db/connection.js';
+import { startEmbedded } from '../../src/store/db/embedded.js';
+import { migrate } from '../../src/store/schema/migrate.js';
 import { backstop } from './backstop.js';
 
 export const TEST_DATABASE_URL =

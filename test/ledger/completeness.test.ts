@@ -13,7 +13,7 @@ import { TickAggregator } from '../../src/aggregate/tickAggregator.js';
 import type { Candle, TickCandle } from '../../src/aggregate/types.js';
 import { sessionOn } from '../../src/calendar/index.js';
 import { type ConnView, CoverageTracker } from '../../src/ledger/tracker.js';
-import type { CommitNotice } from '../../src/store/sinkTypes.js';
+import type { CommitNotice } from '../../src/store/sink/sinkTypes.js';
 import { trade } from '../aggregate/trades.js';
 
 const session = sessionOn('2026-03-03')!;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createFeedStats, recordLag } from '../../src/feed/stats.js';
 import { startProgress } from '../../src/main/progress.js';
-import type { SinkStats } from '../../src/store/sinkTypes.js';
+import type { SinkStats } from '../../src/store/sink/sinkTypes.js';
 import { captureLog } from '../helpers/logCapture.js';
 import { until } from '../helpers/wsServer.js';
 

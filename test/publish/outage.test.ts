@@ -9,7 +9,7 @@ import { connect, nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Publisher } from '../../src/publish/publisher.js';
 import { STREAM_SUBJECTS } from '../../src/publish/subject.js';
-import { Sink } from '../../src/store/sink.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import { type NatsServer, readStream, startNatsServer } from '../helpers/nats.js';
 import { pgliteTestDb, pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';
 import { sec, tick } from '../store/candles.js';

@@ -9,8 +9,8 @@ import { markFilled } from '../../src/backfill/ledger.js';
 import type { ConnectionStats } from '../../src/feed/stats.js';
 import { watchGapOpens } from '../../src/publish/gapWatch.js';
 import { Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
-import { createPool, endPool } from '../../src/store/connection.js';
-import { Sink } from '../../src/store/sink.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import {
   deleteStreams,
   type NatsServer,

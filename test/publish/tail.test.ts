@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSince } from '../../src/cli/tail.js';
 import { Publisher } from '../../src/publish/publisher.js';
-import { Sink } from '../../src/store/sink.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import { runCliToEnd } from '../helpers/cli.js';
 import { type NatsServer, startNatsServer } from '../helpers/nats.js';
 import { pgTestDb, type TestDb, waitFor } from '../helpers/pg.js';

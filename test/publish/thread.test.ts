@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PublisherThread } from '../../src/publish/thread.js';
-import { Sink } from '../../src/store/sink.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import { captureLog } from '../helpers/logCapture.js';
 import { deleteStreams, type NatsServer, readStream, startNatsServer } from '../helpers/nats.js';
 import { type PrivateCluster, pgTestDb, startPrivateCluster, type TestDb, waitFor } from '../helpers/pg.js';

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, endPool } from '../../src/store/connection.js';
-import { migrate } from '../../src/store/migrate.js';
-import { Sink } from '../../src/store/sink.js';
+import { createPool, endPool } from '../../src/store/db/connection.js';
+import { migrate } from '../../src/store/schema/migrate.js';
+import { Sink } from '../../src/store/sink/sink.js';
 import { type PrivateCluster, startPrivateCluster, waitFor } from '../helpers/pg.js';
 import { sec } from './candles.js';
 
