@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `tick-collector` command. Parses arguments and configuration first (a bad value exits within a
-// second with one line), then loads only the command it runs.
+// The `tick-collector` command.
+// Parses arguments and configuration first (a bad value exits within a second with one line), then loads only
+// the command it runs.
 import { type CommandFlag, parseArgs } from './cli/args.js';
 import { renderSettingsHelp } from './config/docs.js';
 import { ConfigError, envTypos, loadConfig, loadDotEnv } from './config/load.js';

@@ -1,5 +1,6 @@
-// The one shape every candle aggregator has. Pure: no I/O, no clock reads, no timers. Time comes in as `now`
-// (the collector's clock, epoch ms) through flush(), and through each trade's `receivedAt`.
+// The one shape every candle aggregator has, their shared plumbing, and Aggregators to run them together.
+// Pure: no I/O, no clock reads, no timers. Time comes in as `now` (the collector's clock, epoch ms) through
+// flush(), and through each trade's `receivedAt`.
 import { FeedClock } from './feedClock.js';
 import { SymbolIds } from './symbolIds.js';
 import type { Trade } from './types.js';

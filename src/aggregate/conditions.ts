@@ -1,6 +1,6 @@
-// Trade conditions → what a trade may update in a candle (docs/ARCHITECTURE.md "Condition rules"). Pure: the
-// rules are the table in conditionTable.ts, turned once into small lookup arrays so the hot path costs one
-// array read per condition id and never touches a string.
+// Trade conditions → what a trade may update in a candle (docs/ARCHITECTURE.md "Condition rules").
+// Pure: the rules are the table in conditionTable.ts, turned once into small lookup arrays so the hot path
+// costs one array read per condition id and never touches a string.
 import { CONDITION_ROWS, EXTENDED_HOURS_IDS, LETTER_IDS } from './conditionTable.js';
 
 /** The trade may set high/low. */

@@ -1,5 +1,5 @@
-// The America/New_York calendar day of an instant, cheaply: luxon runs only when an instant falls outside the
-// cached day, i.e. about once per day, not once per trade.
+// The America/New_York calendar day of an instant, cheaply (EtDayCache remembers the current day).
+// Luxon runs only when an instant falls outside the cached day, i.e. about once per day, not once per trade.
 import { DateTime } from 'luxon';
 
 import { NYSE_ZONE as ZONE } from '../calendar/index.js';

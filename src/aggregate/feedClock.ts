@@ -1,3 +1,4 @@
+// FeedClock: event time per symbol, by the feed's own clock, with quarantine for trades far from it.
 // Event time per symbol (docs/ARCHITECTURE.md "Event time"): candles close and amend by the feed's own clock,
 // not the collector's, so a delayed feed (trades stamped minutes in the past) or one ahead of us gives the same
 // candles. A symbol's feed clock is the collector's clock plus an offset: the largest (ts − receipt) seen for it,

@@ -1,5 +1,6 @@
-// Time candles (1 s by default), exactly as docs/ARCHITECTURE.md "Candle semantics" defines them (each field
-// set only by the trades whose conditions allow it).
+// Time candles (1 s by default) per symbol (SecondAggregator).
+// Exactly as docs/ARCHITECTURE.md "Candle semantics" defines them (each field set only by the trades whose
+// conditions allow it).
 // Per symbol (SymbolBuckets) the dirty buckets, open or amended, sorted by start; written candles still inside
 // the lateness window (so a late trade can amend the full candle) sit in one shared log (WrittenCandles) and
 // move back to their symbol when a late trade arrives for them. All of it is Float64Array slots: at thousands

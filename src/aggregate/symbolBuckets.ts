@@ -1,4 +1,4 @@
-// One symbol's time buckets for SecondAggregator, as plain doubles (no object per bucket):
+// One symbol's time buckets for SecondAggregator, as plain doubles (no object per bucket).
 // - `dirty` ones (open, or written and amended since) in a small ring of Float64Array slots sorted by start,
 //   oldest first: the only per-symbol memory a trade touches, a few slots that stay in cache;
 // - the log position of its latest written candle: its written candles live in the shared WrittenCandles log,

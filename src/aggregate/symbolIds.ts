@@ -1,6 +1,7 @@
-// Symbol → small integer id, assigned in order of first sight (0, 1, 2, …) and never reused. The aggregators
-// keep per-symbol state in id-indexed arrays; `Aggregators` shares one table among its parts so a trade costs
-// one Map lookup in all, not one per part (at thousands of symbols each lookup is a cache miss or two).
+// Symbol → small integer id, assigned in order of first sight (0, 1, 2, …) and never reused.
+// The aggregators keep per-symbol state in id-indexed arrays; `Aggregators` shares one table among its parts
+// so a trade costs one Map lookup in all, not one per part (at thousands of symbols each lookup is a cache
+// miss or two).
 
 export class SymbolIds {
   private readonly map = new Map<string, number>();

@@ -1,6 +1,6 @@
-// Tick candles (100 trades by default) per symbol and per America/New_York session date, exactly as docs/ARCHITECTURE.md
-// "Candle semantics" defines them. Counted trades (those whose conditions let them update something) count in
-// arrival order (the order of add() calls).
+// Tick candles (100 trades by default) per symbol and per America/New_York session date (TickAggregator).
+// Exactly as docs/ARCHITECTURE.md "Candle semantics" defines them. Counted trades (those whose conditions let
+// them update something) count in arrival order (the order of add() calls).
 //
 // Session rule for trades out of date order: a symbol's session only moves forward. A trade dated after the
 // open candle's session closes it (written as it is) and starts seq 0 of its date; a trade dated before it

@@ -1,3 +1,4 @@
+// TickTable: every symbol's 100-tick candle state in one Float64Array, and the offsets of its fields.
 // Every symbol's 100-tick candle state for TickAggregator, in one Float64Array indexed by symbol id
 // (TICK_STRIDE doubles per id, the fields a trade touches first). No object per symbol: at thousands of
 // symbols a trade then costs the cache lines of its own row and nothing else (as object fields each double

@@ -1,6 +1,7 @@
-// A binary min-heap of (time, item) wake-ups: SecondAggregator's flush() visits only the symbols whose time has
-// come instead of walking every symbol (at thousands of symbols, a late trade for one of them made every
-// flush walk them all). Entries are never removed early: the owner recognises a stale one when it pops it.
+// A binary min-heap of (time, item) wake-ups (WakeQueue).
+// SecondAggregator's flush() visits only the symbols whose time has come instead of walking every symbol (at
+// thousands of symbols, a late trade for one of them made every flush walk them all). Entries are never
+// removed early: the owner recognises a stale one when it pops it.
 
 export class WakeQueue<T> {
   private readonly times: number[] = [];

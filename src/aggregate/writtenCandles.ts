@@ -1,3 +1,4 @@
+// WrittenCandles: one log of the 1-second candles still inside the lateness window, for late trades.
 // Every symbol's written 1-second candles still inside the lateness window, in one log in the order they were
 // written (Float64Array slots laid out as in symbolBuckets.ts). Writing appends and the window's end frees
 // from the oldest, both sequential in memory, so a candle kept ~60 s for a possible late trade costs no

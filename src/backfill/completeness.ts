@@ -1,9 +1,10 @@
-// Whether the tape may replace what is stored (pure): the tape replaces live rows only where it is at least as
-// complete as what was collected. A second whose rebuilt candle counts fewer prints than the stored one, a
-// minute (candles_1m) whose tape seconds add up to fewer trades than its stored bar (its seconds may have been
-// dropped by retention: the bar is all that is left to compare with), or a 100-tick series from the cut that
-// holds fewer trades than the stored one means the tape is incomplete (not loaded yet, or a vendor glitch):
-// nothing of that (symbol, date) is replaced. Also the row counts a replacement changes, per table.
+// Whether the tape may replace what is stored (pure), and the row counts a replacement changes.
+// The tape replaces live rows only where it is at least as complete as what was collected. A second whose
+// rebuilt candle counts fewer prints than the stored one, a minute (candles_1m) whose tape seconds add up to
+// fewer trades than its stored bar (its seconds may have been dropped by retention: the bar is all that is
+// left to compare with), or a 100-tick series from the cut that holds fewer trades than the stored one means
+// the tape is incomplete (not loaded yet, or a vendor glitch): nothing of that (symbol, date) is replaced.
+// Also the row counts a replacement changes, per table.
 import type { SecondCandle, TickCandle } from '../aggregate/types.js';
 import type { StoredRows } from './writeTape.js';
 

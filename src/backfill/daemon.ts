@@ -1,5 +1,5 @@
-// The overnight backfill as a daemon part (BACKFILL=auto): passes over the derived gaps while the scheduler
-// waits for the next open. main wires it with a few lines.
+// The overnight backfill as a daemon part (BACKFILL=auto), started by startGapKeeper.
+// Passes over the derived gaps while the scheduler waits for the next open. main wires it with a few lines.
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';

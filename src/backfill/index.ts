@@ -1,5 +1,6 @@
-// The backfill as the daemon and the CLI use it: the tick API client built from the configuration (the
-// simulator's own tick API in local mode), and one pass over the ledger.
+// The backfill as the daemon and the CLI use it (createTickApi, backfillPass).
+// The tick API client built from the configuration (the simulator's own tick API in local mode), and one pass
+// over the ledger.
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';

@@ -1,7 +1,8 @@
-// What the backfill reads and writes of the ledger: the unfilled `feed_gaps` rows with the rules their
-// collection ran under (`mode`, migration 0011), and each gap's outcome (filled_at / filled_trades, or
-// fill_error). The gaps themselves are derived by the ledger (session minus coverage); the backfill only
-// consumes them and records tape coverage for what it verified (writeTape.ts).
+// What the backfill reads and writes of the ledger: unfilled gaps, and each gap's outcome.
+// The unfilled `feed_gaps` rows with the rules their collection ran under (`mode`, migration 0011), and each
+// gap's outcome (filled_at / filled_trades, or fill_error). The gaps themselves are derived by the ledger
+// (session minus coverage); the backfill only consumes them and records tape coverage for what it verified
+// (writeTape.ts).
 import type pg from 'pg';
 import { type GapRow, listGaps } from '../store/write/writeGaps.js';
 

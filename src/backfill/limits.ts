@@ -1,5 +1,6 @@
-// The request budget of the tick API: at most `perMinute` requests in any 60 s (EODHD allows 1,000) and
-// `perDay` per UTC day (its daily call budget resets at midnight GMT). Time comes from the injected clock.
+// The request budget of the tick API (RequestBudget): per minute and per UTC day.
+// At most `perMinute` requests in any 60 s (EODHD allows 1,000) and `perDay` per UTC day (its daily call
+// budget resets at midnight GMT). Time comes from the injected clock.
 import type { Clock } from '../clock.js';
 
 export class BudgetExhausted extends Error {

@@ -1,6 +1,7 @@
-// One backfill at a time per database (and schema): a session-level advisory lock, held on a connection of
-// its own for the whole pass, so a crashed holder frees it at once (the server closes its session). A second
-// pass, in this process or another replica, does not wait: it is told another one is running.
+// One backfill at a time per database (and schema): tryBackfillLock, a session-level advisory lock.
+// Held on a connection of its own for the whole pass, so a crashed holder frees it at once (the server closes
+// its session). A second pass, in this process or another replica, does not wait: it is told another one is
+// running.
 // PGlite is one session behind its socket (pool of one): the lock is taken on that session and the
 // connection goes back to the pool, so the pass can use it.
 import type pg from 'pg';

@@ -1,7 +1,7 @@
-// The automatic backfill (BACKFILL=auto): runs in the overnight wait, never while collecting. Each pass fills
-// what the tick API has; a day not loaded yet (404: it is published T+1) is probed again every `probeMs`
-// until it answers; a collecting session pauses the loop (a pass in progress stops between symbols), and it
-// carries on after the close. Time comes from the injected clock.
+// The automatic backfill (BACKFILL=auto): runs in the overnight wait, never while collecting.
+// Each pass fills what the tick API has; a day not loaded yet (404: it is published T+1) is probed again
+// every `probeMs` until it answers; a collecting session pauses the loop (a pass in progress stops between
+// symbols), and it carries on after the close. Time comes from the injected clock.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { BackfillResult } from './runner.js';

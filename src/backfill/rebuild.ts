@@ -1,6 +1,6 @@
-// Candles from the tape, by the same pure aggregators the live collector uses (one code path): each print
-// becomes a Trade whose flags come from its `sl` letters (ConditionRules.ofLetters), the session rule is
-// inSessionCandles, and the 100-tick series counts in `seq` order. Pure: no I/O, no clock.
+// Candles from the tape, by the same pure aggregators the live collector uses (one code path).
+// Each print becomes a Trade whose flags come from its `sl` letters (ConditionRules.ofLetters), the session
+// rule is inSessionCandles, and the 100-tick series counts in `seq` order. Pure: no I/O, no clock.
 
 import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';

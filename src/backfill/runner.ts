@@ -1,11 +1,11 @@
-// One backfill pass over the ledger: every unfilled gap (of a date, of some symbols), grouped per
-// (symbol, ET day, mode) so a symbol's day is fetched once however many gaps it has; every day a gap spans is
-// a group (with mode 'calendar' only the days with a session). Per group: find where the stored 100-tick
-// series must be renumbered from, fetch the tape from there to the end of the day, rebuild the gaps'
-// 1-second windows (whole minutes) and the series under the rules the collection ran under (the gap's
-// `mode`, never the backfill's own flags), and replace the stored rows only where the tape is at least as
-// complete as them (completeness.ts), recording tape coverage in the same transaction. Then each gap is
-// marked filled, or says why not (fill_error).
+// One backfill pass over the ledger (runBackfill): fetch each gap's tape, rebuild, replace, mark filled.
+// Every unfilled gap (of a date, of some symbols), grouped per (symbol, ET day, mode) so a symbol's day is
+// fetched once however many gaps it has; every day a gap spans is a group (with mode 'calendar' only the days
+// with a session). Per group: find where the stored 100-tick series must be renumbered from, fetch the tape
+// from there to the end of the day, rebuild the gaps' 1-second windows (whole minutes) and the series under
+// the rules the collection ran under (the gap's `mode`, never the backfill's own flags), and replace the
+// stored rows only where the tape is at least as complete as them (completeness.ts), recording tape coverage
+// in the same transaction. Then each gap is marked filled, or says why not (fill_error).
 // One pass at a time per database (lock.ts); the request budget is shared through the database
 // (sharedBudget.ts), so N replicas stay within one budget.
 import type pg from 'pg';

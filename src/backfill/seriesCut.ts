@@ -1,7 +1,8 @@
-// Where a (symbol, session date) 100-tick series must be rebuilt from: the last stored candle that starts
-// before the first rebuilt second and whose first print is unambiguous (strictly after the previous candle's
-// last one, so "every counted print from its start_at on" is exactly candles k, k+1, …). Every candle before
-// it holds only prints from before the gap, which the live collector received. None: the whole day.
+// Where a (symbol, session date) 100-tick series must be rebuilt from (seriesCut).
+// The last stored candle that starts before the first rebuilt second and whose first print is unambiguous
+// (strictly after the previous candle's last one, so "every counted print from its start_at on" is exactly
+// candles k, k+1, …). Every candle before it holds only prints from before the gap, which the live collector
+// received. None: the whole day.
 import type pg from 'pg';
 
 export interface SeriesCut {

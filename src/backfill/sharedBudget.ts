@@ -1,6 +1,7 @@
-// The tick API's request budget kept in the database (migration 0013, `tc_backfill_take`): every process that
-// backfills into one database takes its requests from the same per-minute and per-day counters, so N replicas
-// make at most the documented rate between them, not N times it. One statement per request.
+// The tick API's request budget kept in the database (migration 0013, `tc_backfill_take`).
+// Every process that backfills into one database takes its requests from the same per-minute and per-day
+// counters, so N replicas make at most the documented rate between them, not N times it. One statement per
+// request.
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { BudgetExhausted, type RequestBudget } from './limits.js';

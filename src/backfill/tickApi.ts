@@ -1,3 +1,4 @@
+// The client of the EODHD tick REST API (TickApi): paged by time window, with its errors and page parser.
 // The EODHD tick REST API (docs/ARCHITECTURE.md "Gaps and backfill"; ../shared/research section A):
 // GET {base}/ticks/?s=&from=&to=&limit=&api_token=&fmt=json, from/to in unix seconds with `to` inclusive,
 // answered with one object of parallel arrays (mkt, price, seq, shares, sl, sub_mkt, ts; ts in ms).

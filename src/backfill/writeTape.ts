@@ -1,3 +1,4 @@
+// Replacing stored candles with the ones rebuilt from the tape (replaceFromTape), and its dry run.
 // Candles rebuilt from the tape replace what the live collector stored, in one transaction per
 // (symbol, session date), and only when the caller accepts what was stored there (the backfill's
 // completeness check: the tape must be at least as complete as every row it replaces). In that transaction:

@@ -1,5 +1,5 @@
-// Civil-date arithmetic on "day numbers" (days since 1970-01-01), so holiday rules are integer maths:
-// no time zone, no clock. `new Date(Date.UTC(...))` is used only as a proleptic-Gregorian converter.
+// Civil-date arithmetic on "day numbers" (days since 1970-01-01), so holiday rules are integer maths.
+// No time zone, no clock. `new Date(Date.UTC(...))` is used only as a proleptic-Gregorian converter.
 
 /** The years this calendar vouches for. Outside them we throw rather than guess. */
 export const FIRST_YEAR = 1990;

@@ -1,7 +1,8 @@
-// Full-day NYSE closures on weekdays: the recurring holidays by NYSE Rule 7.2 (with weekend observance)
-// and the special closures the exchange declared. Sources: NYSE's published holiday schedules (2023–2027),
-// NYSE's historical closings list as encoded by pandas_market_calendars (holidays/nyse.py) and
-// exchange_calendars (exchange_calendar_xnys.py); the two agree on every full-day closure since 1990.
+// Full-day NYSE closures on weekdays: the recurring holidays and the special closures.
+// The recurring holidays by NYSE Rule 7.2 (with weekend observance) and the special closures the exchange
+// declared. Sources: NYSE's published holiday schedules (2023–2027), NYSE's historical closings list as
+// encoded by pandas_market_calendars (holidays/nyse.py) and exchange_calendars (exchange_calendar_xnys.py);
+// the two agree on every full-day closure since 1990.
 import {
   checkYear,
   dayNumber,

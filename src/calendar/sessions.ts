@@ -1,5 +1,6 @@
-// Trading sessions as instants: a trading day's ET wall-clock hours converted to epoch ms with luxon,
-// so every DST change (and the 2007 change of DST rules) is handled by the tz database.
+// Trading sessions as instants (epoch ms), and the America/New_York day and date of an instant.
+// A trading day's ET wall-clock hours converted to epoch ms with luxon, so every DST change (and the 2007
+// change of DST rules) is handled by the tz database.
 import { IANAZone } from 'luxon';
 import { checkYear, FIRST_YEAR, formatDay, isWeekend, LAST_YEAR, parseDay, toYmd } from './days.js';
 import { closureOn } from './holidays.js';

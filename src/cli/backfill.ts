@@ -1,9 +1,10 @@
-// `tick-collector backfill [--date D] [--symbols A,B] [--dry-run]`: fills the ledger's unfilled gaps from the
-// tick API (the simulator's tape in local mode only), one line per gap and a summary; exit 0 when every gap
-// was filled or is not loaded yet (the tape is published T+1), 1 when a gap failed or was refused (the tape
-// had fewer prints than what is stored: nothing replaced) or another backfill is running. With DATABASE_URL
-// it needs EODHD_API_TOKEN (exit 2 without): the simulator's tape is never the truth for a database it did
-// not fill. --dry-run says what would be replaced and deleted, per table, and writes nothing.
+// `tick-collector backfill [--date D] [--symbols A,B] [--dry-run]`: the backfill, run by hand.
+// Fills the ledger's unfilled gaps from the tick API (the simulator's tape in local mode only), one line per
+// gap and a summary; exit 0 when every gap was filled or is not loaded yet (the tape is published T+1), 1
+// when a gap failed or was refused (the tape had fewer prints than what is stored: nothing replaced) or
+// another backfill is running. With DATABASE_URL it needs EODHD_API_TOKEN (exit 2 without): the simulator's
+// tape is never the truth for a database it did not fill. --dry-run says what would be replaced and deleted,
+// per table, and writes nothing.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {

@@ -1,5 +1,5 @@
-// `tick-collector candles`: the latest stored candles (1s, 100t) or bars (1m, 5m, 1h, 1d), as a table or
-// JSON lines.
+// `tick-collector candles`: the latest stored candles (1s, 100t) or bars (1m, 5m, 1h, 1d).
+// As a table or JSON lines.
 import type { Candle } from '../aggregate/types.js';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';

@@ -1,3 +1,4 @@
+// `tick-collector export`: one symbol's candles or bars, oldest first, as CSV, JSONL or Parquet.
 // `tick-collector export --symbol S [--kind 1s|100t|1m|…] [--from] [--to] [--format csv|jsonl|parquet]
 // [--output FILE]`: one symbol's candles or bars, oldest first, with the database's column names
 // (exportReads.ts), in pages of one key range each (keyset), written with backpressure (exportFormats.ts):

@@ -1,7 +1,8 @@
-// How `export` writes rows: CSV (a header of the column names), JSONL (one object per row, the same names)
-// or Parquet (typed columns, row groups of ROW_GROUP rows written as they fill: memory stays bounded
-// whatever the range). Times are ISO-8601 UTC in text, TIMESTAMP(MILLIS, UTC) in Parquet; a 100-tick
-// candle's session_date is YYYY-MM-DD in text, DATE in Parquet.
+// How `export` writes rows (rowWriter): CSV, JSONL or Parquet.
+// CSV (a header of the column names), JSONL (one object per row, the same names) or Parquet (typed columns,
+// row groups of ROW_GROUP rows written as they fill: memory stays bounded whatever the range). Times are
+// ISO-8601 UTC in text, TIMESTAMP(MILLIS, UTC) in Parquet; a 100-tick candle's session_date is YYYY-MM-DD in
+// text, DATE in Parquet.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';

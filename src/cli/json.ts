@@ -1,5 +1,5 @@
-// JSON output of the CLI (`--json`): one object per line, and every instant as ISO-8601 UTC, as the
-// tables show them (epoch ms in one output and ISO in another would make users convert).
+// JSON output of the CLI (`--json`): one object per line, and every instant as ISO-8601 UTC.
+// As the tables show them (epoch ms in one output and ISO in another would make users convert).
 
 /** Epoch-ms fields in `keys` become ISO-8601 strings (null stays null); other fields are kept. */
 export function withIsoTimes<T extends object>(row: T, keys: readonly (keyof T)[]): Record<string, unknown> {

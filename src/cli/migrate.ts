@@ -1,5 +1,6 @@
-// `tick-collector migrate [--partition]`: apply pending migrations and say which; with --partition also
-// convert the candle and tick tables to partitions, whatever their size (online: the collector may run).
+// `tick-collector migrate [--partition]`: apply pending migrations and say which.
+// With --partition also convert the candle and tick tables to partitions, whatever their size (online: the
+// collector may run).
 import type { Config, Flags } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { openDatabase } from '../store/database.js';

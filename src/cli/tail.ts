@@ -1,6 +1,6 @@
-// `tick-collector tail`: follows the NATS stream and prints candles and gaps as they come, from now or from a
-// point in time (JetStream's start-time delivery). How a user checks publishing works, and the model
-// consumer: an ordered consumer per subject filter, the latest revision of a key wins.
+// `tick-collector tail`: follows the NATS stream and prints candles and gaps as they come.
+// From now or from a point in time (JetStream's start-time delivery). How a user checks publishing works, and
+// the model consumer: an ordered consumer per subject filter, the latest revision of a key wins.
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { type Config, ConfigError, type Flags } from '../config/load.js';
 import { duration, durationToMs } from '../config/parse.js';

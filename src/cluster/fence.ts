@@ -1,6 +1,7 @@
-// The write fence: a candle upsert skips the symbols whose shard lock another backend holds, decided in the
-// database in the statement itself, so a collector that lost its lock cannot write even a batch already in
-// flight once the new owner holds it. The set is materialised once per statement (pg_locks is read once).
+// The write fence: a candle upsert skips the symbols whose shard lock another backend holds.
+// Decided in the database in the statement itself, so a collector that lost its lock cannot write even a
+// batch already in flight once the new owner holds it. The set is materialised once per statement (pg_locks
+// is read once).
 // "Held by another" rather than "held by me": rows spooled by an earlier run and replayed, or written in the
 // instant before the first lock, still land while nobody holds the shard, and no shard has two writers.
 import type { WriteFence } from '../store/write/writeCandles.js';

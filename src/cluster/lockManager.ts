@@ -1,7 +1,8 @@
-// The shard lock manager: one dedicated database session per collector holds a session-level advisory lock
-// per shard it writes, and refreshes its `collectors` row every heartbeat (~1 s). Each round it counts the
-// live collectors (a fresh heartbeat and a lock backend that still exists), releases its surplus over
-// ceil(shards / live) (the session drains the shard first) and tries to lock free shards up to that share.
+// The shard lock manager (ShardManager): which collector writes which shard, with leases and fencing.
+// One dedicated database session per collector holds a session-level advisory lock per shard it writes, and
+// refreshes its `collectors` row every heartbeat (~1 s). Each round it counts the live collectors (a fresh
+// heartbeat and a lock backend that still exists), releases its surplus over ceil(shards / live) (the session
+// drains the shard first) and tries to lock free shards up to that share.
 // Fencing: a peer whose heartbeat is older than the lease has its lock backend terminated (its locks go with
 // it). A failed or timed-out round, or the session ending, makes every shard held *suspect*: its feed goes on
 // (a database outage must not stop collecting: the sink buffers and spools), the session reconnects with

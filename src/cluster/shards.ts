@@ -1,6 +1,6 @@
-// Shards: SYMBOLS cut into the connection chunks of MAX_SYMBOLS_PER_CONNECTION, in SYMBOLS order, so every
-// replica with the same settings cuts the same shards. A shard's lock key hashes the schema and its symbols:
-// test schemas (and two deployments on one server) never collide.
+// Shards: SYMBOLS cut into the connection chunks of MAX_SYMBOLS_PER_CONNECTION, and their lock keys.
+// In SYMBOLS order, so every replica with the same settings cuts the same shards. A shard's lock key hashes
+// the schema and its symbols: test schemas (and two deployments on one server) never collide.
 
 /** The advisory-lock class (first key of pg_try_advisory_lock(int4, int4)) of every shard lock: "tc". */
 export const SHARD_LOCK_CLASS = 0x7463;

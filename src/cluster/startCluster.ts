@@ -1,6 +1,7 @@
-// Wires the lock manager for a collector on PostgreSQL: its shards (keyed by the schema it writes), a
-// collector id unique per process, and a lock session on a pool of its own. The embedded database (local
-// mode) is one collector by construction (one process owns its files): it gets no manager.
+// Wires the lock manager for a collector on PostgreSQL (startCluster).
+// Its shards (keyed by the schema it writes), a collector id unique per process, and a lock session on a pool
+// of its own. The embedded database (local mode) is one collector by construction (one process owns its
+// files): it gets no manager.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';

@@ -1,3 +1,4 @@
+// The lag watch: one log line when the feed's clock is far from ours.
 // Says once, in the log, when the feed's clock is far from ours (a delayed data plan, a lagging upstream, a
 // skewed host): candles follow the feed's clock either way (docs/ARCHITECTURE.md "Event time"), but a user
 // should know why their candles are written minutes after the trades' own time.

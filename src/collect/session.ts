@@ -1,7 +1,8 @@
-// One collecting session, as the scheduler runs it: the feed starts at once; trades are classified by their
-// conditions and, with the calendar, only those the session's candles take reach the aggregators; the
-// 100-tick series of the session date continues the stored one (resumed once per date, waiting for the
-// database without holding up the feed); at the close every open candle is written.
+// One collecting session, as the scheduler runs it: feed, trade rules, aggregators, and the close.
+// The feed starts at once; trades are classified by their conditions and, with the calendar, only those the
+// session's candles take reach the aggregators; the 100-tick series of the session date continues the stored
+// one (resumed once per date, waiting for the database without holding up the feed); at the close every open
+// candle is written.
 import type { Aggregators } from '../aggregate/aggregator.js';
 import { type ConditionRules, inSessionCandles } from '../aggregate/conditions.js';
 import type { SecondAggregator } from '../aggregate/secondAggregator.js';

@@ -1,5 +1,6 @@
-// The collecting part as the daemon starts it: trade rules and aggregators (every candle tagged by the ledger,
-// then pushed to the sink), the flush tick, and the session runner that runs the feed per session and shard.
+// The collecting part as the daemon starts it (startCollect).
+// Trade rules and aggregators (every candle tagged by the ledger, then pushed to the sink), the flush tick,
+// and the session runner that runs the feed per session and shard.
 import { Aggregators } from '../aggregate/aggregator.js';
 import { ConditionRules } from '../aggregate/conditions.js';
 import { SecondAggregator } from '../aggregate/secondAggregator.js';

@@ -1,5 +1,6 @@
-// Documentation read off the settings table, so .env.example, --help and the README never drift
-// (a test compares the committed files with these renderings).
+// Documentation read off the settings table: .env.example, the README's table and --help.
+// So .env.example, --help and the README never drift (a test compares the committed files with these
+// renderings).
 import { flagName, formatDefault, SETTINGS, type SettingKey } from './settings.js';
 
 const GROUP_TITLES: Record<string, string> = {

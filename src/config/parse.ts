@@ -1,5 +1,6 @@
-// Value parsers for settings. Each returns the parsed value or throws a ParseProblem whose message
-// completes the sentence "<NAME> <message>", so the start-up error names the variable and the fix.
+// Value parsers for settings.
+// Each returns the parsed value or throws a ParseProblem whose message completes the sentence
+// "<NAME> <message>", so the start-up error names the variable and the fix.
 import { redactUrl } from '../log/redact.js';
 
 export class ParseProblem extends Error {}

@@ -1,5 +1,6 @@
-// Every setting in one table: its environment variable, its flag (the same name in kebab case),
-// its default and its parser. The loader, `--help`, .env.example and the README are all read off it.
+// Every setting in one table (SETTINGS), and the names and types derived from it.
+// Its environment variable, its flag (the same name in kebab case), its default and its parser. The loader,
+// `--help`, .env.example and the README are all read off it.
 import { SECOND_DEFAULTS } from '../aggregate/secondAggregator.js';
 import { TICK_DEFAULTS } from '../aggregate/tickAggregator.js';
 import {

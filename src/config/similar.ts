@@ -1,3 +1,4 @@
+// Name suggestions for typos ("did you mean"): edit distance and the closest known name.
 // "Did you mean": the closest known name within a small edit distance (an unknown command, a misspelt
 // environment variable such as DATABSE_URL, which would otherwise be ignored in silence).
 

@@ -1,7 +1,8 @@
-// One connection attempt: open the socket, subscribe, stream, watch liveness, end. Whatever ends it
-// (close, error, dead heartbeat, stale data, a rejection, the feed stopping) goes through `finish` once:
-// the attempt's AbortController stops its watch loops, the socket is terminate()d (never close(): a dead
-// peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line upstream.
+// One connection attempt: open the socket, subscribe, stream, watch liveness, end.
+// Whatever ends it (close, error, dead heartbeat, stale data, a rejection, the feed stopping) goes through
+// `finish` once: the attempt's AbortController stops its watch loops, the socket is terminate()d (never
+// close(): a dead peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line
+// upstream.
 import WebSocket from 'ws';
 import type { FeedContext } from './context.js';
 import { parseFrame } from './parseFrame.js';

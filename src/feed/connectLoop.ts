@@ -1,7 +1,7 @@
-// The connect loop for one chunk of symbols (one socket): attempt, account for the outage, back off, again,
-// until the feed's stop signal (abort or deadline). Shaped after tardis-node's realtimefeed loop, plus pong
-// checks (in the attempt), full jitter, a backoff reset only after a stable minute, and a long wait on a
-// rejection so a bad token never hammers the server.
+// The connect loop for one chunk of symbols (one socket), until the feed stops.
+// Attempt, account for the outage, back off, again, until the feed's stop signal (abort or deadline). Shaped
+// after tardis-node's realtimefeed loop, plus pong checks (in the attempt), full jitter, a backoff reset only
+// after a stable minute, and a long wait on a rejection so a bad token never hammers the server.
 import { Backoff, RETRY_DELAYS } from '../retry/backoff.js';
 import { type AttemptResult, runAttempt } from './attempt.js';
 import type { FeedContext, FeedGap } from './context.js';

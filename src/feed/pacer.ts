@@ -1,9 +1,10 @@
-// Backpressure on the feed's sockets. Frames are handled synchronously as they arrive, so without a bound
-// one event-loop turn reads whatever the kernel holds (libuv reads up to 32 × 64 KB per socket, and every
-// ready socket in the same turn): offered more than it can take, the loop stalled for seconds, timers
-// (candle flushes, the sink, /health) waited behind it and the backlog grew in memory. Two rules, both
-// pausing every socket of the feed (ws pause(): the TCP socket stops reading, the data waits in the kernel
-// and upstream, so memory stays bounded and nothing received is dropped):
+// Backpressure on the feed's sockets.
+// Frames are handled synchronously as they arrive, so without a bound one event-loop turn reads whatever the
+// kernel holds (libuv reads up to 32 × 64 KB per socket, and every ready socket in the same turn): offered
+// more than it can take, the loop stalled for seconds, timers (candle flushes, the sink, /health) waited
+// behind it and the backlog grew in memory. Two rules, both pausing every socket of the feed (ws pause(): the
+// TCP socket stops reading, the data waits in the kernel and upstream, so memory stays bounded and nothing
+// received is dropped):
 //  - loop: a turn that has spent turnBudgetMs on frames pauses reading until the next turn (setImmediate),
 //    so the timers run at least that often. Sockets resume starting after the one that used up the budget:
 //    a resumed socket first flows what it had buffered (on nextTick, in resume order), so a fixed order let

@@ -1,5 +1,6 @@
-// The feed: the symbols split into chunks of maxSymbolsPerConnection, one connect loop (one socket) per
-// chunk, all stopped together at the deadline (the close) or on abort, whatever state they are in.
+// The feed (runFeed): one connect loop per chunk of symbols, all stopped together.
+// The symbols split into chunks of maxSymbolsPerConnection, one connect loop (one socket) per chunk, all
+// stopped together at the deadline (the close) or on abort, whatever state they are in.
 // Returns when every loop has returned; it never retries past the deadline. Takes plain options and one
 // timings object (main builds it with feedTimings(config)).
 import { setMaxListeners } from 'node:events';

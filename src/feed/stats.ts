@@ -1,5 +1,6 @@
-// The feed's counters: plain numbers the HTTP/metrics layer reads at scrape time. Updated on the hot path,
-// so nothing here allocates per trade (the lag histogram is a fixed array of log-spaced buckets).
+// The feed's counters: plain numbers the HTTP/metrics layer reads at scrape time.
+// Updated on the hot path, so nothing here allocates per trade (the lag histogram is a fixed array of
+// log-spaced buckets).
 import { INVALID_REASONS, type InvalidReason } from './parse.js';
 
 export type FeedState = 'idle' | 'connecting' | 'subscribed' | 'backoff' | 'stopped';

@@ -1,3 +1,4 @@
+// EODHD status frames classified: what each means for the connect loop, and the fix to tell the operator.
 // What an EODHD status frame (or a refused HTTP upgrade) means for the connect loop, and the fix to tell
 // the operator. 4xx rejections are not transient: retrying at the normal pace would hammer the server.
 

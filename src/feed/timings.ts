@@ -1,5 +1,6 @@
-// The feed's timings: one object, built once from the configuration and passed down whole (runFeed →
-// each chunk's connect loop → each attempt), so a new knob is one field here and one line in feedTimings.
+// The feed's timings (FeedTimings) and their defaults.
+// One object, built once from the configuration and passed down whole (runFeed → each chunk's connect loop →
+// each attempt), so a new knob is one field here and one line in feedTimings.
 
 export interface FeedTimings {
   /** Ping interval; no pong or no frame within two intervals ends the socket. */

@@ -1,7 +1,8 @@
-// Prometheus metrics read off the HealthSnapshot at scrape time: the parts keep plain counters and never
-// import prom-client. One snapshot per render, shared by every metric's collect(). A render is not free
-// (the process metrics read /proc): ~400 scrapes/s once took a whole core from the trade path, so the
-// rendered text is kept for cacheMs and scrapes in between (or during a render) share it.
+// Prometheus metrics read off the HealthSnapshot at scrape time (createMetrics).
+// The parts keep plain counters and never import prom-client. One snapshot per render, shared by every
+// metric's collect(). A render is not free (the process metrics read /proc): ~400 scrapes/s once took a whole
+// core from the trade path, so the rendered text is kept for cacheMs and scrapes in between (or during a
+// render) share it.
 // Process metrics come from collectDefaultMetrics under their standard, unprefixed names (process_*, nodejs_*).
 // Naming rules (docs/ARCHITECTURE.md, "Health, metrics, logs"): base units (seconds, bytes), counters end in
 // _total and never go down while the process runs; `promtool check metrics` runs on them in a test.

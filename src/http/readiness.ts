@@ -1,3 +1,4 @@
+// /readyz's checks, run safely (runReadyChecks).
 // /readyz answers "can this instance do its job now?". Main decides what that means (database reachable and
 // migrated; in session also the feed subscribed and fresh); this file only runs the checks safely: each one
 // bounded by a timeout, a throw counted as a failure, so a hung database cannot hang the probe.

@@ -1,5 +1,6 @@
-// The four health routes, then the web page's (when on). Each handler answers from main's callbacks and never throws: a failing snapshot() or
-// ready() becomes a 500/503 with one rate-limited log line, because a probe must not take the daemon down.
+// The four health routes, then the web page's (when on).
+// Each handler answers from main's callbacks and never throws: a failing snapshot() or ready() becomes a
+// 500/503 with one rate-limited log line, because a probe must not take the daemon down.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RateLimitedLog } from '../log/rateLimit.js';
 import type { Metrics } from './metrics.js';

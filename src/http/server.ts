@@ -1,8 +1,8 @@
-// The health/metrics HTTP server: node:http, no framework. Keep-alive outlasts a 60 s proxy idle timeout
-// (platform proxies expect it); every server and socket error is handled so a bad client can never crash
-// the daemon; and scraping can never slow collecting: /metrics is rendered at most once a second
-// (metrics.ts), connections are capped, and a connection that sends no request is cut after seconds
-// (2,000 idle connections were once each held ~85 s).
+// The health/metrics HTTP server: node:http, no framework.
+// Keep-alive outlasts a 60 s proxy idle timeout (platform proxies expect it); every server and socket error
+// is handled so a bad client can never crash the daemon; and scraping can never slow collecting: /metrics is
+// rendered at most once a second (metrics.ts), connections are capped, and a connection that sends no request
+// is cut after seconds (2,000 idle connections were once each held ~85 s).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, systemClock } from '../clock.js';

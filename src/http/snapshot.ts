@@ -1,5 +1,6 @@
-// The plain object http/fillSnapshot.ts fills from every part's stats. /health serves it as JSON and
-// /metrics reads it at scrape time, so the HTTP layer never reaches into the parts themselves.
+// The plain object http/fillSnapshot.ts fills from every part's stats.
+// /health serves it as JSON and /metrics reads it at scrape time, so the HTTP layer never reaches into the
+// parts themselves.
 
 export interface HealthSnapshot {
   /** 'degraded' when main sees a problem worth a glance (sink disconnected, feed stale in session, …). */

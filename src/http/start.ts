@@ -1,6 +1,6 @@
-// The health port as the daemon starts it: bound first (before the database opens), then serving every part's
-// snapshot, /readyz's checks (the database answers, migrations applied, the feed healthy while collecting)
-// and the page.
+// The health port as the daemon starts it (bindHealthPort, serveHealth).
+// Bound first (before the database opens), then serving every part's snapshot, /readyz's checks (the database
+// answers, migrations applied, the feed healthy while collecting) and the page.
 import type { Clock } from '../clock.js';
 import type { ShardManager } from '../cluster/lockManager.js';
 import type { Collect } from '../collect/start.js';

@@ -1,3 +1,4 @@
+// The WEB_TOKEN gate (tokenGate): bearer header or cookie, the platform's probes left open.
 // WEB_TOKEN: the page, its API, /health and /metrics only for whoever holds the token (a service with a
 // public domain is otherwise readable by anyone). The platform's probes (/healthz, /readyz) stay open.
 // A browser opens `/?token=…` once: the answer sets a cookie holding the token's hash (HttpOnly,

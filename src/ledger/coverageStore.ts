@@ -1,5 +1,5 @@
-// The coverage table (migration 0011): what the database has confirmed, per symbol set and interval. Live
-// rows are opened by the ledger when a connection's segment starts and only ever extended; tape rows are
+// The coverage table (migration 0011): what the database has confirmed, per symbol set and interval.
+// Live rows are opened by the ledger when a connection's segment starts and only ever extended; tape rows are
 // written by the backfill once a window's candles are replaced in the same transaction.
 import type pg from 'pg';
 

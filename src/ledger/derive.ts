@@ -1,6 +1,7 @@
-// Gaps, derived (docs/ARCHITECTURE.md, "The ledger"): for every symbol and every span it was meant to be
-// collected in (a calendar session; with --skip-market-hours the span of that day's runs), the span minus
-// the union of its coverage. Pure: the spans, coverage, runs and notes come in as arguments.
+// Gaps, derived (docs/ARCHITECTURE.md, "The ledger"): deriveGaps and its span arithmetic.
+// For every symbol and every span it was meant to be collected in (a calendar session; with
+// --skip-market-hours the span of that day's runs), the span minus the union of its coverage. Pure: the
+// spans, coverage, runs and notes come in as arguments.
 import type { CoverageMode } from './coverageStore.js';
 
 export interface Span {

@@ -1,6 +1,7 @@
-// Deriving the gaps of some days into feed_gaps: plan each day's spans from collector_runs and the calendar,
-// read coverage and notes, derive (derive.ts), and make the unfilled rows of those spans exactly the
-// derived gaps (filled rows stay, as the history a user audits). One deriver at a time per database.
+// Deriving the gaps of some days into feed_gaps (deriveAndStore).
+// Plan each day's spans from collector_runs and the calendar, read coverage and notes, derive (derive.ts),
+// and make the unfilled rows of those spans exactly the derived gaps (filled rows stay, as the history a user
+// audits). One deriver at a time per database.
 import type pg from 'pg';
 import { etDayNamed, etDayOf } from '../aggregate/etDay.js';
 import { sessionOn } from '../calendar/index.js';

@@ -1,7 +1,8 @@
-// The running collector's ledger: tags every candle row with its epoch, checkpoints coverage at each flush
-// tick, listens to the sink's commit notice, and writes what is confirmed (coverage rows, this run's row in
-// collector_runs, the notes that label holes) about once a second on its own statements; every few seconds
-// it derives the gaps of the current day into feed_gaps (derive.ts, gapStore.ts). Nothing else writes gaps.
+// The running collector's ledger (startLedger): epochs, coverage checkpoints, runs and derived gaps.
+// Tags every candle row with its epoch, checkpoints coverage at each flush tick, listens to the sink's commit
+// notice, and writes what is confirmed (coverage rows, this run's row in collector_runs, the notes that label
+// holes) about once a second on its own statements; every few seconds it derives the gaps of the current day
+// into feed_gaps (derive.ts, gapStore.ts). Nothing else writes gaps.
 import type pg from 'pg';
 import type { Candle } from '../aggregate/types.js';
 import type { Clock } from '../clock.js';

@@ -1,6 +1,7 @@
-// Storm-proof logging: an event that can repeat (a disconnect, an invalid message, a database retry)
-// logs in full the first time in each window; repeats are counted and summarised in one line when
-// the window closes ("… 312 more in the last 10 s"). Keyed by event, so one storm cannot hide another.
+// Storm-proof logging (RateLimitedLog).
+// An event that can repeat (a disconnect, an invalid message, a database retry) logs in full the first time
+// in each window; repeats are counted and summarised in one line when the window closes ("… 312 more in the
+// last 10 s"). Keyed by event, so one storm cannot hide another.
 // Keys must be low-cardinality (an event name, maybe a reason), never a symbol or a message id.
 import type { Logger } from 'pino';
 

@@ -1,8 +1,9 @@
-// Credentials out of every URL we show: a password in the userinfo (`https://user:pass@host/feed` →
-// `https://user:***@host/feed`; a lone `https://token@host` → `https://***@host`) and the value of any
-// query parameter whose name looks secret (`?key=…`, `api_token`, `access_token`, `sig`, …). Applied to
-// every log line (logger.ts), every page and API answer (src/web) and the CLI's news output, so a feed URL
-// with a key in it can be configured without that key reaching a log or a screen.
+// Credentials out of every URL we show (redactUrl, redactUrlsIn).
+// A password in the userinfo (`https://user:pass@host/feed` → `https://user:***@host/feed`; a lone
+// `https://token@host` → `https://***@host`) and the value of any query parameter whose name looks secret
+// (`?key=…`, `api_token`, `access_token`, `sig`, …). Applied to every log line (logger.ts), every page and
+// API answer (src/web) and the CLI's news output, so a feed URL with a key in it can be configured without
+// that key reaching a log or a screen.
 
 /** Query parameter names whose values are secrets (substring match, any case). */
 const SECRET_PARAM = /key|token|secret|pass|pwd|sig|auth|cred|session/i;

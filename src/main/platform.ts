@@ -1,6 +1,6 @@
-// Hosting hints read off the environment at start-up. Railway's container disk is replaced on every
-// deploy: without a volume, the spool (rows waiting for the database) and the dead letters under DATA_DIR
-// are lost at the next redeploy, so say so once, at start.
+// Hosting hints read off the environment at start-up.
+// Railway's container disk is replaced on every deploy: without a volume, the spool (rows waiting for the
+// database) and the dead letters under DATA_DIR are lost at the next redeploy, so say so once, at start.
 import { isAbsolute, relative, resolve } from 'node:path';
 
 /** Lines to log at warn level (none when not on Railway or DATA_DIR is on its volume). */

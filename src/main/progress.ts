@@ -1,6 +1,6 @@
-// One progress line every few seconds (local mode) or once a minute (otherwise) while collecting:
-// trades/s, candles written, the feed's lag, buffer. The only periodic line the daemon writes: a quiet
-// minute in production still says that the collector is alive and what it did.
+// One progress line every few seconds (local mode) or once a minute (otherwise) while collecting.
+// Trades/s, candles written, the feed's lag, buffer. The only periodic line the daemon writes: a quiet minute
+// in production still says that the collector is alive and what it did.
 import type { Clock } from '../clock.js';
 import { type FeedStats, lagQuantile } from '../feed/stats.js';
 import type { Logger } from '../log/logger.js';

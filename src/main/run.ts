@@ -1,5 +1,6 @@
-// `tick-collector run`: the daemon. Signals, fatal errors and the watchdog all end in one shutdown path
-// with a deadline; the process exits 0 only when told to stop.
+// `tick-collector run`: the daemon.
+// Signals, fatal errors and the watchdog all end in one shutdown path with a deadline; the process exits 0
+// only when told to stop.
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';

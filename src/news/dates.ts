@@ -1,6 +1,7 @@
-// Feed dates in the wild: RFC 822 with odd zones ("EST", "CEST", none at all), ISO without a zone, day names
-// that do not match the date, ordinals, epoch numbers. Parse what can be parsed, return null for the rest,
-// never throw. A date without a zone is read as UTC, so the result never depends on the host's TZ.
+// Feed dates in the wild, parsed (parseFeedDate).
+// RFC 822 with odd zones ("EST", "CEST", none at all), ISO without a zone, day names that do not match the
+// date, ordinals, epoch numbers. Parse what can be parsed, return null for the rest, never throw. A date
+// without a zone is read as UTC, so the result never depends on the host's TZ.
 
 // Offsets for the zone abbreviations feeds actually use; V8 knows only the US ones and UT/GMT.
 const ZONES: Record<string, string> = {

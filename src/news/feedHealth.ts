@@ -1,5 +1,5 @@
-// A feed's health after each poll: ok → failing → (after a day) dead → ok again. Pure transitions on the
-// feed's stats; the poller decides what to log from what they return.
+// A feed's health after each poll: ok → failing → (after a day) dead → ok again.
+// Pure transitions on the feed's stats; the poller decides what to log from what they return.
 import { DEAD_AFTER_MS, delayAfterFailure, delayAfterSuccess, type Random } from './schedule.js';
 import { feedLabel, type NewsFeedStats } from './stats.js';
 

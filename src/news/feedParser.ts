@@ -1,3 +1,4 @@
+// FeedParser: sends feed bodies to the parse worker thread and hands back its replies.
 // Feed bodies are parsed in one worker thread, off the trade path (see parseWorker.ts), so the body cap can
 // be ~10 MB (podcast feeds run to a few MB). One request at a time per feed; the worker is started on first
 // use, unref'd (it never keeps the process alive) and started again if it dies.

@@ -1,7 +1,8 @@
-// One HTTP GET of a feed with the global fetch: conditional (ETag / Last-Modified, so an unchanged feed
-// costs a 304), bounded in time (timeout covers the body too) and in size, and every failure turned into
-// a short reason. Remote trouble (HTTP errors, DNS, refused, timeouts, TLS) is `expected`; anything else
-// (a bad URL in the config, a bug) is not, and the caller logs it louder.
+// One HTTP GET of a feed with the global fetch (fetchFeed).
+// Conditional (ETag / Last-Modified, so an unchanged feed costs a 304), bounded in time (timeout covers the
+// body too) and in size, and every failure turned into a short reason. Remote trouble (HTTP errors, DNS,
+// refused, timeouts, TLS) is `expected`; anything else (a bad URL in the config, a bug) is not, and the
+// caller logs it louder.
 
 export const DEFAULT_USER_AGENT = 'tick-collector/0.1 (RSS/Atom news poller)';
 /** Podcast feeds run to a few MB; parsing happens in a worker thread (feedParser.ts), off the trade path. */

@@ -1,3 +1,4 @@
+// HTML to plain text for feed titles and summaries (htmlToText, decodeEntities, truncate).
 // Feed titles and summaries arrive as HTML (CDATA, escaped markup, double-escaped entities). We store plain
 // text: tags removed, entities decoded, whitespace collapsed, NULs dropped (PostgreSQL text rejects them).
 

@@ -1,6 +1,6 @@
-// Feed XML → the rows we store. rss-parser does the XML (RSS 0.9/1/2, Atom); we pick the fields ourselves
-// because real feeds put objects where strings belong (<guid isPermaLink="false"/>), drop guids, and
-// write dates rss-parser cannot read.
+// Feed XML → the rows we store.
+// rss-parser does the XML (RSS 0.9/1/2, Atom); we pick the fields ourselves because real feeds put objects
+// where strings belong (<guid isPermaLink="false"/>), drop guids, and write dates rss-parser cannot read.
 import { createHash } from 'node:crypto';
 import Parser from 'rss-parser';
 import { parseFeedDate } from './dates.js';

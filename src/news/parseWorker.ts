@@ -1,5 +1,6 @@
-// Worker thread of the news poller: rss-parser (xml2js) parses synchronously, ~0.2 s per MB measured, so a
-// large feed parsed on the main thread would stall the trade path. Here it stalls only this thread.
+// Worker thread of the news poller: it parses feed bodies with rss-parser.
+// rss-parser (xml2js) parses synchronously, ~0.2 s per MB measured, so a large feed parsed on the main thread
+// would stall the trade path. Here it stalls only this thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ParseReply, ParseRequest } from './feedParser.js';
 import { parseFeed } from './parseFeed.js';

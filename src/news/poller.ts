@@ -1,6 +1,7 @@
-// The RSS/Atom news poller: one loop per host (so a host never sees two of our requests at once), each
-// polling its feeds when due. Quiet by design: remote failures log at debug, a one-line summary at info
-// at most hourly, a feed gone for a day once at warn; only our own trouble (DB, bugs) warns, rate-limited.
+// The RSS/Atom news poller (runNewsPoller).
+// One loop per host (so a host never sees two of our requests at once), each polling its feeds when due.
+// Quiet by design: remote failures log at debug, a one-line summary at info at most hourly, a feed gone for a
+// day once at warn; only our own trouble (DB, bugs) warns, rate-limited.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedLog } from '../log/rateLimit.js';

@@ -1,6 +1,7 @@
-// When to poll a feed next. Healthy feeds: every interval ±10 % (jitter keeps feeds on one host from
-// lining up). Failing feeds: exponential backoff from the interval, capped; 429/503 wait at least as long
-// as Retry-After says. A feed failing for a day is dead: polled rarely, in case it comes back.
+// When to poll a feed next.
+// Healthy feeds: every interval ±10 % (jitter keeps feeds on one host from lining up). Failing feeds:
+// exponential backoff from the interval, capped; 429/503 wait at least as long as Retry-After says. A feed
+// failing for a day is dead: polled rarely, in case it comes back.
 
 export const HOUR_MS = 3_600_000;
 export const BACKOFF_CAP_MS = 6 * HOUR_MS;

@@ -1,4 +1,5 @@
-// news_items writes: one INSERT … SELECT FROM unnest(…) per poll, idempotent through ON CONFLICT (feed, guid).
+// news_items writes (NewsStore).
+// One INSERT … SELECT FROM unnest(…) per poll, idempotent through ON CONFLICT (feed, guid).
 // When the INSERT fails, the rows stay in a bounded in-memory buffer and ride along with the next poll's
 // INSERT; past the bound the oldest are dropped and counted, never silently.
 import type { NewsItem } from './parseFeed.js';

@@ -1,5 +1,6 @@
-// Which of our symbols a headline mentions: whole words only ("AAPL" and "$AAPL" yes, "AAPLE" no),
-// case-sensitive (tickers are written in capitals; "all" is not ALL). "BRK.B" is not a mention of BRK.
+// Which of our symbols a headline mentions (createSymbolMatcher).
+// Whole words only ("AAPL" and "$AAPL" yes, "AAPLE" no), case-sensitive (tickers are written in capitals;
+// "all" is not ALL). "BRK.B" is not a mention of BRK.
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');

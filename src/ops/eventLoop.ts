@@ -1,5 +1,6 @@
-// Event-loop delay as a stat for /health and /metrics: perf_hooks' histogram, rotated per window so p99/max
-// describe the recent past rather than the whole uptime (one slow start-up would otherwise pin max forever).
+// Event-loop delay as a stat for /health and /metrics (startEventLoopMonitor).
+// perf_hooks' histogram, rotated per window so p99/max describe the recent past rather than the whole uptime
+// (one slow start-up would otherwise pin max forever).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface EventLoopStats {

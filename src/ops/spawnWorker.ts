@@ -1,6 +1,7 @@
-// A worker thread from the module next to the caller: the compiled .js in dist/, else the .ts sibling run
-// through tsx (dev, tests). Node refuses a .ts entry point (and ignores --import in a worker's execArgv on
-// Node 20), so the .ts case registers tsx from an eval'd bootstrap, then imports the worker.
+// A worker thread from the module next to the caller (spawnWorker).
+// The compiled .js in dist/, else the .ts sibling run through tsx (dev, tests). Node refuses a .ts entry
+// point (and ignores --import in a worker's execArgv on Node 20), so the .ts case registers tsx from an
+// eval'd bootstrap, then imports the worker.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';

@@ -1,3 +1,4 @@
+// The daemon's watchdog (startWatchdog): a stalled progress counter or a blocked event loop is fatal.
 // Railway restarts a service only when it exits non-zero, and checks health only at deploy time, so the
 // daemon watches itself: while it should be collecting, a progress counter that stops moving for stallMs
 // means a wedged loop; a check timer that fires blockMs late means the event loop was blocked. Either one

@@ -1,3 +1,4 @@
+// Full-jitter exponential backoff (Backoff) and every retrying loop's delays in one table (RETRY_DELAYS).
 // The one backoff of the house, and the delay of every retrying loop in one table (graphile-worker keeps
 // its retryable codes and delays in one place the same way). Full-jitter exponential (AWS "Exponential
 // Backoff and Jitter"): delay = random × min(max, base·2^n); jitter spreads many collectors (and our own

@@ -1,5 +1,6 @@
-// The startup block: one place that says what the daemon will do and when (the postmortem's "no visibility
-// into startup state"). Pure: `now` and the market status come in; main logs the lines as one message.
+// The startup block (formatDiagnostics): the daemon's plan, formatted as log lines.
+// One place that says what the daemon will do and when (the postmortem's "no visibility into startup state").
+// Pure: `now` and the market status come in; main logs the lines as one message.
 import { DateTime } from 'luxon';
 import { type MarketStatus, NYSE_ZONE } from '../calendar/index.js';
 import { describeReason, formatCountdown, formatEtAndUtc } from './describe.js';

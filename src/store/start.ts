@@ -1,5 +1,6 @@
-// The store's running parts as the daemon starts them: the sink (its bounds from the settings) and the
-// storage maintenance, each on the connection the database gives it.
+// The store's running parts as the daemon starts them (startSink, startStorageMaintenance).
+// The sink (its bounds from the settings) and the storage maintenance, each on the connection the database
+// gives it.
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';

@@ -1,5 +1,6 @@
-// The JSON API's query parameters: parsed and bounded here, so a handler only ever runs a query it can
-// afford. Every problem is a ParamError, answered 400 with its message.
+// The JSON API's query parameters (symbolParam, kindParam, timeParam, limitParam, gapWindow).
+// Parsed and bounded here, so a handler only ever runs a query it can afford. Every problem is a ParamError,
+// answered 400 with its message.
 import { DateTime } from 'luxon';
 import { NYSE_ZONE } from '../calendar/index.js';
 import { clampLimit, RANGE_KINDS, type RangeKind } from '../store/read/candleRange.js';

@@ -1,6 +1,6 @@
-// The page's files, read once at start-up and kept in memory with their gzip and an ETag: the page is a
-// few files (HTML, CSS, JS modules, the charting library), so serving them never touches the disk and a
-// request path can only name a file on this list.
+// The page's files, read once at start-up and kept in memory with their gzip and an ETag.
+// The page is a few files (HTML, CSS, JS modules, the charting library), so serving them never touches the
+// disk and a request path can only name a file on this list.
 
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

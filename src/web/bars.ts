@@ -1,6 +1,6 @@
-// /api/candles for the higher timeframes: the same answer as for 1s (the latest `limit` bars of the
-// window, oldest first, `more` when older ones are left), read through readBars newest first so that
-// paging back is one index range ending at `to`.
+// /api/candles for the higher timeframes (barRange).
+// The same answer as for 1s (the latest `limit` bars of the window, oldest first, `more` when older ones are
+// left), read through readBars newest first so that paging back is one index range ending at `to`.
 import type pg from 'pg';
 import { type Bar, readBars, type Timeframe } from '../store/read/timeframes.js';
 

@@ -1,9 +1,10 @@
-// Live candles (and the collector's state) to the web page over server-sent events. The sink's commit notice
-// calls push() synchronously for every committed candle (never earlier), so push() only files the candle under each watching
-// client (a Map set, replacing an earlier version of the same candle) and returns; a timer writes the
-// batches. Every client is bounded: at most `maxPending` candles waiting (beyond that it is told to
-// re-read instead), nothing written while its socket holds more than `maxSocketBytes` unsent, and ended
-// after `slowCloseMs` of that. With no client connected, push() is one comparison and no timer runs.
+// Live candles (and the collector's state) to the web page over server-sent events.
+// The sink's commit notice calls push() synchronously for every committed candle (never earlier), so push()
+// only files the candle under each watching client (a Map set, replacing an earlier version of the same
+// candle) and returns; a timer writes the batches. Every client is bounded: at most `maxPending` candles
+// waiting (beyond that it is told to re-read instead), nothing written while its socket holds more than
+// `maxSocketBytes` unsent, and ended after `slowCloseMs` of that. With no client connected, push() is one
+// comparison and no timer runs.
 import type { ServerResponse } from 'node:http';
 import type { Candle } from '../aggregate/types.js';
 

@@ -1,7 +1,8 @@
-// The web page on the health port: `GET /` and its files, the read-only JSON API under /api/ and the live
-// event stream. main creates one WebUi, feeds every candle the aggregators emit to push(), and hands it to
-// the HTTP server, which passes it the requests its own routes (/healthz, /readyz, /health, /metrics) do not
-// take. Nothing secret is served: no setting but the symbols, kinds and mode, and error texts are scrubbed.
+// The web page on the health port (createWebUi).
+// `GET /` and its files, the read-only JSON API under /api/ and the live event stream. main creates one
+// WebUi, feeds every candle the aggregators emit to push(), and hands it to the HTTP server, which passes it
+// the requests its own routes (/healthz, /readyz, /health, /metrics) do not take. Nothing secret is served:
+// no setting but the symbols, kinds and mode, and error texts are scrubbed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import type { Candle } from '../aggregate/types.js';

@@ -1,6 +1,7 @@
-// The web page as the daemon starts it: its options from the configuration (its own one-connection pool on a
-// real server, so a page reading history never takes a connection the candle writer needs; the embedded
-// database is one session, shared), the secrets it must never show, and its live stream on the commit notice.
+// The web page as the daemon starts it (startWebUi), and the page shown while it starts.
+// Its options from the configuration (its own one-connection pool on a real server, so a page reading history
+// never takes a connection the candle writer needs; the embedded database is one session, shared), the
+// secrets it must never show, and its live stream on the commit notice.
 import type { Candle } from '../aggregate/types.js';
 import type { Config } from '../config/load.js';
 import type { FeedStats } from '../feed/stats.js';

@@ -1,8 +1,9 @@
-// The page before the collector is up: the health port is bound before the database opens (seconds in
-// local mode), and a person who opens the page then must get it at once. Its files need no collector state;
-// /api/meta comes from the configuration and /api/state says "starting" with the market from the calendar,
-// so the page draws itself and fills in when the collector's state comes. Whatever needs the database
-// answers 503 with Retry-After until main hands the HTTP server the full page (serve()).
+// The page before the collector is up (createStartingPage).
+// The health port is bound before the database opens (seconds in local mode), and a person who opens the page
+// then must get it at once. Its files need no collector state; /api/meta comes from the configuration and
+// /api/state says "starting" with the market from the calendar, so the page draws itself and fills in when
+// the collector's state comes. Whatever needs the database answers 503 with Retry-After until main hands the
+// HTTP server the full page (serve()).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { statusAt } from '../calendar/index.js';
 import { emptySnapshot } from '../http/snapshot.js';

@@ -1,5 +1,6 @@
-// A simulated tape: seeded random-walk prices per symbol, Poisson arrival counts, mostly round-lot sizes
-// with odd lots, condition codes, occasional dark-pool prints. Deterministic for a given seed.
+// A simulated tape (SimMarket): the trades the simulator sends.
+// Seeded random-walk prices per symbol, Poisson arrival counts, mostly round-lot sizes with odd lots,
+// condition codes, occasional dark-pool prints. Deterministic for a given seed.
 
 /** mulberry32: small, fast, good enough for a simulation; seeded so runs repeat. */
 export function seededRandom(seed: number): () => number {

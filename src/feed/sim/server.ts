@@ -1,6 +1,7 @@
-// A simulated EODHD trades endpoint: a real `ws` server speaking the same protocol (Authorized frame on
-// connect, subscribe/unsubscribe actions, one trade per frame, only for subscribed symbols). Trades are
-// generated per timer tick and sent in a batch, so a rate of 100k trades/s costs ~100 timer ticks/s.
+// A simulated EODHD trades endpoint (SimServer).
+// A real `ws` server speaking the same protocol (Authorized frame on connect, subscribe/unsubscribe actions,
+// one trade per frame, only for subscribed symbols). Trades are generated per timer tick and sent in a batch,
+// so a rate of 100k trades/s costs ~100 timer ticks/s.
 // Used for local mode, `tick-collector sim`, the feed tests and benchmarks.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';

@@ -1,4 +1,5 @@
-// The simulator's tape: every trade it generated, kept so it can serve the same tick REST API as EODHD
+// The simulator's tape (SimTape).
+// Every trade it generated, kept so it can serve the same tick REST API as EODHD
 // (GET /api/ticks/?s=&from=&to=&limit=, parallel arrays, `to` inclusive to the second, earliest `limit`
 // prints in seq order). With a file, each batch is appended before it is sent, so a `kill -9` of the local
 // collector (the simulator runs in its process) loses nothing the collector could have received.

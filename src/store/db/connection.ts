@@ -1,6 +1,7 @@
-// The one way to reach PostgreSQL: a pg.Pool with every timeout set (a black-holed link is found by
-// query_timeout / connectionTimeoutMillis in seconds, not by TCP keepalive in ~15 minutes), connections
-// recycled below any proxy idle timeout, libpq sslmode semantics, and an 'error' listener everywhere.
+// The one way to reach PostgreSQL (createPool, withClient, endPool, describeTarget).
+// A pg.Pool with every timeout set (a black-holed link is found by query_timeout / connectionTimeoutMillis in
+// seconds, not by TCP keepalive in ~15 minutes), connections recycled below any proxy idle timeout, libpq
+// sslmode semantics, and an 'error' listener everywhere.
 import pg from 'pg';
 import { SETTINGS } from '../../config/settings.js';
 import type { Logger } from '../../log/logger.js';

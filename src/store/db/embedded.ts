@@ -1,5 +1,6 @@
-// Local mode without a PostgreSQL server: PGlite in a worker thread serving the PostgreSQL protocol on
-// 127.0.0.1 (PGlite on the main thread starved timers and socket reads for 1.3–1.7 s in a measurement here).
+// Local mode without a PostgreSQL server (startEmbedded).
+// PGlite in a worker thread serving the PostgreSQL protocol on 127.0.0.1 (PGlite on the main thread starved
+// timers and socket reads for 1.3–1.7 s in a measurement here).
 // Data lives in <dataDir>/pglite and runs with fsync off: not crash-safe. Opening a new directory takes
 // ~3-6 s, an existing one well under a second. PGlite is ONE session behind the socket: startup options
 // (search_path, application_name, statement_timeout) are ignored and connections share session state,

@@ -1,6 +1,7 @@
-// Worker thread of the embedded mode: PGlite (WASM PostgreSQL) served over the PostgreSQL protocol on
-// 127.0.0.1, so its CPU-heavy work never starves the main thread's timers and sockets, and the main thread
-// uses the same pg code path as with a real server. PGlite runs with fsync off: not crash-safe.
+// Worker thread of the embedded mode, the other side of embedded.ts.
+// PGlite (WASM PostgreSQL) served over the PostgreSQL protocol on 127.0.0.1, so its CPU-heavy work never
+// starves the main thread's timers and sockets, and the main thread uses the same pg code path as with a real
+// server. PGlite runs with fsync off: not crash-safe.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';

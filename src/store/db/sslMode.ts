@@ -1,6 +1,7 @@
-// libpq's sslmode, built by hand: node-postgres merges the URL's sslmode over any `ssl` object and gives
-// `require` the meaning of verify-full, so the URL's ssl* parameters are stripped and turned into TLS options
-// here (docs/ARCHITECTURE.md, "Database and sink").
+// libpq's sslmode, built by hand (planTls, isTlsRefused, isPlainRefused).
+// node-postgres merges the URL's sslmode over any `ssl` object and gives `require` the meaning of
+// verify-full, so the URL's ssl* parameters are stripped and turned into TLS options here
+// (docs/ARCHITECTURE.md, "Database and sink").
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';

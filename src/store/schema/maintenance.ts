@@ -1,7 +1,8 @@
-// The overnight work, off the trade path: at start-up and then daily, convert tables that are still plain
-// heaps (small ones only: a big one waits for `tick-collector migrate --partition`), create partitions
-// ahead, file rows that landed in a default partition, drop partitions past their retention, and roll up
-// the 1-second history into candles_1m. One { promise, stop() } loop started by the collector.
+// The storage maintenance loop (startMaintenance): the overnight work, off the trade path.
+// At start-up and then daily, convert tables that are still plain heaps (small ones only: a big one waits for
+// `tick-collector migrate --partition`), create partitions ahead, file rows that landed in a default
+// partition, drop partitions past their retention, and roll up the 1-second history into candles_1m. One
+// { promise, stop() } loop started by the collector.
 import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';

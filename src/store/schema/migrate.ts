@@ -1,6 +1,7 @@
-// Numbered migrations (migrations/NNNN_name.sql), each applied in its own transaction and recorded in
-// schema_migrations, under a transaction-scoped advisory lock so two processes starting at once are safe
-// (the second waits, then sees the first one's rows). Modelled on graphile-worker's src/migrate.ts.
+// Numbered migrations (migrations/NNNN_name.sql): loading, applying and checking them.
+// Each applied in its own transaction and recorded in schema_migrations, under a transaction-scoped advisory
+// lock so two processes starting at once are safe (the second waits, then sees the first one's rows).
+// Modelled on graphile-worker's src/migrate.ts.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,9 +1,10 @@
-// Turning an existing heap (candles_1s, candles_100t, ticks) into its partitioned form without stopping
-// the collector: one short transaction swaps the names (the old table becomes <table>_unpartitioned, a new
-// partitioned <table> takes whatever columns, defaults, checks, keys and triggers the old one has at that
-// point), then the old rows move over in small batches, newest first, each batch one statement (DELETE …
-// RETURNING feeding INSERT), so a row is always in exactly one of the two tables and none is lost. While it
-// runs, reads of older history are incomplete; new writes go to the new table from the swap on.
+// Turning an existing heap (candles_1s, candles_100t, ticks) into its partitioned form.
+// Without stopping the collector: one short transaction swaps the names (the old table becomes
+// <table>_unpartitioned, a new partitioned <table> takes whatever columns, defaults, checks, keys and
+// triggers the old one has at that point), then the old rows move over in small batches, newest first, each
+// batch one statement (DELETE … RETURNING feeding INSERT), so a row is always in exactly one of the two
+// tables and none is lost. While it runs, reads of older history are incomplete; new writes go to the new
+// table from the swap on.
 // A row written to the new table for a key still waiting in the old one is the later write: it is kept.
 import type pg from 'pg';
 import type { Logger } from '../../log/logger.js';

@@ -1,3 +1,4 @@
+// The partitioning plan (PARTITIONED) and the pure arithmetic of partition periods and names.
 // Which tables are partitioned, by what and how finely (docs/ARCHITECTURE.md, "Partitions and retention"),
 // and the pure arithmetic of their periods: a partition is one UTC day or month, named <table>_pYYYYMMDD or
 // <table>_pYYYYMM, so its range can be read back off its name.

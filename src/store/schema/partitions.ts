@@ -1,6 +1,7 @@
-// Creating partitions: ahead of time (the maintenance loop, daily) and for whatever landed in the default
-// partition (a late, far-future or backfilled row never fails for want of a partition: it waits in
-// <table>_default until the next run files it into its own partition).
+// Creating partitions (ensurePartitions, fileDefaultRows), and the partition lookups they need.
+// Ahead of time (the maintenance loop, daily) and for whatever landed in the default partition (a late,
+// far-future or backfilled row never fails for want of a partition: it waits in <table>_default until the
+// next run files it into its own partition).
 // Every DDL here takes a lock on the parent, so each runs in its own short transaction with
 // lock_timeout = 1 s: it may wait behind a long read, and the sink's inserts queue behind it, for at most that.
 import type pg from 'pg';

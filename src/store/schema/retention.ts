@@ -1,3 +1,4 @@
+// Retention (dropExpired): whole partitions past their RETENTION_*_DAYS setting dropped.
 // Retention (RETENTION_1S_DAYS, RETENTION_TICKS_DAYS, RETENTION_100T_DAYS; unset = keep everything): whole
 // partitions whose every row is older than the setting are dropped, never rows one by one. Dropping a
 // 1-second partition leaves candles_1m as it was (no trigger fires on a DROP).

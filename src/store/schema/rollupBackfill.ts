@@ -1,3 +1,4 @@
+// candles_1m for the seconds written before migration 0010, rolled up by the maintenance loop.
 // candles_1m for the seconds written before migration 0010 (the triggers cover everything after): rolled up
 // a day at a time, newest first, by the maintenance loop, each day one statement, with the progress kept in
 // candles_1m_backfill so a restart goes on where it stopped.

@@ -1,6 +1,7 @@
-// Writing one batch until it is settled: retryable errors keep the whole batch and retry with full-jitter
-// backoff (until the stop deadline); a rejected statement is split in halves until the bad rows are
-// alone, and those are set aside as dead letters, so one bad row never blocks the rows around it.
+// Writing one batch until it is settled (BatchWriter).
+// Retryable errors keep the whole batch and retry with full-jitter backoff (until the stop deadline); a
+// rejected statement is split in halves until the bad rows are alone, and those are set aside as dead
+// letters, so one bad row never blocks the rows around it.
 import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';

@@ -1,3 +1,4 @@
+// Dead letters (writeDeadLetter): rows the database rejected for a reason retrying cannot fix.
 // Rows the database rejected for a reason retrying cannot fix (SQLSTATE classes 22/23/42 …) are set aside
 // in dead_letters, or in a JSONL file under <dataDir>/dead-letters/ when even that insert fails, so a bad
 // row never blocks the rows behind it and is never retried in a loop.

@@ -1,5 +1,6 @@
-// What the sink does with rows beyond its buffer bound (docs/ARCHITECTURE.md, "Database and sink"): the
-// oldest chunk of the longest queue goes to the spool, and counts as spooled only once its file is durable.
+// What the sink does with rows beyond its buffer bound (docs/ARCHITECTURE.md, "Database and sink").
+// The oldest chunk of the longest queue goes to the spool, and counts as spooled only once its file is
+// durable.
 // When the spool cannot be written (disk full, quota, I/O error) the rows go back to the front of their
 // queue and stay in memory, and spooling pauses for a while; past the hard cap the oldest rows are dropped,
 // counted in lostRows (/health is degraded from then until a restart).

@@ -1,5 +1,5 @@
-// A FIFO with O(1) amortised push and take-from-the-front (Array#shift is O(n), and push() must stay O(1)
-// on the feed's hot path).
+// A FIFO with O(1) amortised push and take-from-the-front (RowQueue).
+// (Array#shift is O(n), and push() must stay O(1) on the feed's hot path).
 export class RowQueue<T> {
   private items: (T | undefined)[] = [];
   private head = 0;

@@ -1,3 +1,4 @@
+// The sink (Sink): every row the collector stores goes through it.
 // The sink: takes candles, ticks and gaps synchronously (push is O(1) and never blocks the feed), writes
 // them in batches — one statement per batch per table, every flushMs or batchRows (up to 4× batchRows per
 // statement while a backlog waits) — and keeps every row through database trouble: retryable errors keep

@@ -1,7 +1,8 @@
-// The overflow spool: when the in-memory buffer is full (a long database outage) the oldest rows go to
-// JSONL files under <dataDir>/spool/, one file per chunk, and are read back once writes succeed again —
-// also by the next start when stop() could not drain everything. Replay order does not matter for candles:
-// the no-partial-overwrite rule keeps the fullest version whatever order versions arrive in.
+// The overflow spool (Spool): rows past the in-memory buffer, as durable JSONL files on disk.
+// When the in-memory buffer is full (a long database outage) the oldest rows go to JSONL files under
+// <dataDir>/spool/, one file per chunk, and are read back once writes succeed again — also by the next start
+// when stop() could not drain everything. Replay order does not matter for candles: the no-partial-overwrite
+// rule keeps the fullest version whatever order versions arrive in.
 // A file counts only once it is durable: written to <name>.tmp, fsync'd, renamed, and the directory
 // fsync'd; a write that fails on the way (ENOSPC, EDQUOT, EIO) removes its .tmp and throws.
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';

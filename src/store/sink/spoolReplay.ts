@@ -1,7 +1,8 @@
-// The spool replay loop: writes spool files (the overflow of a long outage, or what a previous run could
-// not drain by its stop deadline) to the database once it answers and the buffer has room, a file at a
-// time, deleting each file only after its rows are settled: a crash mid-replay replays the file again
-// (harmless: candles are upserts) instead of losing it. Runs from the sink's start until it stops.
+// The spool replay loop (SpoolReplay).
+// Writes spool files (the overflow of a long outage, or what a previous run could not drain by its stop
+// deadline) to the database once it answers and the buffer has room, a file at a time, deleting each file
+// only after its rows are settled: a crash mid-replay replays the file again (harmless: candles are upserts)
+// instead of losing it. Runs from the sink's start until it stops.
 import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';

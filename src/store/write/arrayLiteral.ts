@@ -1,6 +1,6 @@
-// PostgreSQL array literals for the unnest parameters, built here instead of by node-postgres. pg turns a
-// JS array into the same text, but quotes and regex-escapes every element (~2 µs a candle row for 11
-// columns); numbers need no quotes and symbols repeat, so this costs ~0.6 µs. The wire text is what pg
+// PostgreSQL array literals for the unnest parameters, built here instead of by node-postgres.
+// pg turns a JS array into the same text, but quotes and regex-escapes every element (~2 µs a candle row for
+// 11 columns); numbers need no quotes and symbols repeat, so this costs ~0.6 µs. The wire text is what pg
 // would send for the same values, without the quotes around numbers.
 
 /**

@@ -1,8 +1,9 @@
-// Trades → COPY's binary format, written field by field into 64 KiB buffers. The first version concatenated
-// one big text string per batch: ~2.5 µs a row, most of it the garbage collector scavenging the live rope
-// of string pieces; this costs ~0.4 µs a row and leaves almost no garbage. Binary rather than text because
-// the server is the bottleneck of the archive and skips parsing two timestamps and two floats a row
-// (~1 µs of the ~4–5 µs a row costs it here; most of the rest is the (symbol, ts) index).
+// Trades → COPY's binary format, written field by field into 64 KiB buffers.
+// The first version concatenated one big text string per batch: ~2.5 µs a row, most of it the garbage
+// collector scavenging the live rope of string pieces; this costs ~0.4 µs a row and leaves almost no garbage.
+// Binary rather than text because the server is the bottleneck of the archive and skips parsing two
+// timestamps and two floats a row (~1 µs of the ~4–5 µs a row costs it here; most of the rest is the
+// (symbol, ts) index).
 import type { Trade } from '../../aggregate/types.js';
 import { StoreError, StoreErrorCode } from '../db/errors.js';
 

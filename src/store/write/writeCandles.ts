@@ -1,7 +1,8 @@
-// One statement per batch per table: INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, with the
-// no-partial-overwrite rule (a stored candle is only replaced by one with at least as many trades: retries
-// and amendments replace, a newcomer's partial first second after a restart does not), and a live write
-// never replaces a row rebuilt from the tape (source 'tape', written by replaceFromTape below).
+// Candle upserts (1-second and 100-tick): one statement per batch per table.
+// INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, with the no-partial-overwrite rule (a stored
+// candle is only replaced by one with at least as many trades: retries and amendments replace, a newcomer's
+// partial first second after a restart does not), and a live write never replaces a row rebuilt from the tape
+// (source 'tape', written by replaceFromTape below).
 // Timestamps travel as epoch-ms float8 arrays (no Date per row) and become timestamptz in SQL; the arrays
 // go as literals built in arrayLiteral.ts (pg's own array serialiser was most of the client's CPU time).
 import type pg from 'pg';

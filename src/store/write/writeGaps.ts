@@ -1,7 +1,7 @@
-// Feed gaps (the ledger): one row per (symbol, started_at); a gap reported again (e.g. re-sent after a retry,
-// or extended) keeps the latest end. A row for a whole connection ('*', or the chunk's symbols joined) keeps
-// the list of symbols it covers, so the backfill knows what to fetch. A gap that grows after it was filled
-// is unfilled again.
+// Feed gaps (the ledger) in feed_gaps: upserts, listing, and the row shape.
+// One row per (symbol, started_at); a gap reported again (e.g. re-sent after a retry, or extended) keeps the
+// latest end. A row for a whole connection ('*', or the chunk's symbols joined) keeps the list of symbols it
+// covers, so the backfill knows what to fetch. A gap that grows after it was filled is unfilled again.
 import type pg from 'pg';
 import type { FeedGap } from '../../aggregate/types.js';
 

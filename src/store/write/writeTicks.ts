@@ -1,3 +1,4 @@
+// Writing the raw-trade archive (ticks): COPY, with a staged INSERT when a batch holds stored rows.
 // The raw-trade archive goes in by COPY (about 4x an unnest INSERT here): one COPY per batch, binary format
 // (copyEncoder.ts). Writes are idempotent on the natural key (symbol, ts, seq) (migration 0004): the fast
 // path COPYs straight into `ticks`, whose unique key refuses a row already stored (a batch retried after a
