@@ -34,7 +34,7 @@ function json(v: Row[string], type: Column['type']): string | number | null {
 
 async function textWriter(
   out: Writable,
-  columns: Column[],
+  columns: readonly Column[],
   format: 'csv' | 'jsonl',
   close: () => Promise<void>,
 ): Promise<RowWriter> {
@@ -67,7 +67,7 @@ const PARQUET_TYPES: Record<Column['type'], Record<string, unknown>> = {
   int: { type: 'INT32' },
 };
 
-function parquetWriter(path: string, columns: Column[]): RowWriter {
+function parquetWriter(path: string, columns: readonly Column[]): RowWriter {
   const schema = [
     { name: 'root', num_children: columns.length },
     ...columns.map((c) => ({
@@ -104,7 +104,11 @@ function parquetWriter(path: string, columns: Column[]): RowWriter {
 }
 
 /** A writer for `format` to `path`, or stdout when null (text formats only). */
-export async function rowWriter(format: Format, columns: Column[], path: string | null): Promise<RowWriter> {
+export async function rowWriter(
+  format: Format,
+  columns: readonly Column[],
+  path: string | null,
+): Promise<RowWriter> {
   if (format === 'parquet') return parquetWriter(path as string, columns);
   if (path === null) return textWriter(process.stdout, columns, format, async () => undefined);
   const file = createWriteStream(path);

@@ -1,48 +1,21 @@
-// What `export` reads, kind by kind, with the database's own column names: the file a researcher gets has
-// the columns of the table they would query (candles_1s, candles_100t, candles_1m and the bars over it).
-// Each read is one page of one primary-key range, oldest first, after a cursor (keyset paging).
+// What `export` reads, kind by kind, one page of one primary-key range at a time (keyset paging).
+// The columns are the one candle row shape (store/read/columns.ts): the file a researcher gets has the
+// columns of the table they would query (candles_1s, candles_100t, candles_1m and the bars over it).
 import type pg from 'pg';
 import { etDayOf } from '../aggregate/etDay.js';
-import { afterBar, readBars, TIMEFRAMES, type Timeframe } from '../store/read/timeframes.js';
+import {
+  CANDLE_KINDS,
+  type CandleKindName,
+  COLUMNS,
+  type Column,
+  type ColumnType,
+} from '../store/read/columns.js';
+import { afterBar, readBars } from '../store/read/timeframes.js';
 
-export const EXPORT_KINDS = ['1s', '100t', ...TIMEFRAMES] as const;
-export type ExportKind = (typeof EXPORT_KINDS)[number];
-
-/** How a column is typed in every format (Parquet's schema; CSV/JSONL render from it). */
-export type ColumnType = 'string' | 'time' | 'date' | 'double' | 'int';
-export interface Column {
-  name: string;
-  type: ColumnType;
-  nullable: boolean;
-}
+export const EXPORT_KINDS = CANDLE_KINDS;
+export type ExportKind = CandleKindName;
+export { COLUMNS, type Column, type ColumnType };
 export type Row = Record<string, string | number | Date | null>;
-
-const col = (name: string, type: ColumnType, nullable = false): Column => ({ name, type, nullable });
-const PRICES = ['open', 'high', 'low', 'close'].map((n) => col(n, 'double', true));
-const COMMON = [...PRICES, col('volume', 'double'), col('trade_count', 'int'), col('vwap', 'double', true)];
-
-export const COLUMNS: Record<ExportKind, Column[]> = {
-  '1s': [
-    col('symbol', 'string'),
-    col('bucket', 'time'),
-    ...COMMON,
-    col('first_trade_at', 'time'),
-    col('last_trade_at', 'time'),
-    col('source', 'string'),
-  ],
-  '100t': [
-    col('symbol', 'string'),
-    col('session_date', 'date'),
-    col('seq', 'int'),
-    ...COMMON,
-    col('start_at', 'time'),
-    col('end_at', 'time'),
-    col('source', 'string'),
-  ],
-  ...(Object.fromEntries(
-    TIMEFRAMES.map((tf) => [tf, [col('symbol', 'string'), col('bucket', 'time'), ...COMMON]]),
-  ) as Record<Timeframe, Column[]>),
-};
 
 /** Where the next page starts: after the last row of this one. */
 export type Cursor = { at: number } | { date: string; seq: number };

@@ -1,3 +1,4 @@
+// The feed's hot-path parser: a frame's bytes to a ParsedMessage, without decoding or JSON.parse.
 // A frame's bytes → the same ParsedMessage as parseMessage(bytes as UTF-8), without decoding the frame to a
 // string or building a generic object: the feed's hot path (half of a bare client's time is UTF-8 decoding
 // and JSON.parse). It reads only the shape EODHD sends: one flat object, no white space, ASCII strings

@@ -1,3 +1,4 @@
+// The daemon's table of contents (runCollector): each part started in order, stopped in reverse.
 // The daemon's table of contents: start-up in order, stop in reverse, each part built by its own folder's
 // start function (health port → database → sink → ledger → page → feed and aggregators → cluster → publisher
 // → scheduler → news, maintenance, watchdog). One object with start-up done and an idempotent stop().

@@ -1,3 +1,4 @@
+// Gaps as they open, for the publisher: a subscribed feed connection that stopped receiving.
 // A gap as it opens: a feed connection that was subscribed and now is not (reconnecting, in backoff). No
 // ledger row exists until the connection is back (the row then says 'closed'), so the publisher is told
 // from the feed's own state, read on the collector's flush timer (nothing on the trade path). The instant

@@ -1,3 +1,4 @@
+// Outbox rows to NATS messages: subject, Nats-Msg-Id and JSON payload.
 // From an outbox row to the messages that carry it: the subject, the Nats-Msg-Id and the JSON payload (the
 // row's columns under the database's names, times ISO-8601 UTC, plus `revision` and `source`).
 //   candle:   candles.<kind>.<SYMBOL>, the row.

@@ -1,3 +1,4 @@
+// The NATS side: one reconnecting connection and the JetStream stream ensured.
 // The NATS side: one connection (reconnecting for ever), the JetStream stream ensured with our subjects and
 // age limit. Used by the publisher and by `tick-collector tail`.
 import { JetStreamApiError, type JetStreamManager, jetstreamManager, StorageType } from '@nats-io/jetstream';

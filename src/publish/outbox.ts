@@ -1,3 +1,4 @@
+// Reading the outbox: committed candle and gap rows since a position, below the snapshot horizon.
 // The database is the outbox (migration 0012): every candle and gap row carries the transaction that last
 // wrote it (pub_xid). A read takes the snapshot horizon first (horizon(): every transaction below it that
 // could write here has ended, committed or not) and reads the rows written by transactions in [from, horizon): so a row is
@@ -5,6 +6,7 @@
 // workers) is still below the horizon later, never skipped. A row rewritten meanwhile is read once, at
 // its latest version. Times leave as ISO-8601 UTC strings, numbers as numbers, under the columns' names.
 import type pg from 'pg';
+import { COLUMNS, type Column, SECOND_COLUMNS } from '../store/read/columns.js';
 import type { CandleKind } from './subject.js';
 
 /**
@@ -25,32 +27,19 @@ const isoValue = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-D
 
 const WHERE = 'pub_xid >= $1::xid8 AND pub_xid < $2::xid8';
 
-/** A candle's columns as JSON text under their names, in the table's order (a time as ISO-8601 UTC). */
-const payload = (cols: readonly (string | [string, string])[]) =>
-  `json_build_object(${cols
-    .map((c) => (typeof c === 'string' ? `'${c}', ${c}` : `'${c[0]}', ${c[1]}`))
+/** A candle's payload as JSON text: its columns (the one row shape) and `revision`, times ISO-8601 UTC. */
+const payload = (cols: readonly Column[]) =>
+  `json_build_object(${[...cols, { name: 'revision', type: 'int' }]
+    .map(({ name, type }) =>
+      type === 'time'
+        ? `'${name}', ${isoValue(name)}`
+        : type === 'date'
+          ? `'${name}', ${name}::text`
+          : `'${name}', ${name}`,
+    )
     .join(', ')})::text AS json`;
-const time = (c: string): [string, string] => [c, isoValue(c)];
-const PRICES = ['open', 'high', 'low', 'close', 'volume', 'trade_count', 'vwap'];
-const SECOND = payload([
-  'symbol',
-  time('bucket'),
-  ...PRICES,
-  time('first_trade_at'),
-  time('last_trade_at'),
-  'source',
-  'revision',
-]);
-const TICK = payload([
-  'symbol',
-  ['session_date', 'session_date::text'],
-  'seq',
-  ...PRICES,
-  time('start_at'),
-  time('end_at'),
-  'source',
-  'revision',
-]);
+const SECOND = payload(SECOND_COLUMNS);
+const TICK = payload(COLUMNS['100t']);
 
 /** Per source: the statement (params: from, below, limit [, symbols]). */
 const READS: Record<OutboxRow['source'], (symbols: boolean) => string> = {

@@ -1,3 +1,4 @@
+// The publisher (Publisher): rounds that read the outbox, publish to JetStream and raise the position.
 // The publisher (docs/ARCHITECTURE.md, "Publishing"): every candle and gap row the database committed goes to
 // the JetStream stream, oldest first, after the commit and never before. The database is the outbox: a
 // round reads what was written since the stored position (outbox.ts), publishes it with its Nats-Msg-Id

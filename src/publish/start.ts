@@ -1,3 +1,4 @@
+// Wiring of the publisher for the collector: the NATS target, the shards, the thread or not.
 // Wiring of the publisher for the collector: which NATS (NATS_URL; in local mode a server answering at
 // 127.0.0.1:4222), which shards this collector writes, and the banner line that says whether it publishes.
 import net from 'node:net';

@@ -1,3 +1,4 @@
+// The main thread's side of the publisher's worker (PublisherThread).
 // The main thread's side of the publisher's worker (worker.ts): what the collector holds and calls. A commit
 // notice costs a counter and, once per turn of the event loop, one message to the worker; the shards held
 // are sent when they change; the stats come back every 200 ms. A worker that dies is started again after a

@@ -1,3 +1,4 @@
+// The publisher's worker thread: outbox reads, payloads and the NATS client off the feed's thread.
 // The publisher's worker thread: reads the outbox, builds the payloads and talks to NATS on its own core,
 // so none of it runs on the thread that reads the feed's sockets. It opens its own database connection;
 // the main thread sends commit wake-ups, the shards it holds and gaps as they open, and gets the stats

@@ -1,3 +1,4 @@
+// Range reads of the candle tables for the web page and its JSON API.
 // Range reads of the candle tables for the web page and its JSON API: one symbol, a time window, a bounded
 // count, newest first in the query (so "scroll back" is one index range scan ending at `to`) and returned
 // oldest first. Only primary-key ranges: candles_1s (symbol, bucket) and candles_100t (symbol,

@@ -1,3 +1,4 @@
+// The reads main and the CLI need: open tick candles, latest candles, a symbol's range, a ping.
 // The reads main needs: the open tick candles to resume after a restart, the latest candles for the
 // `tick-collector candles` CLI, a symbol's range for `export`, and a ping for /readyz (migration status is migrationsApplied in migrate.ts).
 import type pg from 'pg';

@@ -1,3 +1,4 @@
+// Reading the higher timeframes: 1m from candles_1m, 5m/1h/1d aggregated from it at read time.
 // Reading the higher timeframes: 1m straight from candles_1m (kept by the triggers of migration 0010), 5m,
 // 1h and 1d aggregated from candles_1m at read time under the same rules (a day of 1m bars for one symbol
 // is ~390 rows of one index range; see bench/storage.bench.ts). Buckets are aligned to UTC for 1m/5m/1h
