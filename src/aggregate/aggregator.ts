@@ -8,8 +8,11 @@ import type { Trade } from './types.js';
 export interface CandleAggregator<S extends object = object> {
   /** One trade, in arrival order. May emit (synchronously, through the CandleOut given to the constructor). */
   add(t: Trade): void;
-  /** Emit what is due at `now`; main calls it every ~250 ms so idle symbols flush too. */
-  flush(now: number): void;
+  /**
+   * Emit what is due at `now`; main calls it every ~250 ms so idle symbols flush too. With `maxSymbols`, at
+   * most that many symbols' candles in one call; true when some are still due (call again).
+   */
+  flush(now: number, maxSymbols?: number): boolean | void;
   /** Emit every candle still held (partial ones as they are): session close and shutdown. */
   drain(): void;
   /**
@@ -46,7 +49,7 @@ export abstract class SymbolKeyedAggregator<S extends object> implements IdAggre
   protected clock = new FeedClock();
   abstract readonly stats: Readonly<S>;
   abstract addAt(id: number, t: Trade): void;
-  abstract flush(now: number): void;
+  abstract flush(now: number, maxSymbols?: number): boolean | void;
   abstract drain(): void;
   /** release() for one symbol id this aggregator may or may not have seen. */
   protected abstract releaseId(id: number): void;
@@ -163,8 +166,11 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
     return out;
   }
 
-  flush(now: number): void {
-    for (const a of this.list) a.flush(now);
+  /** Every part's flush; true when a part has more due than `maxSymbols` let it write. */
+  flush(now: number, maxSymbols?: number): boolean {
+    let more = false;
+    for (const a of this.list) if (a.flush(now, maxSymbols) === true) more = true;
+    return more;
   }
 
   drain(): void {

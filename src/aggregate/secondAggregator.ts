@@ -21,6 +21,11 @@ export interface SecondAggregatorOptions {
   graceMs?: number;
   /** Late trades with `now - bucketEnd <= latenessMs` amend; older ones are dropped (CANDLE_LATENESS_MS). */
   latenessMs?: number;
+  /**
+   * The symbols expected (SYMBOLS): the written candles kept for amendment are given room for all of them
+   * trading every interval of the window, so the log never grows by copying while the first window fills.
+   */
+  symbols?: number;
 }
 
 /** The defaults, once: the settings table (CANDLE_INTERVAL_MS, CANDLE_GRACE_MS, CANDLE_LATENESS_MS) uses them. */
@@ -73,7 +78,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
   private readonly byId: (SymbolBuckets | undefined)[] = [];
   /** Every symbol, for drain(). */
   private readonly states: SymbolBuckets[] = [];
-  private readonly written = new WrittenCandles();
+  private readonly written: WrittenCandles;
   /** Where new symbols get their ring region: ARENA_SYMBOLS regions per array. */
   private arena = new Float64Array(0);
   private arenaUsed = ARENA_SYMBOLS;
@@ -93,6 +98,8 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
       throw new RangeError('SecondAggregator: intervalMs must be >= 1, graceMs and latenessMs >= 0');
     }
     this.out = out;
+    const window = Math.ceil((this.interval + this.grace + this.lateness) / this.interval) + 1;
+    this.written = new WrittenCandles((opts.symbols ?? 0) * window);
   }
 
   addAt(id: number, t: Trade): void {
@@ -157,14 +164,19 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     this.wakeBy(s, due - off);
   }
 
-  flush(now: number): void {
+  /**
+   * Writes the candles due by `now`, visiting at most `maxSymbols` symbols (the rest stay due: the caller
+   * calls again, after letting the event loop turn, so 5,000 candles due at once are not one long task).
+   * True when some are still due.
+   */
+  flush(now: number, maxSymbols = Number.POSITIVE_INFINITY): boolean {
     this.clock.advance(now);
     now = this.clock.now;
     const wakes = this.wakes;
     if (wakes.peekTime() <= now) {
       // Take every wake-up that has come first, then visit: a visit schedules the symbol's next one (later).
       const woken = this.woken;
-      while (wakes.peekTime() <= now) {
+      while (wakes.peekTime() <= now && woken.length < maxSymbols) {
         const at = wakes.peekTime();
         const s = wakes.pop()!;
         if (s.wakeAt !== at) continue; // stale: the symbol was rescheduled earlier, or already taken
@@ -180,6 +192,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     }
     this.stats.retainedCandles -= this.written.prune(now, this.interval, this.lateness);
     this.stats.openSymbols = this.openSymbols;
+    return wakes.peekTime() <= now;
   }
 
   /**

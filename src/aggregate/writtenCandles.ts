@@ -10,8 +10,19 @@ export class WrittenCandles {
   /** Absolute positions [head, tail) are held; position p sits at (p & mask) * FIELDS (exact below 2^53). */
   head = 0;
   private tail = 0;
-  private data: Float64Array = new Float64Array(1024 * FIELDS);
-  private mask = 1023;
+  private data: Float64Array;
+  private mask: number;
+
+  /**
+   * Room for `entries` candles before the first growth (rounded up to a power of two): sized up front for
+   * the symbols expected, the log does not double (one block copy of all it holds) during the first window.
+   */
+  constructor(entries = 1024) {
+    let n = 1024;
+    while (n < entries && n < 1 << 24) n *= 2;
+    this.data = new Float64Array(n * FIELDS);
+    this.mask = n - 1;
+  }
 
   /** The slot array (read when a candle is copied back to be amended). */
   get slots(): Float64Array {

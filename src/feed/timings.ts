@@ -34,7 +34,7 @@ export interface FeedTimingSettings {
 
 export const DEFAULT_STABLE_RESET_MS = 60_000;
 /** 50 ms is the event-loop p99 the load check allows; half of it for the feed leaves room for the rest. */
-export const DEFAULT_TURN_BUDGET_MS = 20;
+export const DEFAULT_TURN_BUDGET_MS = 10;
 export const DEFAULT_HOLD_CHECK_MS = 20;
 
 export function feedTimings(c: FeedTimingSettings): FeedTimings {
