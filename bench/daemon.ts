@@ -4,8 +4,8 @@
 // taken per second and the event-loop p99 (the worst 1-s window of /health, sampled each second), the
 // database's freshness, the peak RSS, and with NATS the latency of each 1-second candle at a plain subscriber (arrival −
 // the end of its second). After SIGTERM: whether both candle tables hold the same trades (keeps up).
-// startNats runs a private nats-server with its own store.
-import { spawn } from 'node:child_process';
+// startNats runs a private nats-server with its own store; startLoadGen the trade generator.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,18 @@ export const quantile = (xs: number[], q: number): number | null => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
+
+/** bench/loadGenChild.ts offering `rate` trades/s, and the URL it listens on. */
+export async function startLoadGen(rate: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(fileURLToPath(new URL('./loadGenChild.ts', import.meta.url)), [String(rate)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('error', reject);
+  });
+  return { child, url };
+}
 
 /** A process's resident set (MB), from /proc: the daemon's own, threads included. */
 function rssMB(pid: number): number {

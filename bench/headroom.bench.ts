@@ -4,10 +4,8 @@
 // counts every frame: the floor any client pays) and the real daemon with every duty on (the coverage
 // ledger, publishing to a private NATS; bench/daemon.ts). One JSON line each, and a last line with the
 // collector's share of the bare client's trades per second (the issue's floor: 0.9).
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { runDaemon, startNats } from './daemon.js';
+import { runDaemon, startLoadGen, startNats } from './daemon.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SYMBOLS = Array.from({ length: 50 }, (_, i) => `S${String(i).padStart(4, '0')}`);
@@ -47,13 +45,7 @@ async function bare(url: string): Promise<number> {
   return perSec;
 }
 
-const child = fork(fileURLToPath(new URL('./loadGenChild.ts', import.meta.url)), [String(rate)], {
-  execArgv: ['--import', 'tsx'],
-});
-const feedUrl = await new Promise<string>((resolve, reject) => {
-  child.once('message', (m) => resolve((m as { url: string }).url));
-  child.once('error', reject);
-});
+const { child, url: feedUrl } = await startLoadGen(rate);
 const nats = await startNats();
 try {
   const floor = await bare(feedUrl);

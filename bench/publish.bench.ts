@@ -6,9 +6,7 @@
 // of the newest stored second, sampled each second), and with publishing on the latency of each 1-second
 // candle at a plain NATS subscriber (arrival − the end of its second: the grace, the sink's flush, the
 // round), p50/p99/max, and the publisher's counters.
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { runDaemon, startNats } from './daemon.js';
+import { runDaemon, startLoadGen, startNats } from './daemon.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SYMBOLS = Array.from({ length: 5_000 }, (_, i) => `S${String(i).padStart(4, '0')}`);
@@ -34,17 +32,7 @@ async function run(feedUrl: string, natsUrl: string | null): Promise<void> {
   });
 }
 
-const child: ChildProcess = fork(
-  fileURLToPath(new URL('./loadGenChild.ts', import.meta.url)),
-  [String(rate)],
-  {
-    execArgv: ['--import', 'tsx'],
-  },
-);
-const feedUrl = await new Promise<string>((resolve, reject) => {
-  child.once('message', (m) => resolve((m as { url: string }).url));
-  child.once('error', reject);
-});
+const { child, url: feedUrl } = await startLoadGen(rate);
 const nats = await startNats();
 try {
   await run(feedUrl, null);

@@ -12,7 +12,7 @@ export interface CandleAggregator<S extends object = object> {
    * Emit what is due at `now`; main calls it every ~250 ms so idle symbols flush too. With `maxSymbols`, at
    * most that many symbols' candles in one call; true when some are still due (call again).
    */
-  flush(now: number, maxSymbols?: number): boolean | void;
+  flush(now: number, maxSymbols?: number): boolean;
   /** Emit every candle still held (partial ones as they are): session close and shutdown. */
   drain(): void;
   /**
@@ -49,7 +49,7 @@ export abstract class SymbolKeyedAggregator<S extends object> implements IdAggre
   protected clock = new FeedClock();
   abstract readonly stats: Readonly<S>;
   abstract addAt(id: number, t: Trade): void;
-  abstract flush(now: number, maxSymbols?: number): boolean | void;
+  abstract flush(now: number, maxSymbols?: number): boolean;
   abstract drain(): void;
   /** release() for one symbol id this aggregator may or may not have seen. */
   protected abstract releaseId(id: number): void;
@@ -169,7 +169,7 @@ export class Aggregators<S extends Record<string, CandleAggregator>> implements 
   /** Every part's flush; true when a part has more due than `maxSymbols` let it write. */
   flush(now: number, maxSymbols?: number): boolean {
     let more = false;
-    for (const a of this.list) if (a.flush(now, maxSymbols) === true) more = true;
+    for (const a of this.list) if (a.flush(now, maxSymbols)) more = true;
     return more;
   }
 

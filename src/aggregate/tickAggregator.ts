@@ -159,7 +159,8 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
     }
   }
 
-  flush(now: number): void {
+  /** Writes the 100-tick candles whose checkpoint is due; never leaves any due (false). */
+  flush(now: number): boolean {
     const f = this.table.f;
     const fresh = this.fresh;
     const seen = this.seen;
@@ -182,6 +183,7 @@ export class TickAggregator extends SymbolKeyedAggregator<TickAggregatorStats> {
       this.emit(id);
     }
     this.stats.openSymbols = this.open;
+    return false;
   }
 
   /**

@@ -69,6 +69,23 @@ export interface PublisherStats {
   lastError: string | null;
 }
 
+/** A publisher's stats before its first round. */
+export function initialStats(url: string, stream: string): PublisherStats {
+  return {
+    state: 'connecting',
+    url,
+    stream,
+    published: 0,
+    republished: 0,
+    duplicates: 0,
+    failed: 0,
+    pending: 0,
+    rounds: 0,
+    lastPublishedAt: null,
+    lastError: null,
+  };
+}
+
 /** A shard this collector writes (key 0 and every symbol without shards). */
 export interface PublishShard {
   key: number;
@@ -131,19 +148,7 @@ export class Publisher {
     this.log = (opts.log ?? nullLogger()).child({ component: 'publish' });
     this.clock = opts.clock ?? systemClock;
     this.limited = new RateLimitedLog(this.log, { now: () => this.clock.now() });
-    this.stats = {
-      state: 'connecting',
-      url: opts.url,
-      stream: opts.stream,
-      published: 0,
-      republished: 0,
-      duplicates: 0,
-      failed: 0,
-      pending: 0,
-      rounds: 0,
-      lastPublishedAt: null,
-      lastError: null,
-    };
+    this.stats = initialStats(opts.url, opts.stream);
     this.done = this.run();
   }
 

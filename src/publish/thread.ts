@@ -10,7 +10,7 @@ import { spawnWorker } from '../ops/spawnWorker.js';
 import type { CommitNotice } from '../store/sink/sink.js';
 import { horizon, loadPositions } from './outbox.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
-import { noticedRows, type PublisherStats, type PublishShard } from './publisher.js';
+import { initialStats, noticedRows, type PublisherStats, type PublishShard } from './publisher.js';
 
 /** What the collector uses of a publisher, in this thread (Publisher) or in a worker (PublisherThread). */
 export interface PublisherHandle {
@@ -68,19 +68,7 @@ export class PublisherThread implements PublisherHandle {
     private readonly held: (() => readonly PublishShard[]) | null,
     private readonly log: Logger,
   ) {
-    this.latest = {
-      state: 'connecting',
-      url: setup.url,
-      stream: setup.stream,
-      published: 0,
-      republished: 0,
-      duplicates: 0,
-      failed: 0,
-      pending: 0,
-      rounds: 0,
-      lastPublishedAt: null,
-      lastError: null,
-    };
+    this.latest = initialStats(setup.url, setup.stream);
     if (held) {
       this.heldKey = keyOf(held());
       this.heldTimer = setInterval(() => this.sendHeld(), 250);

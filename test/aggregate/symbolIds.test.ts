@@ -89,8 +89,9 @@ describe('Aggregators with a shared id table', () => {
           p.tick.add(t);
         },
         flush: (now) => {
-          p.second.flush(now);
+          const more = p.second.flush(now);
           p.tick.flush(now);
+          return more;
         },
         drain: () => {
           p.second.drain();
@@ -158,7 +159,7 @@ describe('Aggregators with a shared id table', () => {
     const seen: string[] = [];
     const plain: CandleAggregator = {
       add: (t) => void seen.push(t.symbol),
-      flush: () => {},
+      flush: () => false,
       drain: () => {},
       stats: {},
     };
