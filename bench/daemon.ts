@@ -1,10 +1,11 @@
-// The real daemon under a bench's load (not a bench itself: no .bench.ts suffix). runDaemon starts the CLI
-// from the sources on a fresh database with the given feed, optionally publishing to NATS, waits until
-// every symbol is subscribed and a whole monitor window has passed, then measures for `seconds`: trades
-// taken per second and the event-loop p99 (the worst 1-s window of /health, sampled each second), the
-// database's freshness, the peak RSS, and with NATS the latency of each 1-second candle at a plain subscriber (arrival −
-// the end of its second). After SIGTERM: whether both candle tables hold the same trades (keeps up).
-// startNats runs a private nats-server with its own store; startLoadGen the trade generator.
+// The real daemon under a bench's load (not a bench itself: no .bench.ts suffix).
+// runDaemon starts the CLI from the sources on a fresh database with the given feed, optionally publishing
+// to NATS, waits until every symbol is subscribed and a whole monitor window has passed, then measures for
+// `seconds`: trades taken per second beside what the generator offered and could write, the event-loop p99
+// (the worst 1-s window of /health, sampled each second), the database's freshness, the peak RSS, and with
+// NATS the latency of each 1-second candle at a plain subscriber (arrival − the end of its second). After
+// SIGTERM: whether both candle tables hold the same trades (keeps up). startNats runs a private nats-server
+// with its own store; startLoadGen the trade generator.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,25 @@ export async function startLoadGen(rate: number): Promise<{ child: ChildProcess;
     child.once('error', reject);
   });
   return { child, url };
+}
+
+export interface GenStats {
+  offered: number;
+  sent: number;
+  skipped: number;
+}
+
+/** The load generator's counters (bench/loadGenChild.ts answers 'stats'). */
+export function askGenerator(child: ChildProcess): Promise<GenStats> {
+  return new Promise((resolve) => {
+    const on = (m: { stats?: GenStats }) => {
+      if (!m.stats) return;
+      child.off('message', on);
+      resolve(m.stats);
+    };
+    child.on('message', on);
+    child.send({ cmd: 'stats' });
+  });
 }
 
 /** A process's resident set (MB), from /proc: the daemon's own, threads included. */
@@ -79,6 +99,8 @@ export interface DaemonRun {
   /** null: NATS_URL=off. */
   natsUrl: string | null;
   label: string;
+  /** The load generator feeding it: its offer and what it could send are reported beside what was taken. */
+  gen?: ChildProcess;
 }
 
 export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> {
@@ -131,6 +153,7 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
     for (let i = 0; i < 300 && (await health()).feed.subscribedSymbols < r.symbols.length; i++)
       await sleep(100);
     await sleep(10_000); // a whole monitor window after the start-up work
+    const g0 = r.gen ? await askGenerator(r.gen) : null;
     const h0 = await health();
     const t0 = performance.now();
     measuring = true;
@@ -150,12 +173,18 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
     measuring = false;
     const h1 = await health();
     const secs = (performance.now() - t0) / 1000;
+    const g1 = r.gen ? await askGenerator(r.gen) : null;
     proc.kill('SIGTERM');
     const code = await new Promise<number | null>((res) => proc.once('exit', (c) => res(c)));
     const n = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
     const s1 = await n('SELECT coalesce(sum(trade_count), 0) AS n FROM candles_1s');
     const t100 = await n('SELECT coalesce(sum(trade_count), 0) AS n FROM candles_100t');
+    const per = (k: keyof GenStats) => (g0 && g1 ? Math.round((g1[k] - g0[k]) / secs) : null);
     return {
+      // What the generator offered, could write (a reader behind by 16 MB gets nothing: skipped) and what was
+      // taken: when `sentPerSec` is far below the offer, the generator itself lacked CPU (it shares the cores).
+      offeredPerSec: per('offered'),
+      sentPerSec: per('sent'),
       takenPerSec: Math.round((h1.feed.trades - h0.feed.trades) / secs),
       eventLoopP99Ms: Math.max(...p99s),
       eventLoopMaxMs: h1.eventLoop.maxDelayMs,

@@ -56,6 +56,7 @@ try {
     seconds: SECONDS,
     natsUrl: nats.url,
     label: 'headroom',
+    gen: child,
   });
   emit({ bench: 'headroom', client: 'collector', rate, symbols: SYMBOLS.length, seconds: SECONDS, ...r });
   emit({

@@ -31,7 +31,7 @@ import { nullLogger } from '../src/log/logger.js';
 import { createPool, endPool } from '../src/store/db/connection.js';
 import { migrate } from '../src/store/schema/migrate.js';
 import { Sink } from '../src/store/sink/sink.js';
-import { runDaemon, startNats } from './daemon.js';
+import { askGenerator as ask, runDaemon, startNats } from './daemon.js';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -46,24 +46,6 @@ if (rates.length === 0) rates.push(400_000, 840_000);
 const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (b: number) => Math.round(b / 1e5) / 10;
-
-interface GenStats {
-  offered: number;
-  sent: number;
-  skipped: number;
-}
-
-function ask(child: ChildProcess): Promise<GenStats> {
-  return new Promise((resolve) => {
-    const on = (m: { stats?: GenStats }) => {
-      if (!m.stats) return;
-      child.off('message', on);
-      resolve(m.stats);
-    };
-    child.on('message', on);
-    child.send({ cmd: 'stats' });
-  });
-}
 
 /** Runs `window` for SECONDS with an event-loop histogram and a memory sampler around it. */
 async function measure(child: ChildProcess, taken: () => number) {
@@ -234,8 +216,15 @@ async function pipeline(child: ChildProcess, url: string, rate: number, paced = 
  * above missed a resume that polled the spool folder per shard: only the whole daemon shows such things.
  */
 /** The real daemon, every duty on: the coverage ledger (always) and publishing to a private NATS. */
-async function collector(url: string, rate: number, natsUrl: string): Promise<void> {
-  const r = await runDaemon({ feedUrl: url, symbols: SYMBOLS, seconds: SECONDS, natsUrl, label: 'overload' });
+async function collector(gen: ChildProcess, url: string, rate: number, natsUrl: string): Promise<void> {
+  const r = await runDaemon({
+    feedUrl: url,
+    symbols: SYMBOLS,
+    seconds: SECONDS,
+    natsUrl,
+    label: 'overload',
+    gen,
+  });
   emit({ bench: 'overload', client: 'collector', rate, symbols: SYMBOLS.length, seconds: SECONDS, ...r });
 }
 
@@ -253,7 +242,7 @@ try {
     await bare(child, url, rate);
     await pipeline(child, url, rate);
     if (process.env.BENCH_UNPACED === '1') await pipeline(child, url, rate, false);
-    await collector(url, rate, nats.url);
+    await collector(child, url, rate, nats.url);
   }
 } finally {
   child.disconnect();

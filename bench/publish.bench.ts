@@ -21,6 +21,7 @@ async function run(feedUrl: string, natsUrl: string | null): Promise<void> {
     seconds: SECONDS,
     natsUrl,
     label: natsUrl ? 'publish_on' : 'publish_off',
+    gen: child,
   });
   emit({
     bench: 'publish',
