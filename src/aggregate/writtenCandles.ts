@@ -6,6 +6,9 @@
 // its latest one, and in each entry the one before.
 import { FIELDS, LIVE, OFFSET, PREV, START } from './symbolBuckets.js';
 
+/** The most sized up front (64 MiB of slots): a larger set of symbols grows the log on demand as before. */
+const PRESIZE_MAX = 1 << 19;
+
 export class WrittenCandles {
   /** Absolute positions [head, tail) are held; position p sits at (p & mask) * FIELDS (exact below 2^53). */
   head = 0;
@@ -19,7 +22,7 @@ export class WrittenCandles {
    */
   constructor(entries = 1024) {
     let n = 1024;
-    while (n < entries && n < 1 << 24) n *= 2;
+    while (n < entries && n < PRESIZE_MAX) n *= 2;
     this.data = new Float64Array(n * FIELDS);
     this.mask = n - 1;
   }
