@@ -200,7 +200,9 @@ export class CoverageTracker {
         continue;
       }
       const confirmed = s.end;
-      s.limit = Math.min(s.limit, Math.max(s.start, from));
+      // A segment's end is a trade time it covers (inclusive), and trades are whole milliseconds: one timed
+      // at `from` may be missing, so what stays covered ends 1 ms before it.
+      s.limit = Math.min(s.limit, Math.max(s.start, from - 1));
       s.end = Math.min(s.end, s.limit);
       // The part after the hole stays covered (if it was), and an open segment goes on after it.
       if (s.open || confirmed > to) {

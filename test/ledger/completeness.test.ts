@@ -266,6 +266,18 @@ describe('completeness by construction', () => {
     );
   });
 
+  // Found by the property above: the fence refused the last second of A at the stop, and a trade timed
+  // exactly at that second's start stayed covered (the hole left coverage ending at its first millisecond).
+  it('a hole leaves its first millisecond uncovered (a trade timed at a refused second start)', () => {
+    const r = simulate({
+      seed: 361812,
+      steps: 107,
+      events: [[106, { kind: 'fence', symbol: 'A', steps: 1 }]],
+    });
+    expect(r.sent.length).toBeGreaterThan(100);
+    expect(violations(r)).toEqual([]);
+  });
+
   it('covers what was committed: a quiet run is covered almost end to end', () => {
     const r = simulate({ seed: 7, steps: 400, events: [] });
     const covered = r.sent.filter((t) =>
