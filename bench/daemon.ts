@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { createPool, endPool } from '../src/store/db/connection.js';
+import { cpuWindow } from './cpu.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +61,7 @@ function rssMB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
 }
 
-export async function startNats(): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startNats(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tc-bench-nats-'));
   const port = 14_222 + (process.pid % 1000);
   const p = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
@@ -76,6 +77,7 @@ export async function startNats(): Promise<{ url: string; stop: () => Promise<vo
   });
   return {
     url: `nats://127.0.0.1:${port}`,
+    pid: p.pid!,
     stop: async () => {
       const exited = new Promise((r) => p.once('exit', r));
       p.kill('SIGTERM');
@@ -86,7 +88,12 @@ export async function startNats(): Promise<{ url: string; stop: () => Promise<vo
 }
 
 interface Health {
-  feed: { trades: number; subscribedSymbols: number; lagP99Ms: number | null };
+  feed: {
+    trades: number;
+    subscribedSymbols: number;
+    lagP99Ms: number | null;
+    backpressure: { sinkHolds: number; sinkHeldMs: number; loopPauses: number; loopPausedMs: number };
+  };
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
   sink: { spooledRows: number };
   publish: { state: string; published: number; pending: number; failed: number } | null;
@@ -101,6 +108,8 @@ export interface DaemonRun {
   label: string;
   /** The load generator feeding it: its offer and what it could send are reported beside what was taken. */
   gen?: ChildProcess;
+  /** The nats-server's pid: its CPU is reported with the rest. */
+  natsPid?: number;
 }
 
 export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> {
@@ -156,6 +165,7 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
     const g0 = r.gen ? await askGenerator(r.gen) : null;
     const h0 = await health();
     const t0 = performance.now();
+    const cpu = cpuWindow({ daemon: proc.pid!, nats: r.natsPid, generator: r.gen?.pid });
     measuring = true;
     const p99s: number[] = [];
     const fresh: number[] = [];
@@ -171,6 +181,7 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
       if (q.rows[0]!.ms !== null) fresh.push(Number(q.rows[0]!.ms));
     }
     measuring = false;
+    const cpuShares = cpu();
     const h1 = await health();
     const secs = (performance.now() - t0) / 1000;
     const g1 = r.gen ? await askGenerator(r.gen) : null;
@@ -189,12 +200,17 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
       eventLoopP99Ms: Math.max(...p99s),
       eventLoopMaxMs: h1.eventLoop.maxDelayMs,
       feedLagP99Ms: h1.feed.lagP99Ms,
+      // Reading held over the window: for the sink's backlog, and for a turn over its budget (ms).
+      heldForSinkMs: Math.round(h1.feed.backpressure.sinkHeldMs - h0.feed.backpressure.sinkHeldMs),
+      pausedForLoopMs: Math.round(h1.feed.backpressure.loopPausedMs - h0.feed.backpressure.loopPausedMs),
       peakRssMB: rss || null,
       spooledRows: h1.sink.spooledRows,
       exitCode: code,
       keepsUp: s1 === t100 && s1 > 0 && h1.sink.spooledRows === 0,
       dbFreshnessP50Ms: quantile(fresh, 0.5),
       dbFreshnessMaxMs: fresh.length ? Math.max(...fresh) : null,
+      // Each part's CPU over the window, in cores (the machine has two).
+      cpu: cpuShares,
       ...(r.natsUrl
         ? {
             natsCandles: latencies.length,

@@ -57,6 +57,7 @@ try {
     natsUrl: nats.url,
     label: 'headroom',
     gen: child,
+    natsPid: nats.pid,
   });
   emit({ bench: 'headroom', client: 'collector', rate, symbols: SYMBOLS.length, seconds: SECONDS, ...r });
   emit({

@@ -22,6 +22,7 @@ async function run(feedUrl: string, natsUrl: string | null): Promise<void> {
     natsUrl,
     label: natsUrl ? 'publish_on' : 'publish_off',
     gen: child,
+    natsPid: natsUrl ? nats.pid : undefined,
   });
   emit({
     bench: 'publish',

@@ -26,6 +26,17 @@ export interface SecondAggregatorOptions {
    * trading every interval of the window, so the log never grows by copying while the first window fills.
    */
   symbols?: number;
+  /**
+   * A candle that is due waits while its symbol's trades are still arriving in order (the newest arrived
+   * within `feedActiveMs` of the collector's clock) stamped more than `behindMs` before the due time: the
+   * collector is reading a backlog (it fell behind the feed) and the candle's trades are still in it. A quiet
+   * symbol's candles close on the clock as before, and a late trade (older than the symbol's newest) makes
+   * nothing wait. Written early, each candle would be written again by its own late trades: at 5,000 symbols
+   * a backlog of seconds made nearly every candle an amendment, and their work made the backlog grow.
+   * Defaults 500 and 1,000 ms.
+   */
+  feedActiveMs?: number;
+  behindMs?: number;
 }
 
 /** The defaults, once: the settings table (CANDLE_INTERVAL_MS, CANDLE_GRACE_MS, CANDLE_LATENESS_MS) uses them. */
@@ -44,6 +55,8 @@ export interface SecondAggregatorStats {
   lateDropped: number;
   /** Trades that arrived for a candle already written (and amended it). */
   lateMerged: number;
+  /** Flushes at which a due candle waited: its symbol's trades being read were behind it (a backlog). */
+  waitedForFeed: number;
   /** Candles not yet written. */
   openCandles: number;
   /** Symbols with at least one candle not yet written (as of the last flush or drain). */
@@ -65,6 +78,7 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     amendments: 0,
     lateDropped: 0,
     lateMerged: 0,
+    waitedForFeed: 0,
     openCandles: 0,
     openSymbols: 0,
     retainedCandles: 0,
@@ -73,6 +87,8 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
   private readonly interval: number;
   private readonly grace: number;
   private readonly lateness: number;
+  private readonly feedActive: number;
+  private readonly behind: number;
   private readonly out: CandleOut;
   /** State by symbol id (undefined: an id this aggregator has not seen). */
   private readonly byId: (SymbolBuckets | undefined)[] = [];
@@ -94,6 +110,8 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     this.interval = opts.intervalMs ?? SECOND_DEFAULTS.intervalMs;
     this.grace = opts.graceMs ?? SECOND_DEFAULTS.graceMs;
     this.lateness = opts.latenessMs ?? SECOND_DEFAULTS.latenessMs;
+    this.feedActive = opts.feedActiveMs ?? 500;
+    this.behind = opts.behindMs ?? 1_000;
     if (!(this.interval >= 1) || !(this.grace >= 0) || !(this.lateness >= 0)) {
       throw new RangeError('SecondAggregator: intervalMs must be >= 1, graceMs and latenessMs >= 0');
     }
@@ -120,9 +138,14 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
       s = this.newState(id);
       s.offset = off;
     }
+    // The symbol's data, as read: a late trade (before its newest) is not the feed moving on.
+    const ts = t.ts;
+    if (ts >= s.newestTs) {
+      s.newestTs = ts;
+      s.lastSeenAt = t.receivedAt;
+    }
     // Lateness and dueness are measured on the feed's clock (event time), not the collector's.
     const feedNow = this.clock.now + off;
-    const ts = t.ts;
     const interval = this.interval;
     const n = s.size;
     // Fast path: the newest dirty bucket, the one nearly every trade belongs to.
@@ -185,8 +208,9 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
       }
       for (let i = 0; i < woken.length; i++) {
         const s = woken[i]!;
-        this.emitDue(s, now + s.offset);
-        if (s.size > 0) this.wakeBy(s, s.dueAt - s.offset);
+        // One waiting for its backlog is looked at again by the next flush.
+        if (this.emitDue(s, now + s.offset, now)) this.wakeBy(s, now + 1);
+        else if (s.size > 0) this.wakeBy(s, s.dueAt - s.offset);
       }
       woken.length = 0;
     }
@@ -256,18 +280,27 @@ export class SecondAggregator extends SymbolKeyedAggregator<SecondAggregatorStat
     }
   }
 
-  /** Emits the dirty buckets due at feed time `now`, oldest first (due order is start order). */
-  private emitDue(s: SymbolBuckets, now: number): void {
+  /**
+   * Emits the dirty buckets due at feed time `now` (collector time `at`), oldest first (due order is start
+   * order). True when the oldest due one waits for the symbol's backlog (SecondAggregatorOptions.behindMs).
+   */
+  private emitDue(s: SymbolBuckets, now: number, at: number): boolean {
     const interval = this.interval;
     const grace = this.grace;
     let due = Number.POSITIVE_INFINITY;
     while (s.size > 0) {
       due = s.start(s.slot(0)) + interval + grace; // (start + interval) + grace, as add() computes it
       if (now < due) break;
+      if (at - s.lastSeenAt <= this.feedActive && s.newestTs < due - this.behind) {
+        this.stats.waitedForFeed++;
+        s.dueAt = due;
+        return true;
+      }
       this.emitOldest(s);
       due = Number.POSITIVE_INFINITY;
     }
     s.dueAt = due;
+    return false;
   }
 
   private emitOldest(s: SymbolBuckets): void {

@@ -47,6 +47,9 @@ export class SymbolBuckets {
   dueAt = Number.POSITIVE_INFINITY;
   /** The symbol's feed-clock offset as last seen (feedClock.ts): feed time = collector time + offset. */
   offset = Number.NEGATIVE_INFINITY;
+  /** Feed time of the newest trade seen (counted or not), and the collector time its latest trade arrived. */
+  newestTs = Number.NEGATIVE_INFINITY;
+  lastSeenAt = Number.NEGATIVE_INFINITY;
   /** Collector time of this symbol's live entry in the aggregator's WakeQueue; Infinity when it has none. */
   wakeAt = Number.POSITIVE_INFINITY;
   /** Buckets not yet written. */

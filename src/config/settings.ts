@@ -412,6 +412,13 @@ export const SETTINGS = {
     'publish',
     'How long the stream keeps a message (e.g. 7d, 12h); a consumer can start this far back.',
   ),
+  natsMinuteEveryMs: s(
+    'NATS_MINUTE_EVERY_MS',
+    integer(0, 60_000),
+    5_000,
+    'publish',
+    'A 1-minute bar is rewritten at each of its seconds: its latest revision is published at most this often, and the finished bar right after its last second is stored. 0 = every revision.',
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

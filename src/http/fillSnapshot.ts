@@ -125,6 +125,7 @@ export function createSnapshotter(src: SnapshotSources): (now: number) => Health
       aggregate: {
         lateTrades: src.second.lateMerged,
         lateDropped: src.second.lateDropped,
+        backlogWaits: src.second.waitedForFeed,
         candles1s: src.second.candlesEmitted,
         candles100t: src.tick.candlesEmitted,
         openSymbols: src.second.openSymbols,

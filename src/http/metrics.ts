@@ -105,6 +105,11 @@ const COUNTERS: Array<[string, string, (s: HealthSnapshot) => number]> = [
   ['late_trades_total', 'Late trades merged into written candles.', (s) => s.aggregate.lateTrades],
   ['late_trades_dropped_total', 'Trades too late to amend, dropped.', (s) => s.aggregate.lateDropped],
   [
+    'candle_backlog_waits_total',
+    'Flushes at which a due 1-second candle waited for its trades: the collector was reading a backlog.',
+    (s) => s.aggregate.backlogWaits,
+  ],
+  [
     'quarantined_trades_total',
     "Trades kept out of every candle for a timestamp far from the feed's clock.",
     (s) => s.aggregate.quarantined,

@@ -66,6 +66,8 @@ export interface HealthSnapshot {
     lateTrades: number;
     /** Trades older than the lateness window, dropped. */
     lateDropped: number;
+    /** Flushes at which a due 1-second candle waited for its symbol's backlog (the collector was behind). */
+    backlogWaits: number;
     /** Candles emitted to the sink since start (amendments included). */
     candles1s: number;
     candles100t: number;
@@ -194,6 +196,7 @@ export function emptySnapshot(mode = 'unknown'): HealthSnapshot {
     aggregate: {
       lateTrades: 0,
       lateDropped: 0,
+      backlogWaits: 0,
       candles1s: 0,
       candles100t: 0,
       openSymbols: 0,

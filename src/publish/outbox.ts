@@ -68,6 +68,14 @@ const READS: Record<OutboxRow['source'], (symbols: boolean) => string> = {
 };
 
 export const OUTBOX_SOURCES = Object.keys(READS) as OutboxRow['source'][];
+/** Every source but the 1-minute bars, which have their own position and cadence (minuteStream). */
+export const MAIN_SOURCES = OUTBOX_SOURCES.filter((s) => s !== '1m');
+
+/**
+ * The positions of a stream's 1-minute bars: a minute's bar is rewritten at each of its seconds, so it is
+ * read on its own cadence (publisher.ts), from its own position, kept under this name beside the stream's.
+ */
+export const minuteStream = (stream: string): string => `${stream}#1m`;
 
 /**
  * The snapshot horizon: every transaction with a smaller id that can write to this database has ended. The
@@ -104,9 +112,9 @@ export interface ReadResult {
 }
 
 /**
- * The rows written in [from, to), oldest first, at most about `limit` per source: when a source has more,
- * the read stops at a transaction boundary (`below`); a single transaction larger than the limit is read
- * whole. `symbols` narrows the candles to a replica's shards (null: every symbol).
+ * The rows of `sources` written in [from, to), oldest first, at most about `limit` per source: when a
+ * source has more, the read stops at a transaction boundary (`below`); a single transaction larger than the
+ * limit is read whole. `symbols` narrows the candles to a replica's shards (null: every symbol).
  */
 export async function readOutbox(
   db: pg.Pool,
@@ -114,11 +122,12 @@ export async function readOutbox(
   to: bigint,
   limit: number,
   symbols: readonly string[] | null,
+  sources: readonly OutboxRow['source'][] = OUTBOX_SOURCES,
 ): Promise<ReadResult> {
   if (from >= to) return { rows: [], below: to };
   const read = async (hi: bigint, lim: number | null) => {
     const out = await Promise.all(
-      OUTBOX_SOURCES.map(async (source) => {
+      sources.map(async (source) => {
         const params: unknown[] = [from.toString(), hi.toString(), lim];
         if (symbols && source !== 'gap') params.push(symbols);
         const r = await db.query<Record<string, unknown> & { x: string }>(
@@ -165,25 +174,43 @@ export async function readOutbox(
   return { rows, below };
 }
 
-/** The stored positions of `shards` (missing ones start at `start`: nothing before is published). */
+/**
+ * The stored positions of `shards` (missing ones start at `start`: nothing before is published; or, with
+ * `inherit`, at that stream's position of the shard where it has one: the minute bars' positions of a
+ * database that published before they had their own start where everything else stood).
+ */
 export async function loadPositions(
   db: pg.Pool,
   stream: string,
   shards: readonly number[],
   start: bigint,
+  inherit: string | null = null,
 ): Promise<Map<number, bigint>> {
   const r = await db.query<{ shard: number; below: string }>(
     `WITH ins AS (
        INSERT INTO publish_positions (stream, shard, below)
-       SELECT $1, s, $3::xid8 FROM unnest($2::int[]) AS u(s)
+       SELECT $1, s, coalesce((SELECT q.below FROM publish_positions q WHERE q.stream = $4 AND q.shard = s),
+                              $3::xid8)
+       FROM unnest($2::int[]) AS u(s)
        ON CONFLICT (stream, shard) DO NOTHING RETURNING shard, below)
      SELECT shard, below::text FROM ins
      UNION ALL SELECT shard, below::text FROM publish_positions WHERE stream = $1 AND shard = ANY($2::int[])`,
-    [stream, shards, start.toString()],
+    [stream, shards, start.toString(), inherit],
   );
   const m = new Map<number, bigint>();
   for (const x of r.rows) m.set(x.shard, BigInt(x.below));
   return m;
+}
+
+/** Stores the positions of a stream and of its minute bars where none is stored yet (at start). */
+export async function storePositions(
+  db: pg.Pool,
+  stream: string,
+  shards: readonly number[],
+  start: bigint,
+): Promise<void> {
+  await loadPositions(db, stream, shards, start);
+  await loadPositions(db, minuteStream(stream), shards, start, stream);
 }
 
 /** Raises the positions of `shards` to `below` (never lowers one: a peer may have gone further). */

@@ -7,6 +7,8 @@ export interface WorkerSetup {
   stream: string;
   maxAgeMs: number;
   allShards: number[];
+  minuteEveryMs: number;
+  minuteSettleMs: number;
   /** The shards held at start (null: one collector, every symbol). */
   held: PublishShard[] | null;
   pool: PoolOptions;

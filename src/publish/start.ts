@@ -78,6 +78,9 @@ export async function startPublisher(s: PublisherSetup): Promise<PublisherHandle
     stream: s.config.natsStream,
     maxAgeMs: durationToMs(s.config.natsMaxAge),
     allShards,
+    minuteEveryMs: s.config.natsMinuteEveryMs,
+    // A minute's last second is stored by its end plus the grace and a sink flush (and a margin).
+    minuteSettleMs: s.config.candleGraceMs + s.config.sinkFlushMs + 500,
   };
   if (s.poolOptions) {
     return PublisherThread.start(

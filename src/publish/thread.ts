@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Logger } from '../log/logger.js';
 import { spawnWorker } from '../ops/spawnWorker.js';
 import type { CommitNotice } from '../store/sink/sink.js';
-import { horizon, loadPositions } from './outbox.js';
+import { horizon, storePositions } from './outbox.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 import { initialStats, noticedRows, type PublisherStats, type PublishShard } from './publisher.js';
 
@@ -35,7 +35,7 @@ export class PublisherThread implements PublisherHandle {
     pool: pg.Pool,
   ): Promise<PublisherThread> {
     try {
-      await loadPositions(pool, setup.stream, setup.allShards, await horizon(pool));
+      await storePositions(pool, setup.stream, setup.allShards, await horizon(pool));
     } catch (err) {
       log.warn(
         { component: 'publish', err: err instanceof Error ? err.message : String(err) },

@@ -32,6 +32,8 @@ const publisher = new Publisher({
   pool,
   held: () => held,
   allShards: setup.allShards,
+  minuteEveryMs: setup.minuteEveryMs,
+  minuteSettleMs: setup.minuteSettleMs,
   log,
 });
 const stats = setInterval(() => send({ t: 'stats', stats: publisher.stats }), 200);

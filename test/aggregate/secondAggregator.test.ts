@@ -10,6 +10,27 @@ function setup(opts: ConstructorParameters<typeof SecondAggregator>[0] = {}) {
 }
 
 describe('SecondAggregator', () => {
+  it('a collector reading a backlog writes each second once, when its trades are read, not early and amended', () => {
+    const { c, agg } = setup();
+    // Live at first: a trade every 100 ms, received as stamped. Then the reader falls behind: from T + 1 s
+    // on, each trade is received 4 s after its time (it sat in the socket), the flush running on the clock.
+    for (let ms = 0; ms < 8_000; ms += 100) {
+      const late = ms >= 1_000 ? 4_000 : 0;
+      agg.add(trade('BACK', T + ms, 10 + ms / 1000, 1, { receivedAt: T + ms + late }));
+      agg.flush(T + ms + late);
+    }
+    // Stamped up to T + 7.9 s, read by T + 11.9 s: seconds up to T + 4 s were due (end + 2 s grace) by
+    // their data; the clock alone made T … T + 9 s due, and each would have come back amended.
+    expect(agg.stats.amendments).toBe(0);
+    expect(agg.stats.waitedForFeed).toBeGreaterThan(0);
+    expect(c.seconds.map((x) => (x.bucket - T) / 1000)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(c.seconds.every((x) => x.tradeCount === 10)).toBe(true);
+    // The backlog is read: the symbol goes quiet and its last seconds close on the clock.
+    agg.flush(T + 12_500);
+    expect(c.seconds.map((x) => (x.bucket - T) / 1000)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(agg.stats.amendments).toBe(0);
+  });
+
   it('writes a candle only once its interval has ended and the grace has passed', () => {
     const { c, agg } = setup();
     agg.add(trade('AAPL', T + 10, 100, 5));

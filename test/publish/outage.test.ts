@@ -52,6 +52,7 @@ describe.each(['postgres', 'pglite'] as const)('NATS outage on %s', (kind) => {
       held: () => [{ key: 0, symbols: null }],
       allShards: [0],
       idleMs: 100,
+      minuteEveryMs: 0, // every revision of a minute bar (the cadence has its own case)
       publishTimeoutMs: 500,
     });
     sink.onCommit((n) => pub.notice(n));

@@ -81,6 +81,7 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
       held: () => [{ key: 0, symbols: null }],
       allShards: [0],
       idleMs: 100,
+      minuteEveryMs: 0, // every revision of a minute bar (the cadence has its own case)
       ...opts,
     });
     stops.push(() => pub.stop(2_000));
@@ -147,6 +148,31 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
     ]);
     const rows = await rowsAsMessages(db.admin, 'AMND');
     expect(latestBy(all)).toEqual(rows);
+  });
+
+  it('a minute bar rewritten at each second goes out at its cadence, and its latest revision at a stop', async () => {
+    const stream = `S${n}M`;
+    const { sink, pub } = parts(stream, { minuteEveryMs: 60_000 });
+    await waitFor(() => pub.stats.rounds > 0, 'the publisher has its position');
+    // Eight seconds of one minute, each committed on its own: the bar's revisions 0 to 7.
+    for (let i = 0; i < 8; i++) {
+      sink.push(sec('CAD', i));
+      await sink.candlesSettled();
+    }
+    await waitFor(
+      async () =>
+        (await readStream(nats.url, stream)).filter((x) => x.subject === 'candles.1s.CAD').length === 8,
+      'the eight seconds on the stream',
+    );
+    await pub.stop(5_000);
+    const all = await readStream(nats.url, stream);
+    const minutes = all.filter((x) => x.subject === 'candles.1m.CAD').map((x) => x.payload.revision);
+    // The first read came before the seconds: at most one at a minute's end meanwhile, and the stop's.
+    expect(minutes.length).toBeLessThanOrEqual(2);
+    expect(minutes.at(-1)).toBe(7);
+    expect([...minutes].sort((a, b) => Number(a) - Number(b))).toEqual(minutes);
+    expect(all.filter((x) => x.subject === 'candles.1s.CAD')).toHaveLength(8);
+    expect(latestBy(all)).toEqual(await rowsAsMessages(db.admin, 'CAD'));
   });
 
   it('publishes a gap when it is recorded and again when it is filled', async () => {
@@ -235,10 +261,10 @@ describe.each(['postgres', 'pglite'] as const)('publisher on %s', (kind) => {
     const msgs = await onStream(stream, 5);
     await pub.stop(2_000); // else its next round raises the position again
     // A replica around a handover: it starts from a position before these rows.
-    await db.admin.query('UPDATE publish_positions SET below = $2::xid8 WHERE stream = $1', [
-      stream,
-      before.rows[0]!.x,
-    ]);
+    await db.admin.query(
+      `UPDATE publish_positions SET below = $2::xid8 WHERE stream = $1 OR stream = $1 || '#1m'`,
+      [stream, before.rows[0]!.x],
+    );
     const peer = publisher(stream);
     await waitFor(
       () => peer.stats.duplicates >= msgs.length,

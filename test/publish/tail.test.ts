@@ -33,6 +33,7 @@ describe('tail', () => {
       held: () => [{ key: 0, symbols: null }],
       allShards: [0],
       idleMs: 100,
+      minuteEveryMs: 0, // every revision of a minute bar (the cadence has its own case)
     });
     sink.onCommit((n) => pub.notice(n));
     await waitFor(() => pub.stats.rounds > 0, 'the publisher ready');

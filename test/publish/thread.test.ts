@@ -45,6 +45,8 @@ async function setup(stream: string, url = nats.url) {
       stream,
       maxAgeMs: 86_400_000,
       allShards: [0],
+      minuteEveryMs: 0,
+      minuteSettleMs: 3_000,
       held: null,
       pool: { url: cluster.url, searchPath: db.schema, max: 1, applicationName: 'pubthread' },
       logLevel: 'info',
