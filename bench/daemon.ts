@@ -120,7 +120,9 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
   dbUrl.pathname = `/${db}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'tc-bench-daemon-'));
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'run', '--skip-market-hours'], {
+  // DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': flags of the daemon's own node, not the bench's.
+  const nodeArgs = process.env.DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', cli, 'run', '--skip-market-hours'], {
     env: {
       ...process.env,
       EODHD_WS_URL: r.feedUrl,

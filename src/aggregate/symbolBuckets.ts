@@ -50,6 +50,8 @@ export class SymbolBuckets {
   /** Feed time of the newest trade seen (counted or not), and the collector time its latest trade arrived. */
   newestTs = Number.NEGATIVE_INFINITY;
   lastSeenAt = Number.NEGATIVE_INFINITY;
+  /** While its oldest due candle waits for the backlog: when it is looked at again (collector time). */
+  waitUntil = Number.NEGATIVE_INFINITY;
   /** Collector time of this symbol's live entry in the aggregator's WakeQueue; Infinity when it has none. */
   wakeAt = Number.POSITIVE_INFINITY;
   /** Buckets not yet written. */
