@@ -3,6 +3,8 @@
 // so none of it runs on the thread that reads the feed's sockets. It opens its own database connection;
 // the main thread sends commit wake-ups, the shards it holds and gaps as they open, and gets the stats
 // back every 200 ms and its log lines as they come.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { createPool, endPool } from '../store/db/connection.js';
@@ -23,6 +25,15 @@ const log = pino(
   },
   { write: (line: string) => send({ t: 'log', line }) },
 );
+// Collecting first: on Linux a thread has its own nice value, and this one's is raised to 10, so when the
+// cores are short the thread that reads the feed runs first and the stream waits (it catches up from the
+// outbox). Elsewhere the call fails and the thread keeps the process's priority.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+} catch (err) {
+  log.debug({ err: String(err) }, 'the publisher thread keeps its priority (no per-thread nice here)');
+}
 const pool = createPool({ ...setup.pool, log });
 let held: readonly PublishShard[] = setup.held ?? [{ key: 0, symbols: null }];
 const publisher = new Publisher({

@@ -1,7 +1,7 @@
 // The publisher in its worker thread, as the collector runs it on a server: committed candles reach the
 // stream from the worker's own connection, its stats and log lines come back to this thread, a worker that
 // dies is started again with nothing lost or stored twice, and stop() publishes what was committed first.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -66,6 +66,15 @@ describe('the publisher thread', () => {
     for (let i = 0; i < 3; i++) sink.push(sec('AAPL', i));
     await waitFor(() => pub.stats.published >= 4, 'three seconds and their minute on the stream');
     expect(pub.stats.state).toBe('publishing');
+    // Collecting first: the worker's thread runs at nice 10 (setPriority sets it, not adds to it), above
+    // the main thread's (the feed's), which keeps the process's own.
+    const nice = (tid: string) => {
+      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const tids = readdirSync('/proc/self/task');
+    expect(tids.filter((t) => nice(t) === 10).length).toBe(1);
+    expect(nice(String(process.pid))).toBeLessThan(10);
     sink.push(sec('MSFT', 0));
     await sink.stop(2_000); // committed: the stop must publish it, however the rounds fall
     await pub.stop(3_000);
