@@ -1,8 +1,16 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startEventLoopMonitor } from '../../src/ops/eventLoop.js';
+import { lateness, startEventLoopMonitor } from '../../src/ops/eventLoop.js';
 
 describe('event-loop monitor', () => {
+  it('reads the delay as how late the timer ran: the recorded interval less the resolution', () => {
+    // The histogram records the whole interval: an idle loop at a 20 ms resolution reads about 20.2 ms.
+    expect(lateness(20_200_000, 20)).toBe(0.2);
+    expect(lateness(145_000_000, 20)).toBe(125);
+    // A timer that ran early (the clock's granularity) is not a negative delay.
+    expect(lateness(19_900_000, 20)).toBe(0);
+  });
+
   it('reports a block as delay, then forgets it after the window rotates', async () => {
     const mon = startEventLoopMonitor({ resolutionMs: 10, windowMs: 60_000 });
     try {
