@@ -95,6 +95,7 @@ interface Health {
     backpressure: { sinkHolds: number; sinkHeldMs: number; loopPauses: number; loopPausedMs: number };
   };
   eventLoop: { delayP99Ms: number; maxDelayMs: number };
+  aggregate: { backlogWaits: number };
   sink: { spooledRows: number };
   publish: { state: string; published: number; pending: number; failed: number } | null;
 }
@@ -205,6 +206,8 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
       // Reading held over the window: for the sink's backlog, and for a turn over its budget (ms).
       heldForSinkMs: Math.round(h1.feed.backpressure.sinkHeldMs - h0.feed.backpressure.sinkHeldMs),
       pausedForLoopMs: Math.round(h1.feed.backpressure.loopPausedMs - h0.feed.backpressure.loopPausedMs),
+      // Looks at candles that waited for their trades (a backlog being read), over the window.
+      backlogWaits: h1.aggregate.backlogWaits - h0.aggregate.backlogWaits,
       peakRssMB: rss || null,
       spooledRows: h1.sink.spooledRows,
       exitCode: code,

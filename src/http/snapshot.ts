@@ -66,7 +66,7 @@ export interface HealthSnapshot {
     lateTrades: number;
     /** Trades older than the lateness window, dropped. */
     lateDropped: number;
-    /** Flushes at which a due 1-second candle waited for its symbol's backlog (the collector was behind). */
+    /** Looks at a due 1-second candle that found it waiting for its symbol's backlog (every 100 ms). */
     backlogWaits: number;
     /** Candles emitted to the sink since start (amendments included). */
     candles1s: number;
