@@ -27,27 +27,59 @@ import {
   storePositions,
 } from './outbox.js';
 
-interface Ack {
-  duplicate: boolean;
-  error: string | null;
-}
+/** What an acknowledgement said: stored, already stored (a duplicate id), or an error. */
+type Ack = 'stored' | 'duplicate' | { error: string };
 
 const decoder = new TextDecoder();
+const ERROR = Buffer.from('"error"');
+const DUPLICATE = Buffer.from('"duplicate"');
+const TRUE = Buffer.from('true');
 
-/** A PubAck (`{"stream":…,"seq":…,"duplicate":true?}`), a JetStream error, or a status (503: no responders). */
-function readAck(data: Uint8Array, status: number): Ack {
-  if (status >= 300)
-    return {
-      duplicate: false,
-      error: status === 503 ? 'no JetStream stream answers (503)' : `status ${status}`,
-    };
-  try {
-    const a = JSON.parse(decoder.decode(data)) as { duplicate?: boolean; error?: { description?: string } };
-    if (a.error) return { duplicate: false, error: a.error.description ?? 'JetStream error' };
-    return { duplicate: a.duplicate === true, error: null };
-  } catch {
-    return { duplicate: false, error: 'unreadable acknowledgement' };
+/** Whether `key` occurs as a key whose value is `true` (nats-server 2.9 writes `"duplicate": true`). */
+function isTrue(bytes: Buffer, key: Buffer): boolean {
+  let at = bytes.indexOf(key);
+  while (at >= 0) {
+    let i = at + key.length;
+    while (bytes[i] === 0x20) i++;
+    if (bytes[i] === 0x3a) {
+      i++;
+      while (bytes[i] === 0x20) i++;
+      return bytes.subarray(i, i + TRUE.length).equals(TRUE);
+    }
+    at = bytes.indexOf(key, at + 1);
   }
+  return false;
+}
+
+/**
+ * A PubAck (`{"stream":…,"seq":…,"duplicate":true?}`), a JetStream error, or a status (503: no responders).
+ * Looked at as bytes: only an error is decoded (10,000 acknowledgements a second at full rate).
+ */
+export function readAck(data: Uint8Array, status: number): Ack {
+  if (status >= 300)
+    return { error: status === 503 ? 'no JetStream stream answers (503)' : `status ${status}` };
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.length < 2 || bytes[0] !== 0x7b) return { error: 'unreadable acknowledgement' };
+  if (bytes.indexOf(ERROR) < 0) return isTrue(bytes, DUPLICATE) ? 'duplicate' : 'stored';
+  try {
+    const a = JSON.parse(decoder.decode(data)) as { error?: { description?: string } };
+    return { error: a.error?.description ?? 'JetStream error' };
+  } catch {
+    return { error: 'unreadable acknowledgement' };
+  }
+}
+
+/** The publishes of one chunk awaiting their acknowledgements: ids [first, first + size). */
+interface Chunk {
+  first: number;
+  size: number;
+  seen: Uint8Array;
+  left: number;
+  stored: number;
+  duplicates: number;
+  failed: number;
+  failure: string | null;
+  done: () => void;
 }
 
 /** The candle rows a commit notice adds to the stream (0: gaps only), or null when it concerns none. */
@@ -146,7 +178,8 @@ export class Publisher {
   private nc: NatsConnection | null = null;
   /** One subscription takes every PubAck (reply subjects `<inbox>.<n>`): no request, timer or inbox per message. */
   private inbox = '';
-  private readonly acks = new Map<string, (ack: Ack) => void>();
+  /** The chunk whose acknowledgements are awaited (one at a time: publishAll awaits each). */
+  private chunk: Chunk | null = null;
   private nextAck = 0;
   private connected = false;
   private streamReady = false;
@@ -291,11 +324,19 @@ export class Publisher {
     this.inbox = createInbox();
     nc.subscribe(`${this.inbox}.*`, {
       callback: (_err, m) => {
-        const id = m.subject.slice(this.inbox.length + 1);
-        const done = this.acks.get(id);
-        if (!done) return;
-        this.acks.delete(id);
-        done(readAck(m.data, m.headers?.code ?? 0));
+        const c = this.chunk;
+        if (c === null) return; // a late answer to a chunk that timed out
+        const i = Number(m.subject.slice(this.inbox.length + 1)) - c.first;
+        if (!(i >= 0 && i < c.size) || c.seen[i] === 1) return;
+        c.seen[i] = 1;
+        const a = readAck(m.data, m.headers?.code ?? 0);
+        if (a === 'stored') c.stored++;
+        else if (a === 'duplicate') c.duplicates++;
+        else {
+          c.failed++;
+          c.failure ??= a.error;
+        }
+        if (--c.left === 0) c.done();
       },
     });
     this.connected = true;
@@ -393,38 +434,41 @@ export class Publisher {
   private async publishAll(msgs: readonly OutMessage[], catchUp = false): Promise<void> {
     const nc = this.nc!;
     for (let i = 0; i < msgs.length; i += this.o.maxInflight) {
-      const chunk = msgs.slice(i, i + this.o.maxInflight);
-      const ids: string[] = [];
-      const acks = chunk.map(
-        (m) =>
-          new Promise<Ack>((resolve) => {
-            const id = String(this.nextAck++);
-            ids.push(id);
-            this.acks.set(id, resolve);
-            const h = headers();
-            h.set('Nats-Msg-Id', m.msgId);
-            nc.publish(m.subject, m.data, { headers: h, reply: `${this.inbox}.${id}` });
-          }),
-      );
+      const size = Math.min(this.o.maxInflight, msgs.length - i);
       const timer = new AbortController();
+      const all = new Promise<void>((done) => {
+        this.chunk = {
+          first: this.nextAck,
+          size,
+          seen: new Uint8Array(size),
+          left: size,
+          stored: 0,
+          duplicates: 0,
+          failed: 0,
+          failure: null,
+          done,
+        };
+      });
+      const c = this.chunk!;
+      for (let k = 0; k < size; k++) {
+        const m = msgs[i + k]!;
+        const h = headers();
+        h.set('Nats-Msg-Id', m.msgId);
+        nc.publish(m.subject, m.data, { headers: h, reply: `${this.inbox}.${this.nextAck++}` });
+      }
       const settled = await Promise.race([
-        Promise.all(acks),
-        this.clock.sleep(this.o.publishTimeoutMs, timer.signal).then(() => null),
+        all.then(() => true),
+        this.clock.sleep(this.o.publishTimeoutMs, timer.signal).then(() => false),
       ]);
       timer.abort();
-      for (const id of ids) this.acks.delete(id);
-      let failure: string | null = settled ? null : `no acknowledgement within ${this.o.publishTimeoutMs} ms`;
-      if (!settled) this.stats.failed += chunk.length;
-      for (const a of settled ?? []) {
-        if (a.error !== null) {
-          this.stats.failed++;
-          failure ??= a.error;
-        } else if (a.duplicate) this.stats.duplicates++;
-        else {
-          this.stats.published++;
-          if (catchUp) this.stats.republished++;
-        }
-      }
+      this.chunk = null;
+      this.stats.published += c.stored;
+      if (catchUp) this.stats.republished += c.stored;
+      this.stats.duplicates += c.duplicates;
+      // Unanswered within the timeout: failed (the round is read again; JetStream drops what it has).
+      this.stats.failed += c.failed + (settled ? 0 : c.left);
+      const failure =
+        c.failure ?? (settled ? null : `no acknowledgement within ${this.o.publishTimeoutMs} ms`);
       if (failure) throw new Error(`publishing to stream ${this.o.stream}: ${failure}`);
       this.stats.lastPublishedAt = this.clock.now();
     }
