@@ -47,7 +47,7 @@ export class SymbolBuckets {
   dueAt = Number.POSITIVE_INFINITY;
   /** The symbol's feed-clock offset as last seen (feedClock.ts): feed time = collector time + offset. */
   offset = Number.NEGATIVE_INFINITY;
-  /** Feed time of the newest trade seen (counted or not), and the collector time its latest trade arrived. */
+  /** Feed time of the newest counted trade, and the collector time it arrived (a late one changes neither). */
   newestTs = Number.NEGATIVE_INFINITY;
   lastSeenAt = Number.NEGATIVE_INFINITY;
   /** While its oldest due candle waits for the backlog: when it is looked at again (collector time). */
