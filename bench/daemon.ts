@@ -7,7 +7,7 @@
 // SIGTERM: whether both candle tables hold the same trades (keeps up). startNats runs a private nats-server
 // with its own store; startLoadGen the trade generator.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,7 +141,12 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let port = 0;
+  // DAEMON_STDOUT=FILE keeps the daemon's output (its log, and e.g. --trace-gc's lines) for a look afterwards.
+  const keep = process.env.DAEMON_STDOUT
+    ? createWriteStream(process.env.DAEMON_STDOUT, { flags: 'a' })
+    : null;
   proc.stdout!.on('data', (d: Buffer) => {
+    keep?.write(d);
     for (const l of d.toString('utf8').split('\n')) {
       if (port === 0 && l.includes('"component":"http"') && l.includes('"port"')) {
         port = (JSON.parse(l) as { port: number }).port;

@@ -3,9 +3,9 @@
 // `finish` once: the attempt's AbortController stops its watch loops, the socket is terminate()d (never
 // close(): a dead peer would hold us 30 s), and the promise resolves with why. One outcome, so one log line
 // upstream.
-import WebSocket from 'ws';
 import type { FeedContext } from './context.js';
 import { parseFrame } from './parseFrame.js';
+import { FeedSocket } from './socket.js';
 import { type ConnectionStats, recordLag } from './stats.js';
 import { classifyStatus } from './status.js';
 
@@ -61,16 +61,37 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     conn.firstTs = Number.NaN;
     conn.maxTs = Number.NEGATIVE_INFINITY;
     conn.state = 'connecting';
-    const ws = new WebSocket(feed.url, {
-      perMessageDeflate: false, // docs/ARCHITECTURE.md, Feed: deflate caps a socket at ~8k msg/s
+    // Handlers are wired before anything can call them: the socket starts its handshake at once.
+    const ws: FeedSocket = new FeedSocket(
+      feed.url,
       // Bounded both ways: Node clamps timers above 2^31−1 ms to 1 ms.
-      handshakeTimeout: Math.min(30_000, Math.max(1000, 2 * timings.heartbeatIntervalMs)),
-      maxPayload: 1 << 20,
-      // A frame that is not valid UTF-8 becomes one invalid message (JSON.parse fails on the replacement
-      // characters) instead of closing the socket with 1007, a reconnect and a gap; and the check shows
-      // in a profile of the trade path at 400k trades/s.
-      skipUTF8Validation: true,
-    });
+      {
+        handshakeTimeoutMs: Math.min(30_000, Math.max(1000, 2 * timings.heartbeatIntervalMs)),
+        maxPayload: 1 << 20,
+      },
+      {
+        // Called again after finish when terminate() ends a handshake: finish ignores it.
+        error: (err) => finish('error', `error: ${err.message}`),
+        unexpectedResponse: (res) => {
+          const code = res.statusCode ?? 0;
+          res.on('error', () => {});
+          res.resume();
+          const v = classifyStatus(code, res.statusMessage ?? '');
+          if (v.cls === 'rejected') finish('rejected', `http ${code}`, v.text);
+          else finish('error', `http ${code}`);
+        },
+        close: (code) => finish('closed', `closed ${code}`),
+        pong: () => {
+          pongAt = lastFrameAt = clock.now();
+          stats.pongs++; // liveness the watchdog can see while a quiet market sends no trades
+        },
+        ping: () => {
+          lastFrameAt = clock.now();
+        },
+        open: () => onOpen(),
+        message: (buf, start, end) => onMessage(buf, start, end),
+      },
+    );
 
     const finish = (outcome: AttemptOutcome, reason: string, fix?: string): void => {
       if (done) return;
@@ -85,25 +106,6 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
     const onStop = (): void => finish('stopped', 'stopped');
     feed.signal.addEventListener('abort', onStop, { once: true });
 
-    // The 'error' listener stays after finish: terminate() during the handshake emits one more error.
-    ws.on('error', (err) => finish('error', `error: ${err.message}`));
-    ws.on('unexpected-response', (_req, res) => {
-      const code = res.statusCode ?? 0;
-      res.on('error', () => {});
-      res.resume();
-      const v = classifyStatus(code, res.statusMessage ?? '');
-      if (v.cls === 'rejected') finish('rejected', `http ${code}`, v.text);
-      else finish('error', `http ${code}`);
-    });
-    ws.on('close', (code) => finish('closed', `closed ${code}`));
-    ws.on('pong', () => {
-      pongAt = lastFrameAt = clock.now();
-      stats.pongs++; // liveness the watchdog can see while a quiet market sends no trades
-    });
-    ws.on('ping', () => {
-      lastFrameAt = clock.now();
-    });
-
     // Subscribe at once, but count the socket as subscribed (gap over) only when the server confirms:
     // its Authorized frame or a first trade. A token rejected right after the upgrade never gets there,
     // so a rejection loop stays one outage instead of a gap per attempt.
@@ -115,7 +117,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
       d.onSubscribed(at);
     };
 
-    ws.on('open', () => {
+    function onOpen(): void {
       if (done) return;
       stats.connects++;
       conn.connects++;
@@ -124,17 +126,17 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
       lastDataAt = lastFrameAt = pongAt = clock.now();
       heartbeat().catch((err: Error) => finish('error', `heartbeat: ${err.message}`));
       staleWatch().catch((err: Error) => finish('error', `stale watch: ${err.message}`));
-    });
+    }
 
     // Synchronous and O(1): parse, count, hand over. Nothing here awaits or logs per trade.
-    ws.on('message', (data) => {
+    function onMessage(data: Buffer, start: number, end: number): void {
       if (done) return;
       pacer.onFrame(ws);
       const now = clock.now();
       lastFrameAt = now;
       stats.messages++;
       stats.lastMessageAt = now;
-      const m = parseFrame(data as Buffer, feed.seq.next, now);
+      const m = parseFrame(data, feed.seq.next, now, start, end);
       if (m.kind === 'trade') {
         if (!subscribed.has(m.trade.symbol)) {
           stats.unsubscribedTrades++;
@@ -177,11 +179,11 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
         feed.limited.event(
           `feed.invalid.${m.reason}`,
           'warn',
-          { reason: m.reason, sample: (data as Buffer).subarray(0, 200).toString('utf8') },
+          { reason: m.reason, sample: data.toString('utf8', start, Math.min(end, start + 200)) },
           'invalid feed message skipped',
         );
       }
-    });
+    }
 
     // Ping every interval. A ping still unanswered at the next tick means dead if nothing at all came in
     // since it was sent (half-open peer: found within 2 intervals); if data is flowing, the pong gets one
@@ -243,7 +245,7 @@ export function runAttempt(d: AttemptDeps): Promise<AttemptResult> {
             { symbols: d.symbols.length, quietMs: now - lastDataAt },
             'no trades: resubscribing',
           );
-          if (ws.readyState === WebSocket.OPEN) ws.send(subscribeFrame(d.symbols));
+          if (ws.isOpen) ws.send(subscribeFrame(d.symbols));
           continue;
         }
         stats.staleReconnects++;

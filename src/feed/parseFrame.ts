@@ -34,15 +34,28 @@ let pos = 0;
 let end = 0;
 const interned = new Map<number, string>();
 
-export function parseFrame(b: Buffer, seq: number, receivedAt: number): ParsedMessage {
-  return fast(b, seq, receivedAt) ?? parseMessage(b.toString('utf8'), seq, receivedAt);
+/**
+ * The frame is `b[start, stop)`: the feed's socket hands over its frames where they lie in the chunk read,
+ * without a Buffer per frame. A read past `stop` (the next frame's header) can only end in the general path:
+ * positions only grow and success needs the closing brace exactly at `stop - 1`.
+ */
+export function parseFrame(
+  b: Buffer,
+  seq: number,
+  receivedAt: number,
+  start = 0,
+  stop = b.length,
+): ParsedMessage {
+  return (
+    fast(b, start, stop, seq, receivedAt) ?? parseMessage(b.toString('utf8', start, stop), seq, receivedAt)
+  );
 }
 
-function fast(b: Buffer, seq: number, receivedAt: number): ParsedMessage | null {
+function fast(b: Buffer, start: number, stop: number, seq: number, receivedAt: number): ParsedMessage | null {
   buf = b;
-  end = b.length;
-  if (end < 2 || b[0] !== OPEN_OBJECT || b[1] !== QUOTE) return null;
-  pos = 1;
+  end = stop;
+  if (stop - start < 2 || b[start] !== OPEN_OBJECT || b[start + 1] !== QUOTE) return null;
+  pos = start + 1;
   let s: unknown;
   let p: unknown;
   let v: unknown;

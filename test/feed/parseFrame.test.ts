@@ -8,12 +8,22 @@ import { parseFrame } from '../../src/feed/parseFrame.js';
 const NOW = 1_725_198_451_500;
 const T = 1_725_198_451_165;
 
+// Bytes around a frame in the socket's chunk (the next frame's header, or anything): a parse must not
+// read them as part of the frame, however much they look like its continuation.
+const AROUND = ['', '0', '9}', '}', '"', ',"p":1}', '5]}', '\x81\x7e', 'e5}', 'rue}'];
+let around = 0;
+
 function same(text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   const want = parseMessage(text, 3, NOW);
   const got = parseFrame(bytes, 3, NOW);
   // toEqual compares numbers with Object.is: -0 and 0 differ, NaN equals NaN.
   expect(got, text).toEqual(want);
+  const before = AROUND[around++ % AROUND.length]!;
+  const after = AROUND[around++ % AROUND.length]!;
+  const inChunk = Buffer.concat([Buffer.from(before, 'latin1'), bytes, Buffer.from(after, 'latin1')]);
+  const at = Buffer.byteLength(before, 'latin1');
+  expect(parseFrame(inChunk, 3, NOW, at, at + bytes.length), `${before}|${text}|${after}`).toEqual(want);
 }
 
 let seed = 12_345;
