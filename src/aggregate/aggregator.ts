@@ -9,7 +9,7 @@ export interface CandleAggregator<S extends object = object> {
   /** One trade, in arrival order. May emit (synchronously, through the CandleOut given to the constructor). */
   add(t: Trade): void;
   /**
-   * Emit what is due at `now`; main calls it every ~250 ms so idle symbols flush too. With `maxSymbols`, at
+   * Emit what is due at `now`; main calls it every 50 ms so idle symbols flush too. With `maxSymbols`, at
    * most that many symbols' candles in one call; true when some are still due (call again).
    */
   flush(now: number, maxSymbols?: number): boolean;
