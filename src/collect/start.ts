@@ -53,7 +53,7 @@ export interface Collect {
 }
 
 /** Symbols whose due candles one flush task writes. */
-const FLUSH_SLICE = 1_000;
+const FLUSH_SLICE = 500;
 /** How often due candles are looked for (the ledger, lag and flush jobs run every 250 ms). */
 const CANDLE_CHECK_MS = 50;
 

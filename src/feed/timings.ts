@@ -33,8 +33,12 @@ export interface FeedTimingSettings {
 }
 
 export const DEFAULT_STABLE_RESET_MS = 60_000;
-/** 50 ms is the event-loop p99 the load check allows; half of it for the feed leaves room for the rest. */
-export const DEFAULT_TURN_BUDGET_MS = 10;
+/**
+ * How long one turn of the event loop may read frames. The event loop's p99 is asked to stay under 30 ms at
+ * 400k trades/s: a turn, a flush slice, a statement's build and a wait for a core can fall in the same gap.
+ * 10 ms gave 28–30 ms there with publishing on, 6 ms 21–30 ms (docs/ARCHITECTURE.md, Threads).
+ */
+export const DEFAULT_TURN_BUDGET_MS = 6;
 export const DEFAULT_HOLD_CHECK_MS = 20;
 
 export function feedTimings(c: FeedTimingSettings): FeedTimings {
