@@ -256,6 +256,28 @@ describe('FeedSocket against raw bytes', () => {
     expect(seen.messages).toEqual(Array.from({ length: 100 }, (_, i) => `{"n":${i}}`));
   });
 
+  it('keeps order across a pause: what waited, then what the server wrote meanwhile', async () => {
+    const { url, peer } = await rawServer();
+    const { s, seen } = client(url, {}, (sock, n) => {
+      if (n === 5) sock.pause();
+    });
+    const sock = await peer;
+    // The pause falls inside a frame's bytes split across two writes.
+    const first = Buffer.concat(Array.from({ length: 8 }, (_, i) => frame(1, `{"a":${i}}`)));
+    sock.write(first.subarray(0, first.length - 3));
+    await until(() => seen.messages.length === 5);
+    sock.write(first.subarray(first.length - 3));
+    sock.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => frame(1, `{"b":${i}}`))));
+    await turns(20);
+    expect(seen.messages).toHaveLength(5);
+    s.resume();
+    await until(() => seen.messages.length === 16);
+    expect(seen.messages).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => `{"a":${i}}`),
+      ...Array.from({ length: 8 }, (_, i) => `{"b":${i}}`),
+    ]);
+  });
+
   it('joins a frame split across writes, header included', async () => {
     const { url, peer } = await rawServer();
     const { seen } = client(url);
