@@ -145,6 +145,7 @@ export async function runDaemon(r: DaemonRun): Promise<Record<string, unknown>> 
   const keep = process.env.DAEMON_STDOUT
     ? createWriteStream(process.env.DAEMON_STDOUT, { flags: 'a' })
     : null;
+  proc.stdout!.once('end', () => keep?.end());
   proc.stdout!.on('data', (d: Buffer) => {
     keep?.write(d);
     for (const l of d.toString('utf8').split('\n')) {
