@@ -38,6 +38,11 @@ const NONE: readonly object[] = [];
 
 /** With a backlog, one statement takes up to this many times batchRows (see SinkOptions.batchRows). */
 const BACKLOG_BATCH_FACTOR = 4;
+/**
+ * A lane is behind (larger statements) past this share of maxBufferRows queued: 10,000 rows by default,
+ * more than one second's burst of candles at 5,000 symbols, which goes in batchRows statements instead.
+ */
+const BACKLOG_BUFFER_SHARE = 1 / 20;
 
 interface Lane<T extends object> {
   table: TableName;
@@ -81,6 +86,7 @@ export class Sink {
   private readonly o: SinkSettings;
   private readonly chunkRows: number;
   private readonly backlogRows: number;
+  private readonly backlogFrom: number;
   private readonly writer: BatchWriter;
   private readonly lanes: {
     candles_1s: Lane<SecondCandle>;
@@ -119,6 +125,7 @@ export class Sink {
     };
     this.chunkRows = Math.max(1, Math.min(10_000, Math.floor(this.o.maxBufferRows / 4)));
     this.backlogRows = this.o.batchRows * BACKLOG_BATCH_FACTOR;
+    this.backlogFrom = Math.max(this.o.batchRows, Math.floor(this.o.maxBufferRows * BACKLOG_BUFFER_SHARE));
     this.spool = new Spool(this.o.dataDir);
     const shared = {
       pool: this.pool,
@@ -276,9 +283,11 @@ export class Sink {
       }
       // Helpers (worker > 0) take only full batches: partial ones are worker 0's, on its timer.
       if (worker > 0 && lane.queue.length < this.o.batchRows && !this.stopping) continue;
-      // A backlog (more than one batch queued) goes in larger statements, up to backlogRows each.
+      // A backlog (an outage's catch-up, a spool replay) goes in larger statements, up to backlogRows each.
+      // A second's burst of candles is not one: each statement is built on the thread that reads the feed,
+      // and 2,000 rows at once were ~3-4 ms the event loop waited on (docs/ARCHITECTURE.md, Threads).
       const batch = lane.queue.take(
-        lane.queue.length > this.o.batchRows ? this.backlogRows : this.o.batchRows,
+        lane.queue.length > this.backlogFrom ? this.backlogRows : this.o.batchRows,
       );
       lane.inflight.add(batch);
       lane.batchFrom.set(batch, lane.taken);

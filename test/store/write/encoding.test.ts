@@ -125,7 +125,7 @@ describe('ticks by binary COPY', () => {
 });
 
 describe('backlog statements', () => {
-  it('writes a backlog in statements of up to 4× batchRows, an idle trickle in batchRows', async () => {
+  it('writes a backlog in statements of up to 4× batchRows, a burst and an idle trickle in batchRows', async () => {
     const pool = db.pool();
     const sizes: number[] = [];
     const query = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
@@ -135,12 +135,22 @@ describe('backlog statements', () => {
         sizes.push(params[0]!.split('","').length);
       return query(...a);
     };
-    const s = new Sink({ pool, dataDir, batchRows: 100, flushMs: 20 });
+    // 1,000 rows queued is a backlog past a twentieth of a 2,000-row buffer.
+    const s = new Sink({ pool, dataDir, batchRows: 100, flushMs: 20, maxBufferRows: 2_000 });
     for (let i = 0; i < 1_000; i++) s.push(sec('BKLG', i));
     await s.stop(10_000);
     expect(s.stats.rowsWritten.candles_1s).toBe(1_000);
     expect(s.stats.retries).toBe(0);
     expect(Math.max(...sizes)).toBe(400);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1_000);
+    sizes.length = 0;
+    // The same 1,000 rows against the default buffer (200,000 rows) are a burst (one flush's candles):
+    // batchRows statements, so none is built on the feed's thread for long.
+    const u = new Sink({ pool, dataDir, batchRows: 100, flushMs: 20 });
+    for (let i = 0; i < 1_000; i++) u.push(sec('BRST', i));
+    await u.stop(10_000);
+    expect(u.stats.rowsWritten.candles_1s).toBe(1_000);
+    expect(Math.max(...sizes)).toBe(100);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(1_000);
     sizes.length = 0;
     const t = new Sink({ pool, dataDir, batchRows: 100, flushMs: 20 });
